@@ -1,0 +1,36 @@
+#pragma once
+// What the API layer knows of the utility VMs: a name, a live status snapshot, and a way to
+// reach the engine. The daemon implements BackendSet over real VMs; tests over fake engines.
+#include <string>
+#include <vector>
+
+#include "guest/connector.hpp"
+
+namespace twinbox::api {
+
+enum class BackendState { Stopped, Starting, Running, Stopping, Failed };
+const char* backend_state_name(BackendState s);
+
+struct BackendStatus {
+  std::string name;          // "hv" or "rosetta"
+  BackendState state = BackendState::Stopped;
+  std::string vm_arch;       // OCI arch of the utility VM: "arm64"
+  std::string platform;      // what it runs: "linux/arm64" or "linux/amd64"
+  std::string accelerator;   // "tcg" or "kvm"
+  std::string translator;    // "none" or "qemu-x86_64 (binfmt F)"
+  std::string libvirt_uri;   // where the VM lives
+  std::string detail;        // error text when Failed, progress otherwise
+  double boot_seconds = 0;   // launch to engine answering, once Running
+};
+
+class BackendSet {
+ public:
+  virtual ~BackendSet() = default;
+  virtual std::vector<BackendStatus> statuses() const = 0;
+  // nullptr for an unknown name. The connector outlives the BackendSet's users.
+  virtual guest::GuestConnector* connector(const std::string& name) = 0;
+  // Asks the daemon to shut down (twinbox down). Returns at once.
+  virtual void request_shutdown() = 0;
+};
+
+}  // namespace twinbox::api

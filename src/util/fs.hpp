@@ -1,0 +1,19 @@
+#pragma once
+// File helpers. Writes are atomic: a reader sees the old file or the new one, never a torn one.
+#include <string>
+
+#include "util/result.hpp"
+
+namespace twinbox::fs {
+
+Result<std::string> read_file(const std::string& path);
+// Writes to "path.tmp.<pid>", fsyncs, renames over `path`, fsyncs the directory.
+Status write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644);
+// mkdir -p with `mode` for the directories it creates.
+Status make_dirs(const std::string& path, unsigned mode = 0755);
+bool exists(const std::string& path);
+std::string dirname(const std::string& path);
+// Absolute form of `path` (relative to the current directory); no symlink resolution.
+std::string absolute(const std::string& path);
+
+}  // namespace twinbox::fs

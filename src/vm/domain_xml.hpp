@@ -1,0 +1,40 @@
+#pragma once
+// Domain XML for a utility VM, produced from vmtemplates/utility-vm.xml by a pure function.
+#include <map>
+#include <string>
+
+#include "util/result.hpp"
+
+namespace twinbox::vm {
+
+enum class Accelerator { Tcg, Kvm };
+const char* accelerator_name(Accelerator a);  // "tcg", "kvm"
+
+struct DomainSpec {
+  std::string name;       // libvirt domain name, e.g. "twinbox-hv"
+  std::string role;       // "hv" or "rosetta"
+  std::string guest_arch; // OCI arch of the VM, "arm64"
+  Accelerator accelerator = Accelerator::Tcg;
+  unsigned memory_mib = 2048;
+  unsigned vcpus = 1;
+  unsigned tb_cache_mib = 256;  // TCG only
+  std::string emulator;         // path of qemu-system-<arch>
+  std::string kernel, initrd, cmdline;
+  std::string base_image, data_disk, console_log;
+};
+
+// Replaces {{key}} in `tmpl` with XML-escaped values[key]. Keys whose value is already XML
+// (fragments) are passed in `raw`. An unknown or unterminated placeholder is an error.
+Result<std::string> render_template(const std::string& tmpl,
+                                    const std::map<std::string, std::string>& values,
+                                    const std::map<std::string, std::string>& raw);
+
+// The full domain XML for `spec` from the utility-vm template text.
+Result<std::string> render_domain_xml(const std::string& tmpl, const DomainSpec& spec);
+
+// The kernel command line the guest contract (vmtemplates/guest/README.md) expects.
+std::string guest_cmdline(const std::string& console_device, const std::string& role);
+
+std::string xml_escape(const std::string& s);
+
+}  // namespace twinbox::vm

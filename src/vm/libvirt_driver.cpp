@@ -1,0 +1,179 @@
+#include "vm/libvirt_driver.hpp"
+
+#include <libvirt/libvirt-qemu.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace twinbox::vm {
+
+namespace {
+
+struct DomainFree {
+  void operator()(virDomainPtr d) const { virDomainFree(d); }
+};
+using DomainPtr = std::unique_ptr<virDomain, DomainFree>;
+
+// libvirt prints every error to stderr by default; we report them ourselves, once, with context.
+void silent_error(void*, virErrorPtr) {}
+
+std::string last_error() {
+  const char* msg = virGetLastErrorMessage();
+  return msg ? msg : "unknown libvirt error";
+}
+
+Error libvirt_error(const std::string& what) {
+  virErrorPtr e = virGetLastError();
+  ErrorCode code = ErrorCode::Internal;
+  if (e && (e->code == VIR_ERR_NO_DOMAIN)) code = ErrorCode::NotFound;
+  if (e && (e->code == VIR_ERR_OPERATION_INVALID)) code = ErrorCode::Conflict;
+  if (e && (e->code == VIR_ERR_NO_CONNECT || e->code == VIR_ERR_SYSTEM_ERROR))
+    code = ErrorCode::Unavailable;
+  return make_error(code, what + ": " + last_error());
+}
+
+void noop_timer(int, void*) {}
+
+Status init_once() {
+  static std::once_flag once;
+  static bool ok = false;
+  std::call_once(once, [] {
+    ok = virInitialize() == 0 && virEventRegisterDefaultImpl() == 0;
+    virSetErrorFunc(nullptr, silent_error);
+  });
+  if (!ok) return make_error(ErrorCode::Internal, "libvirt initialization: " + last_error());
+  return {};
+}
+
+// The embedded driver runs QEMU as root with no security driver and logs QEMU's stdio to files.
+Status prepare_embed_root(const std::string& root) {
+  TRY(fs::make_dirs(root + "/etc", 0700));
+  std::string conf =
+      "# written by twinboxd for libvirt's embedded QEMU driver (machine-facts.md)\n"
+      "user = \"root\"\ngroup = \"root\"\nstdio_handler = \"file\"\n"
+      "security_driver = \"none\"\n";
+  auto cur = fs::read_file(root + "/etc/qemu.conf");
+  if (cur && *cur == conf) return {};
+  return fs::write_file_atomic(root + "/etc/qemu.conf", conf, 0600);
+}
+
+}  // namespace
+
+const char* domain_state_name(DomainState s) {
+  switch (s) {
+    case DomainState::Stopped: return "stopped";
+    case DomainState::Running: return "running";
+    case DomainState::Paused: return "paused";
+    case DomainState::ShuttingDown: return "shutting down";
+    case DomainState::Crashed: return "crashed";
+    case DomainState::Other: return "other";
+  }
+  return "other";
+}
+
+std::string LibvirtDriver::embed_uri(const std::string& root) {
+  return "qemu:///embed?root=" + root;
+}
+
+Result<std::unique_ptr<LibvirtDriver>> LibvirtDriver::open(const std::string& uri,
+                                                           const std::string& embed_root) {
+  TRY(init_once());
+  if (starts_with(uri, "qemu:///embed")) TRY(prepare_embed_root(embed_root));
+  std::unique_ptr<LibvirtDriver> d(new LibvirtDriver());
+  d->uri_ = uri;
+  d->loop_ = std::thread([drv = d.get()] {
+    while (!drv->stop_loop_.load()) {
+      if (virEventRunDefaultImpl() < 0) break;
+    }
+  });
+  // A periodic no-op timer so the loop wakes up to notice stop_loop_.
+  d->wake_timer_ = virEventAddTimeout(250, noop_timer, nullptr, nullptr);
+  d->conn_ = virConnectOpen(uri.c_str());
+  if (!d->conn_) {
+    return make_error(ErrorCode::Unavailable,
+                      "open libvirt connection " + uri + ": " + last_error() +
+                          (starts_with(uri, "qemu:///embed")
+                               ? " (is another twinboxd using this state directory?)"
+                               : ""));
+  }
+  log::info("vm", "libvirt connection open: " + uri);
+  return d;
+}
+
+LibvirtDriver::~LibvirtDriver() {
+  if (conn_) virConnectClose(conn_);
+  stop_loop_ = true;
+  if (loop_.joinable()) loop_.join();
+  if (wake_timer_ >= 0) virEventRemoveTimeout(wake_timer_);
+}
+
+Status LibvirtDriver::start(const std::string& name, const std::string& domain_xml) {
+  if (DomainPtr old{virDomainLookupByName(conn_, name.c_str())}) {
+    if (virDomainIsActive(old.get()) == 1)
+      return make_error(ErrorCode::Conflict, "domain " + name + " is already running");
+    if (virDomainIsPersistent(old.get()) == 1) virDomainUndefine(old.get());
+  }
+  // Transient: nothing is left defined in libvirt once the VM is off.
+  DomainPtr dom{virDomainCreateXML(conn_, domain_xml.c_str(), 0)};
+  if (!dom) return libvirt_error("start domain " + name);
+  return {};
+}
+
+Status LibvirtDriver::shutdown(const std::string& name) {
+  DomainPtr dom{virDomainLookupByName(conn_, name.c_str())};
+  if (!dom) return libvirt_error("shutdown " + name);
+  if (virDomainShutdownFlags(dom.get(), VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) != 0)
+    return libvirt_error("shutdown (power button) " + name);
+  return {};
+}
+
+Status LibvirtDriver::destroy(const std::string& name) {
+  DomainPtr dom{virDomainLookupByName(conn_, name.c_str())};
+  if (!dom) return {};
+  if (virDomainIsActive(dom.get()) != 1) return {};
+  if (virDomainDestroy(dom.get()) != 0) {
+    auto st = state(name);
+    if (st && *st == DomainState::Stopped) return {};
+    return libvirt_error("destroy " + name);
+  }
+  return {};
+}
+
+Result<DomainState> LibvirtDriver::state(const std::string& name) {
+  DomainPtr dom{virDomainLookupByName(conn_, name.c_str())};
+  if (!dom) return DomainState::Stopped;
+  int st = 0, reason = 0;
+  if (virDomainGetState(dom.get(), &st, &reason, 0) != 0) {
+    // A transient domain that vanished between lookup and query is simply stopped.
+    return DomainState::Stopped;
+  }
+  switch (st) {
+    case VIR_DOMAIN_RUNNING: return DomainState::Running;
+    case VIR_DOMAIN_PAUSED: return DomainState::Paused;
+    case VIR_DOMAIN_SHUTDOWN: return DomainState::ShuttingDown;
+    case VIR_DOMAIN_SHUTOFF: return DomainState::Stopped;
+    case VIR_DOMAIN_CRASHED: return DomainState::Crashed;
+    default: return DomainState::Other;
+  }
+}
+
+Result<std::string> LibvirtDriver::monitor_command(const std::string& name,
+                                                   const std::string& hmp) {
+  DomainPtr dom{virDomainLookupByName(conn_, name.c_str())};
+  if (!dom) return libvirt_error("monitor command on " + name);
+  char* out = nullptr;
+  if (virDomainQemuMonitorCommand(dom.get(), hmp.c_str(), &out,
+                                  VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) != 0)
+    return libvirt_error("monitor command '" + hmp + "' on " + name);
+  std::string result = out ? out : "";
+  std::free(out);
+  return result;
+}
+
+}  // namespace twinbox::vm

@@ -1,0 +1,108 @@
+#include "vm/ssh_tunnel.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+#include "util/subprocess.hpp"
+
+namespace twinbox::vm {
+
+static Status ensure_key(const std::string& path, const std::string& comment) {
+  if (fs::exists(path) && fs::exists(path + ".pub")) return {};
+  ::unlink(path.c_str());
+  ::unlink((path + ".pub").c_str());
+  auto r = run_checked({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path});
+  if (!r) return r.error().context("generate ssh key " + path);
+  return {};
+}
+
+Status ensure_ssh_keys(const SshKeys& keys) {
+  TRY(fs::make_dirs(fs::dirname(keys.client_key), 0700));
+  TRY(ensure_key(keys.client_key, "twinboxd"));
+  TRY(ensure_key(keys.host_key, keys.host_alias));
+  TRY_ASSIGN(std::string pub, fs::read_file(keys.host_key + ".pub"));
+  // "ssh-ed25519 AAAA... comment" -> "<alias> ssh-ed25519 AAAA..."
+  auto parts = split(std::string(trim(pub)), ' ');
+  if (parts.size() < 2)
+    return make_error(ErrorCode::Internal, "unreadable host key " + keys.host_key + ".pub");
+  return fs::write_file_atomic(keys.known_hosts,
+                               keys.host_alias + " " + parts[0] + " " + parts[1] + "\n", 0600);
+}
+
+std::vector<std::string> ssh_tunnel_argv(const SshKeys& keys, int ssh_port,
+                                         const std::string& local_engine_socket,
+                                         const std::vector<int>& host_loopback_ports) {
+  std::vector<std::string> argv = {
+      "ssh", "-F", "/dev/null", "-N", "-T",
+      "-i", keys.client_key,
+      "-o", "IdentitiesOnly=yes",
+      "-o", "BatchMode=yes",
+      "-o", "UserKnownHostsFile=" + keys.known_hosts,
+      "-o", "StrictHostKeyChecking=yes",
+      "-o", "HostKeyAlias=" + keys.host_alias,
+      "-o", "ExitOnForwardFailure=yes",
+      "-o", "ServerAliveInterval=5",
+      "-o", "ServerAliveCountMax=6",
+      "-o", "ConnectTimeout=10",
+      "-o", "StreamLocalBindUnlink=yes",
+      "-o", "StreamLocalBindMask=0177",
+      "-o", "LogLevel=ERROR",
+      "-p", std::to_string(ssh_port),
+      "-L", local_engine_socket + ":/var/run/docker.sock",
+  };
+  for (int p : host_loopback_ports) {
+    argv.push_back("-R");
+    argv.push_back("127.0.0.1:" + std::to_string(p) + ":127.0.0.1:" + std::to_string(p));
+  }
+  argv.push_back("root@127.0.0.1");
+  return argv;
+}
+
+Status SshTunnel::start(int ssh_port) {
+  stop();
+  auto pid = spawn_logged(ssh_tunnel_argv(keys_, ssh_port, engine_socket_, loopback_ports_),
+                          log_path_);
+  if (!pid) return pid.error().context("start ssh tunnel");
+  pid_ = *pid;
+  return {};
+}
+
+bool SshTunnel::alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  pid_ = -1;
+  return false;
+}
+
+void SshTunnel::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 50; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) != 0) {
+      pid_ = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  ::unlink(engine_socket_.c_str());
+}
+
+std::string SshTunnel::log_tail() const {
+  auto text = fs::read_file(log_path_);
+  return text ? tail_lines(*text, 5) : std::string();
+}
+
+}  // namespace twinbox::vm

@@ -1,0 +1,270 @@
+#include "vm/utility_vm.hpp"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "platform/arch_table.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+#include "util/subprocess.hpp"
+#include "vm/domain_xml.hpp"
+
+namespace twinbox::vm {
+
+using Clock = std::chrono::steady_clock;
+
+const char* vm_phase_name(VmPhase p) {
+  switch (p) {
+    case VmPhase::Stopped: return "stopped";
+    case VmPhase::Starting: return "starting";
+    case VmPhase::Running: return "running";
+    case VmPhase::Stopping: return "stopping";
+    case VmPhase::Failed: return "failed";
+  }
+  return "unknown";
+}
+
+static SshKeys keys_for(const layout::StateLayout& l, const std::string& vm) {
+  return {l.ssh_client_key(), l.vm_host_key(vm), l.vm_known_hosts(vm), "twinbox-" + vm};
+}
+
+UtilityVm::UtilityVm(UtilityVmConfig cfg, const layout::StateLayout& layout, VmDriver& driver,
+                     AccelChoice accel)
+    : cfg_(std::move(cfg)),
+      layout_(layout),
+      driver_(driver),
+      accel_(std::move(accel)),
+      connector_(layout.vm_engine_socket(cfg_.role)),
+      tunnel_(keys_for(layout, cfg_.role), layout.vm_engine_socket(cfg_.role),
+              layout.vm_tunnel_log(cfg_.role), cfg_.host_loopback_ports) {}
+
+void UtilityVm::set_status(VmPhase p, std::string detail) {
+  std::lock_guard lock(mu_);
+  status_.phase = p;
+  status_.detail = std::move(detail);
+}
+
+VmStatus UtilityVm::status() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+std::string UtilityVm::console_tail() const {
+  auto text = fs::read_file(layout_.vm_console_log(cfg_.role));
+  if (!text) return "(no console output: " + text.error().message + ")";
+  return tail_lines(*text, 15);
+}
+
+// The data disk holds the engine's state and, seeded at creation, the guest's ssh keys.
+Status UtilityVm::prepare_disk() {
+  std::string disk = layout_.vm_data_disk(cfg_.role);
+  if (fs::exists(disk)) return {};
+  std::string seed = layout_.vm_dir(cfg_.role) + "/seed.tmp";
+  run_capture({"rm", "-rf", seed}).has_value();
+  TRY(fs::make_dirs(seed + "/twinbox/ssh", 0700));
+  TRY_ASSIGN(std::string client_pub, fs::read_file(layout_.ssh_client_key() + ".pub"));
+  TRY_ASSIGN(std::string host_key, fs::read_file(layout_.vm_host_key(cfg_.role)));
+  TRY_ASSIGN(std::string host_pub, fs::read_file(layout_.vm_host_key(cfg_.role) + ".pub"));
+  TRY(fs::write_file_atomic(seed + "/twinbox/ssh/authorized_keys", client_pub, 0600));
+  TRY(fs::write_file_atomic(seed + "/twinbox/ssh/ssh_host_ed25519_key", host_key, 0600));
+  TRY(fs::write_file_atomic(seed + "/twinbox/ssh/ssh_host_ed25519_key.pub", host_pub, 0644));
+  std::string tmp = disk + ".tmp";
+  ::unlink(tmp.c_str());
+  auto r = run_checked({"mkfs.ext4", "-q", "-F", "-L", "twinbox-" + cfg_.role, "-d", seed,
+                        "-E", "lazy_itable_init=1,lazy_journal_init=1", tmp,
+                        cfg_.data_disk_size});
+  run_capture({"rm", "-rf", seed}).has_value();
+  if (!r) {
+    ::unlink(tmp.c_str());
+    return r.error().context("create data disk " + disk);
+  }
+  if (::rename(tmp.c_str(), disk.c_str()) != 0)
+    return make_error(ErrorCode::Io, "rename " + tmp + " to " + disk);
+  log::info(cfg_.role, "created data disk " + disk + " (" + cfg_.data_disk_size + ", sparse)");
+  return {};
+}
+
+Status UtilityVm::start_domain() {
+  auto arch = platform::arch_info(cfg_.guest_arch);
+  if (!arch) return make_error(ErrorCode::InvalidArgument, "unknown guest arch " + cfg_.guest_arch);
+  DomainSpec spec;
+  spec.name = domain_name();
+  spec.role = cfg_.role;
+  spec.guest_arch = cfg_.guest_arch;
+  spec.accelerator = accel_.accelerator;
+  spec.memory_mib = cfg_.memory_mib;
+  spec.vcpus = cfg_.vcpus;
+  spec.tb_cache_mib = cfg_.tb_cache_mib;
+  spec.emulator = "/usr/bin/" + arch->qemu_system;
+  spec.kernel = cfg_.assets.kernel;
+  spec.initrd = cfg_.assets.initrd;
+  spec.cmdline = guest_cmdline(arch->console_device, cfg_.role);
+  spec.base_image = cfg_.assets.base_image;
+  spec.data_disk = layout_.vm_data_disk(cfg_.role);
+  spec.console_log = layout_.vm_console_log(cfg_.role);
+  TRY_ASSIGN(std::string xml, render_domain_xml(cfg_.domain_template, spec));
+  TRY(fs::write_file_atomic(layout_.vm_domain_xml(cfg_.role), xml, 0600));
+
+  // Keep the previous boot's console for post-mortems.
+  ::rename(spec.console_log.c_str(), (spec.console_log + ".1").c_str());
+  auto st = driver_.start(spec.name, xml);
+  if (!st && st.error().code == ErrorCode::Conflict) {
+    // A VM left running by an earlier twinboxd: its channel state is unknown, so start afresh.
+    // Engine state lives on the data disk and survives this.
+    log::warn(cfg_.role, "a previous " + spec.name + " is still running; restarting it");
+    TRY(driver_.destroy(spec.name));
+    st = driver_.start(spec.name, xml);
+  }
+  if (!st) return st.error();
+
+  // Forward a loopback port to the guest's sshd. The port is free when picked; retry on a race.
+  Status fwd = make_error(ErrorCode::Io, "no port");
+  for (int attempt = 0; attempt < 5 && !fwd; ++attempt) {
+    TRY_ASSIGN(int port, pick_free_loopback_port());
+    auto out = driver_.monitor_command(
+        spec.name, "hostfwd_add hostnet0 tcp:127.0.0.1:" + std::to_string(port) + "-:22");
+    if (!out) return out.error();
+    if (trim(*out).empty()) {
+      ssh_port_ = port;
+      fwd = {};
+    } else {
+      fwd = make_error(ErrorCode::Io, "hostfwd_add: " + std::string(trim(*out)));
+    }
+  }
+  if (!fwd) return fwd.error().context("forward ssh port of " + spec.name);
+  return {};
+}
+
+// False with an error when the guest is gone or reported a fatal init error.
+Result<bool> UtilityVm::check_guest_alive() {
+  TRY_ASSIGN(DomainState ds, driver_.state(domain_name()));
+  if (ds == DomainState::Stopped || ds == DomainState::Crashed)
+    return make_error(ErrorCode::Unavailable,
+                      "VM " + domain_name() + " stopped while booting (" + domain_state_name(ds) + ")");
+  auto text = fs::read_file(layout_.vm_console_log(cfg_.role));
+  if (text) {
+    auto pos = text->find("twinbox-guest: FATAL");
+    if (pos != std::string::npos) {
+      auto end = text->find('\n', pos);
+      return make_error(ErrorCode::Unavailable, "guest init failed: " + text->substr(pos, end - pos));
+    }
+  }
+  return true;
+}
+
+Status UtilityVm::wait_ready(Clock::time_point deadline) {
+  auto last_ssh_start = Clock::now() - std::chrono::seconds(10);
+  while (Clock::now() < deadline) {
+    TRY(check_guest_alive());
+    if (!tunnel_.alive() && Clock::now() - last_ssh_start > std::chrono::seconds(2)) {
+      TRY(tunnel_.start(ssh_port_));
+      last_ssh_start = Clock::now();
+    }
+    if (tunnel_.alive() && fs::exists(layout_.vm_engine_socket(cfg_.role)) &&
+        engine_answers_ping(connector_))
+      return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  std::string ssh = tunnel_.log_tail();
+  return make_error(ErrorCode::Timeout,
+                    "VM " + domain_name() + ": engine did not answer within " +
+                        std::to_string(cfg_.boot_timeout_s) + " s" +
+                        (ssh.empty() ? "" : "; ssh says: " + ssh) + "\nconsole tail (" +
+                        layout_.vm_console_log(cfg_.role) + "):\n" + console_tail());
+}
+
+Status UtilityVm::boot() {
+  auto t0 = Clock::now();
+  set_status(VmPhase::Starting, "preparing");
+  auto run = [&]() -> Status {
+    TRY(fs::make_dirs(layout_.vm_dir(cfg_.role), 0700));
+    TRY(fs::make_dirs(layout_.run_dir(), 0700));
+    TRY(ensure_ssh_keys(keys_for(layout_, cfg_.role)));
+    TRY(prepare_disk());
+    set_status(VmPhase::Starting, "booting (" + accel_.reason + ")");
+    TRY(start_domain());
+    log::info(cfg_.role, "domain " + domain_name() + " started, ssh on 127.0.0.1:" +
+                             std::to_string(ssh_port_) + ", waiting for the engine");
+    set_status(VmPhase::Starting, "waiting for the guest engine");
+    return wait_ready(t0 + std::chrono::seconds(cfg_.boot_timeout_s));
+  };
+  Status st = run();
+  if (!st) {
+    set_status(VmPhase::Failed, st.error().message);
+    return st.error().context("boot " + cfg_.role);
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  {
+    std::lock_guard lock(mu_);
+    status_.phase = VmPhase::Running;
+    status_.detail = "engine answering";
+    status_.boot_seconds = secs;
+  }
+  log::info(cfg_.role, "engine ready after " + std::to_string(secs).substr(0, 5) + " s");
+  return {};
+}
+
+void UtilityVm::supervise() {
+  if (status().phase != VmPhase::Running) return;
+  auto alive = check_guest_alive();
+  if (!alive) {
+    set_status(VmPhase::Failed, alive.error().message);
+    log::error(cfg_.role, alive.error().message);
+    tunnel_.stop();
+    return;
+  }
+  if (!tunnel_.alive()) {
+    log::warn(cfg_.role, "ssh channel exited (" + tunnel_.log_tail() + "); restarting it");
+    if (auto st = tunnel_.start(ssh_port_); !st) log::error(cfg_.role, st.error().message);
+  }
+}
+
+Status UtilityVm::shutdown() {
+  set_status(VmPhase::Stopping, "power button pressed");
+  std::string name = domain_name();
+  auto ds = driver_.state(name);
+  if (ds && *ds != DomainState::Stopped) {
+    if (auto st = driver_.shutdown(name); !st) log::warn(cfg_.role, st.error().message);
+    auto deadline = Clock::now() + std::chrono::seconds(cfg_.shutdown_timeout_s);
+    while (Clock::now() < deadline) {
+      auto s = driver_.state(name);
+      if (!s || *s == DomainState::Stopped) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    auto s = driver_.state(name);
+    if (s && *s != DomainState::Stopped) {
+      log::warn(cfg_.role, "no power-off within " + std::to_string(cfg_.shutdown_timeout_s) +
+                               " s; destroying " + name);
+      if (auto st = driver_.destroy(name); !st) {
+        set_status(VmPhase::Failed, st.error().message);
+        tunnel_.stop();
+        return st.error();
+      }
+    } else {
+      log::info(cfg_.role, name + " powered off");
+    }
+  }
+  tunnel_.stop();
+  set_status(VmPhase::Stopped, "");
+  return {};
+}
+
+bool engine_answers_ping(guest::GuestConnector& c) {
+  auto fd = c.connect();
+  if (!fd) return false;
+  timeval tv{5, 0};
+  ::setsockopt(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (!write_all(fd->get(), "GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n"))
+    return false;
+  auto reply = read_to_eof(fd->get());
+  if (!reply) return false;
+  return (starts_with(*reply, "HTTP/1.1 200") || starts_with(*reply, "HTTP/1.0 200")) &&
+         reply->size() >= 2 && reply->substr(reply->size() - 2) == "OK";
+}
+
+}  // namespace twinbox::vm

@@ -1,0 +1,88 @@
+#pragma once
+// One utility VM (hv or rosetta) from boot to shutdown: data disk, domain, the ssh channel to its
+// engine, readiness (the engine answers _ping through the channel), orderly shutdown.
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "guest/connector.hpp"
+#include "layout/state_layout.hpp"
+#include "vm/accel.hpp"
+#include "vm/ssh_tunnel.hpp"
+#include "vm/vm_driver.hpp"
+
+namespace twinbox::vm {
+
+struct GuestAssets {
+  std::string kernel, initrd, base_image;
+};
+
+struct UtilityVmConfig {
+  std::string role;            // "hv" or "rosetta"; also the VM's name in the state dir
+  std::string guest_arch = "arm64";
+  std::string platform;        // what the VM runs: "linux/arm64", "linux/amd64"
+  std::string translator;      // "none" or "qemu-x86_64 (binfmt F)"
+  unsigned memory_mib = 2048;
+  unsigned vcpus = 1;
+  unsigned tb_cache_mib = 256;
+  std::string data_disk_size = "32G";  // sparse
+  std::vector<int> host_loopback_ports;
+  int boot_timeout_s = 300;
+  int shutdown_timeout_s = 30;
+  GuestAssets assets;
+  std::string domain_template;  // text of vmtemplates/utility-vm.xml
+};
+
+enum class VmPhase { Stopped, Starting, Running, Stopping, Failed };
+const char* vm_phase_name(VmPhase p);
+
+struct VmStatus {
+  VmPhase phase = VmPhase::Stopped;
+  std::string detail;
+  double boot_seconds = 0;
+};
+
+class UtilityVm {
+ public:
+  UtilityVm(UtilityVmConfig cfg, const layout::StateLayout& layout, VmDriver& driver,
+            AccelChoice accel);
+
+  // Blocks until the guest engine answers through the channel, or fails with the reason and
+  // the tail of the console log.
+  Status boot();
+  // ACPI power button, wait up to shutdown_timeout_s, then destroy what is left.
+  Status shutdown();
+  // Restarts the ssh channel if it died while the VM runs. Called periodically.
+  void supervise();
+
+  VmStatus status() const;
+  const UtilityVmConfig& config() const { return cfg_; }
+  const AccelChoice& accel() const { return accel_; }
+  std::string domain_name() const { return "twinbox-" + cfg_.role; }
+  guest::GuestConnector& connector() { return connector_; }
+
+ private:
+  Status prepare_disk();
+  Status start_domain();
+  Status wait_ready(std::chrono::steady_clock::time_point deadline);
+  Result<bool> check_guest_alive();
+  void set_status(VmPhase p, std::string detail);
+  std::string console_tail() const;
+
+  UtilityVmConfig cfg_;
+  const layout::StateLayout& layout_;
+  VmDriver& driver_;
+  AccelChoice accel_;
+  guest::UnixConnector connector_;
+  SshTunnel tunnel_;
+  int ssh_port_ = 0;
+  mutable std::mutex mu_;
+  VmStatus status_;
+};
+
+// GET /_ping over a fresh connection; true when the engine answers 200 OK.
+bool engine_answers_ping(guest::GuestConnector& c);
+
+}  // namespace twinbox::vm

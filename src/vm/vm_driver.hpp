@@ -1,0 +1,31 @@
+#pragma once
+// VmDriver: the operations twinbox needs from a hypervisor manager, as a small interface so the
+// lifecycle code can be tested with a fake. The real one is LibvirtDriver.
+// Contract:
+//  - start() MUST replace a leftover domain of the same name that is not running, and MUST
+//    return Conflict when one is running (the caller decides whether to adopt or destroy it).
+//  - shutdown() asks the guest to power off (ACPI / power button) and returns at once.
+//  - destroy() MUST succeed when the domain is already gone.
+//  - state() returns Stopped for an unknown domain.
+#include <string>
+
+#include "util/result.hpp"
+
+namespace twinbox::vm {
+
+enum class DomainState { Stopped, Running, Paused, ShuttingDown, Crashed, Other };
+const char* domain_state_name(DomainState s);
+
+class VmDriver {
+ public:
+  virtual ~VmDriver() = default;
+  virtual std::string uri() const = 0;
+  virtual Status start(const std::string& name, const std::string& domain_xml) = 0;
+  virtual Status shutdown(const std::string& name) = 0;
+  virtual Status destroy(const std::string& name) = 0;
+  virtual Result<DomainState> state(const std::string& name) = 0;
+  // A human-monitor (HMP) command, e.g. "hostfwd_add hostnet0 tcp:127.0.0.1:H-:22".
+  virtual Result<std::string> monitor_command(const std::string& name, const std::string& hmp) = 0;
+};
+
+}  // namespace twinbox::vm
