@@ -1,0 +1,151 @@
+// twinbox: the command line for twinboxd. One function per command; each talks only to the
+// daemon's socket (doctor also inspects the host, which is its job).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/client.hpp"
+#include "cli/doctor.hpp"
+#include "util/fs.hpp"
+
+using json = nlohmann::json;
+using namespace twinbox;
+
+namespace {
+
+const char* kUsage =
+    "usage: twinbox [--socket PATH] COMMAND\n"
+    "  status [--wait SECONDS] [--json]  both utility VMs: state, arch, accelerator, translator\n"
+    "  down [--timeout SECONDS]          ACPI shutdown of both VMs, then twinboxd exits\n"
+    "  doctor                            check this host's prerequisites\n"
+    "The socket is --socket, else $TWINBOX_SOCKET, else <state dir>/docker.sock.\n";
+
+std::string default_socket() {
+  if (const char* s = std::getenv("TWINBOX_SOCKET")) return s;
+  std::string state;
+  if (const char* s = std::getenv("TWINBOX_STATE_DIR")) {
+    state = s;
+  } else {
+    const char* x = std::getenv("XDG_STATE_HOME");
+    const char* h = std::getenv("HOME");
+    state = (x ? std::string(x) : std::string(h ? h : "/root") + "/.local/state") + "/twinbox";
+  }
+  return state + "/docker.sock";
+}
+
+Result<json> get_status(const std::string& sock) {
+  TRY_ASSIGN(cli::Response r, cli::request(sock, "GET", "/twinbox/v1/status"));
+  auto j = json::parse(r.body, nullptr, false);
+  if (r.status != 200 || j.is_discarded())
+    return make_error(ErrorCode::Io, "status: twinboxd answered " + std::to_string(r.status) +
+                                         ": " + r.body);
+  return j;
+}
+
+void print_status(const json& j) {
+  std::printf("%-8s %-9s %-6s %-12s %-5s %-24s %s\n", "BACKEND", "STATE", "ARCH", "PLATFORM",
+              "ACCEL", "TRANSLATOR", "DETAIL");
+  for (const auto& b : j.value("backends", json::array())) {
+    std::printf("%-8s %-9s %-6s %-12s %-5s %-24s %s\n", b.value("name", "").c_str(),
+                b.value("state", "").c_str(), b.value("vm_arch", "").c_str(),
+                b.value("platform", "").c_str(), b.value("accelerator", "").c_str(),
+                b.value("translator", "").c_str(), b.value("detail", "").c_str());
+  }
+}
+
+// 0: every backend running; 1: one failed; 2: still starting.
+int readiness(const json& j) {
+  bool all = true;
+  for (const auto& b : j.value("backends", json::array())) {
+    std::string s = b.value("state", "");
+    if (s == "failed" || s == "stopped") return 1;
+    if (s != "running") all = false;
+  }
+  return all ? 0 : 2;
+}
+
+int cmd_status(const std::string& sock, const std::vector<std::string>& args) {
+  int wait_s = 0;
+  bool as_json = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--wait" && i + 1 < args.size()) wait_s = std::atoi(args[++i].c_str());
+    else if (args[i] == "--json") as_json = true;
+    else { std::fputs(kUsage, stderr); return 2; }
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+  for (;;) {
+    auto st = get_status(sock);
+    int ready = st ? readiness(*st) : 2;
+    bool timed_out = std::chrono::steady_clock::now() >= deadline;
+    if (st && (ready != 2 || timed_out)) {
+      if (as_json) std::printf("%s\n", st->dump(2).c_str());
+      else print_status(*st);
+      if (ready == 2 && wait_s > 0)
+        std::fprintf(stderr, "twinbox: backends still starting after %d s\n", wait_s);
+      return wait_s > 0 ? (ready == 0 ? 0 : 1) : 0;
+    }
+    if (!st && timed_out) {
+      std::fprintf(stderr, "twinbox: %s\n", st.error().message.c_str());
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+int cmd_down(const std::string& sock, const std::vector<std::string>& args) {
+  int timeout_s = 120;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--timeout" && i + 1 < args.size()) timeout_s = std::atoi(args[++i].c_str());
+    else { std::fputs(kUsage, stderr); return 2; }
+  }
+  auto r = cli::request(sock, "POST", "/twinbox/v1/shutdown");
+  if (!r) {
+    std::fprintf(stderr, "twinbox down: %s\n", r.error().message.c_str());
+    return 1;
+  }
+  if (r->status != 202 && r->status != 200) {
+    std::fprintf(stderr, "twinbox down: twinboxd answered %d: %s\n", r->status, r->body.c_str());
+    return 1;
+  }
+  std::printf("twinbox: shutting down both utility VMs\n");
+  std::string pid_file = fs::dirname(sock) + "/twinboxd.pid";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!fs::exists(pid_file) && !cli::request(sock, "GET", "/_ping")) {
+      std::printf("twinbox: twinboxd stopped\n");
+      return 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  std::fprintf(stderr, "twinbox down: twinboxd still running after %d s\n", timeout_s);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string sock = default_socket();
+  if (args.size() >= 2 && args[0] == "--socket") {
+    sock = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  }
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  std::string cmd = args[0];
+  args.erase(args.begin());
+  if (cmd == "status") return cmd_status(sock, args);
+  if (cmd == "down") return cmd_down(sock, args);
+  if (cmd == "doctor") return cli::cmd_doctor(sock);
+  std::fprintf(stderr, "twinbox: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,78 @@
+#include "daemon/config.hpp"
+
+#include <charconv>
+
+#include "util/strings.hpp"
+
+namespace twinbox::daemon {
+
+std::string usage() {
+  return "usage: twinboxd [options]\n"
+         "  --state-dir DIR          state directory (socket, VM disks, logs)\n"
+         "  --assets DIR             guest assets (scripts/build-guest-assets prints it)\n"
+         "  --templates DIR          vmtemplates directory\n"
+         "  --libvirt-uri URI        libvirt connection (default: embedded qemu driver)\n"
+         "  --memory-mib N           memory per utility VM (default 2048)\n"
+         "  --vcpus N                vCPUs per utility VM (default 1)\n"
+         "  --tb-cache-mib N         TCG translation cache per VM (default 256)\n"
+         "  --data-disk-size SIZE    engine data disk per VM, sparse (default 32G)\n"
+         "  --host-loopback-ports L  comma list of host 127.0.0.1 ports the guests reach at\n"
+         "                           their own 127.0.0.1 (default 5000; '' for none)\n"
+         "  --boot-timeout S         seconds for a VM's engine to answer (default 300)\n"
+         "  --shutdown-timeout S     seconds for an ACPI shutdown before destroy (default 30)\n"
+         "  --no-rosetta             do not start the rosetta VM (amd64 requests then fail)\n"
+         "  --debug                  verbose logs\n";
+}
+
+static Result<unsigned> parse_uint(const std::string& flag, const std::string& v) {
+  unsigned out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty())
+    return make_error(ErrorCode::InvalidArgument, flag + ": expected a number, got '" + v + "'");
+  return out;
+}
+
+Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> Result<std::string> {
+      if (i + 1 >= args.size())
+        return make_error(ErrorCode::InvalidArgument, a + " needs a value\n" + usage());
+      return args[++i];
+    };
+    if (a == "--state-dir") { TRY_ASSIGN(c.state_dir, value()); }
+    else if (a == "--assets") { TRY_ASSIGN(c.assets_dir, value()); }
+    else if (a == "--templates") { TRY_ASSIGN(c.template_dir, value()); }
+    else if (a == "--libvirt-uri") { TRY_ASSIGN(c.libvirt_uri, value()); }
+    else if (a == "--data-disk-size") { TRY_ASSIGN(c.data_disk_size, value()); }
+    else if (a == "--memory-mib" || a == "--vcpus" || a == "--tb-cache-mib" ||
+             a == "--boot-timeout" || a == "--shutdown-timeout") {
+      TRY_ASSIGN(std::string v, value());
+      TRY_ASSIGN(unsigned n, parse_uint(a, v));
+      if (a == "--memory-mib") c.memory_mib = n;
+      else if (a == "--vcpus") c.vcpus = n;
+      else if (a == "--tb-cache-mib") c.tb_cache_mib = n;
+      else if (a == "--boot-timeout") c.boot_timeout_s = static_cast<int>(n);
+      else c.shutdown_timeout_s = static_cast<int>(n);
+    } else if (a == "--host-loopback-ports") {
+      TRY_ASSIGN(std::string v, value());
+      c.host_loopback_ports.clear();
+      for (const auto& p : split(v, ',')) {
+        if (trim(p).empty()) continue;
+        TRY_ASSIGN(unsigned n, parse_uint(a, std::string(trim(p))));
+        if (n == 0 || n > 65535)
+          return make_error(ErrorCode::InvalidArgument, a + ": port out of range: " + p);
+        c.host_loopback_ports.push_back(static_cast<int>(n));
+      }
+    } else if (a == "--no-rosetta") {
+      c.rosetta_enabled = false;
+    } else if (a == "--debug") {
+      c.debug = true;
+    } else {
+      return make_error(ErrorCode::InvalidArgument, "unknown option '" + a + "'\n" + usage());
+    }
+  }
+  return c;
+}
+
+}  // namespace twinbox::daemon

@@ -1,0 +1,33 @@
+#pragma once
+// twinboxd's configuration: defaults, then the environment, then flags (last wins).
+#include <string>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace twinbox::daemon {
+
+struct Config {
+  std::string state_dir;      // default $XDG_STATE_HOME/twinbox or ~/.local/state/twinbox
+  std::string assets_dir;     // default <cache>/assets/current (scripts/build-guest-assets)
+  std::string template_dir;   // vmtemplates/ (default: the source tree's, set at build time)
+  std::string libvirt_uri;    // default qemu:///embed?root=<state>/libvirt
+  unsigned memory_mib = 2048;
+  unsigned vcpus = 1;
+  unsigned tb_cache_mib = 256;
+  std::string data_disk_size = "32G";
+  std::vector<int> host_loopback_ports = {5000};
+  int boot_timeout_s = 300;
+  int shutdown_timeout_s = 30;
+  bool rosetta_enabled = true;
+  bool debug = false;
+};
+
+// Pure: applies argv (without argv[0]) over `base`. Unknown flags and bad values are errors.
+Result<Config> parse_flags(const std::vector<std::string>& args, Config base);
+std::string usage();
+
+// I/O: defaults from the environment (HOME, XDG_*, TWINBOX_*).
+Config default_config();
+
+}  // namespace twinbox::daemon

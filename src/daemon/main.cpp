@@ -1,0 +1,167 @@
+// twinboxd: serves the Docker Engine API on a unix socket and runs the two utility VMs (hv for
+// linux/arm64, rosetta for linux/amd64) behind it.
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "api/api_server.hpp"
+#include "daemon/config.hpp"
+#include "daemon/process.hpp"
+#include "daemon/vm_backends.hpp"
+#include "layout/state_layout.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "vm/libvirt_driver.hpp"
+
+using namespace twinbox;
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct Assets {
+  vm::GuestAssets files;
+  std::string dir;
+};
+
+// The asset directory scripts/build-guest-assets printed (or its `current` link), resolved so
+// the domains name files that do not move under them.
+Result<Assets> find_assets(const std::string& dir) {
+  char real[PATH_MAX];
+  if (!::realpath(dir.c_str(), real))
+    return make_error(ErrorCode::NotFound, "guest assets not found at " + dir +
+                                               "; build them with scripts/build-guest-assets");
+  Assets a;
+  a.dir = real;
+  a.files = {a.dir + "/vmlinuz", a.dir + "/initramfs.img", a.dir + "/base.img"};
+  for (const auto& f : {a.files.kernel, a.files.initrd, a.files.base_image})
+    if (!fs::exists(f))
+      return make_error(ErrorCode::NotFound, "guest asset " + f + " is missing; rebuild with "
+                                             "scripts/build-guest-assets");
+  return a;
+}
+
+vm::UtilityVmConfig vm_config(const daemon::Config& c, const std::string& role,
+                              const vm::GuestAssets& assets, const std::string& tmpl) {
+  vm::UtilityVmConfig v;
+  v.role = role;
+  v.guest_arch = "arm64";
+  v.platform = role == "hv" ? "linux/arm64" : "linux/amd64";
+  v.translator = role == "hv" ? "none" : "qemu-x86_64 (binfmt F)";
+  v.memory_mib = c.memory_mib;
+  v.vcpus = c.vcpus;
+  v.tb_cache_mib = c.tb_cache_mib;
+  v.data_disk_size = c.data_disk_size;
+  v.host_loopback_ports = c.host_loopback_ports;
+  v.boot_timeout_s = c.boot_timeout_s;
+  v.shutdown_timeout_s = c.shutdown_timeout_s;
+  v.assets = assets;
+  v.domain_template = tmpl;
+  return v;
+}
+
+void on_signal(int sig, void* ctx) {
+  log::info("daemon", "signal " + std::to_string(sig) + ": shutting down");
+  static_cast<daemon::VmBackends*>(ctx)->request_shutdown();
+}
+
+void shutdown_all(daemon::VmBackends& backends) {
+  std::vector<std::thread> threads;
+  for (auto& vm : backends.vms())
+    threads.emplace_back([&vm] {
+      if (auto st = vm->shutdown(); !st) log::error(vm->config().role, st.error().message);
+    });
+  for (auto& t : threads) t.join();
+}
+
+int run(const daemon::Config& cfg) {
+  layout::StateLayout layout(fs::absolute(cfg.state_dir));
+  if (auto st = fs::make_dirs(layout.root(), 0700); !st) {
+    log::error("daemon", st.error().message);
+    return 1;
+  }
+  auto pid_lock = daemon::lock_pid_file(layout.pid_file());
+  if (!pid_lock) {
+    log::error("daemon", pid_lock.error().message);
+    return 1;
+  }
+  auto assets = find_assets(cfg.assets_dir);
+  auto tmpl = fs::read_file(cfg.template_dir + "/utility-vm.xml");
+  if (!assets || !tmpl) {
+    log::error("daemon", !assets ? assets.error().message
+                                 : tmpl.error().context("read VM template").message);
+    return 1;
+  }
+  log::info("daemon", "twinboxd " + std::string(kVersion) + " pid " + std::to_string(::getpid()) +
+                          ", state " + layout.root() + ", assets " + assets->dir);
+
+  daemon::start_qemu_reaper();
+  std::string uri = cfg.libvirt_uri.empty() ? vm::LibvirtDriver::embed_uri(layout.libvirt_root())
+                                            : cfg.libvirt_uri;
+  auto driver = vm::LibvirtDriver::open(uri, layout.libvirt_root());
+  if (!driver) {
+    log::error("daemon", driver.error().message);
+    return 1;
+  }
+  std::string kvm_detail = vm::probe_kvm();
+  auto accel = vm::choose_accelerator(vm::host_oci_arch(), "arm64", kvm_detail.empty(), kvm_detail);
+  log::info("daemon", "accelerator: " + accel.reason);
+
+  std::vector<std::unique_ptr<vm::UtilityVm>> vms;
+  for (std::string role : {"hv", "rosetta"}) {
+    if (role == "rosetta" && !cfg.rosetta_enabled) continue;
+    vms.push_back(std::make_unique<vm::UtilityVm>(vm_config(cfg, role, assets->files, *tmpl),
+                                                  layout, **driver, accel));
+  }
+  daemon::VmBackends backends(std::move(vms), uri);
+  daemon::start_signal_thread(on_signal, &backends);
+
+  api::ServerOptions opts;
+  opts.socket_path = layout.api_socket();
+  opts.socket_mode = 0660;
+  opts.registry_path = layout.workload_registry();
+  opts.daemon_version = kVersion;
+  api::ApiServer server(opts, backends);
+  if (auto st = server.start(); !st) {
+    log::error("daemon", st.error().context("serve the Docker API").message);
+    return 1;
+  }
+  log::info("daemon", "Docker API on unix://" + layout.api_socket());
+
+  std::vector<std::thread> boots;
+  for (auto& vm : backends.vms())
+    boots.emplace_back([&vm] {
+      if (auto st = vm->boot(); !st) log::error(vm->config().role, st.error().message);
+    });
+  for (auto& t : boots) t.detach();  // a shutdown request may arrive mid-boot
+
+  while (!backends.wait_shutdown_requested(2000))
+    for (auto& vm : backends.vms()) vm->supervise();
+
+  shutdown_all(backends);
+  server.stop();
+  ::unlink(layout.pid_file().c_str());
+  log::info("daemon", "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  daemon::block_signals();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const auto& a : args)
+    if (a == "-h" || a == "--help") {
+      std::fputs(daemon::usage().c_str(), stdout);
+      return 0;
+    }
+  auto cfg = daemon::parse_flags(args, daemon::default_config());
+  if (!cfg) {
+    std::fprintf(stderr, "twinboxd: %s\n", cfg.error().message.c_str());
+    return 2;
+  }
+  if (cfg->debug) log::set_level(log::Level::Debug);
+  return run(*cfg);
+}

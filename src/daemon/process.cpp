@@ -1,0 +1,92 @@
+#include "daemon/process.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+namespace twinbox::daemon {
+
+Result<Fd> lock_pid_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid())
+    return make_error(ErrorCode::Io, "open pid file " + path + ": " + std::strerror(errno));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    auto other = fs::read_file(path);
+    return make_error(ErrorCode::Conflict,
+                      "another twinboxd (pid " + std::string(trim(other ? *other : "?")) +
+                          ") uses this state directory; stop it with `twinbox down` or pick "
+                          "another --state-dir");
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0)
+    return make_error(ErrorCode::Io, "write pid file " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
+// Zombie children of ours whose command is a QEMU system emulator.
+static void reap_qemu_zombies() {
+  DIR* d = ::opendir("/proc");
+  if (!d) return;
+  pid_t self = ::getpid();
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    auto stat = fs::read_file(std::string("/proc/") + e->d_name + "/stat");
+    if (!stat) continue;
+    // "pid (comm) S ppid ..." — comm may contain spaces, so parse from the last ')'.
+    auto open = stat->find('(');
+    auto close = stat->rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 4 > stat->size())
+      continue;
+    std::string comm = stat->substr(open + 1, close - open - 1);
+    char state = (*stat)[close + 2];
+    auto fields = split(stat->substr(close + 4), ' ');
+    if (state != 'Z' || fields.empty() || std::atoi(fields[0].c_str()) != self) continue;
+    if (!starts_with(comm, "qemu-system")) continue;
+    ::waitpid(std::atoi(e->d_name), nullptr, WNOHANG);
+  }
+  ::closedir(d);
+}
+
+void start_qemu_reaper() {
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  std::thread([] {
+    for (;;) {
+      reap_qemu_zombies();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }).detach();
+}
+
+void block_signals() {
+  ::signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void start_signal_thread(void (*on_signal)(int, void*), void* ctx) {
+  std::thread([on_signal, ctx] {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) == 0) on_signal(sig, ctx);
+    }
+  }).detach();
+}
+
+}  // namespace twinbox::daemon

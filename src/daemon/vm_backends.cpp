@@ -1,0 +1,57 @@
+#include "daemon/vm_backends.hpp"
+
+namespace twinbox::daemon {
+
+static api::BackendState to_api(vm::VmPhase p) {
+  switch (p) {
+    case vm::VmPhase::Stopped: return api::BackendState::Stopped;
+    case vm::VmPhase::Starting: return api::BackendState::Starting;
+    case vm::VmPhase::Running: return api::BackendState::Running;
+    case vm::VmPhase::Stopping: return api::BackendState::Stopping;
+    case vm::VmPhase::Failed: return api::BackendState::Failed;
+  }
+  return api::BackendState::Failed;
+}
+
+api::BackendStatus backend_status(const vm::UtilityVmConfig& cfg, const vm::VmStatus& st,
+                                  const vm::AccelChoice& accel, const std::string& uri) {
+  api::BackendStatus b;
+  b.name = cfg.role;
+  b.state = to_api(st.phase);
+  b.vm_arch = cfg.guest_arch;
+  b.platform = cfg.platform;
+  b.accelerator = vm::accelerator_name(accel.accelerator);
+  b.translator = cfg.translator;
+  b.libvirt_uri = uri;
+  b.detail = st.detail;
+  b.boot_seconds = st.boot_seconds;
+  return b;
+}
+
+std::vector<api::BackendStatus> VmBackends::statuses() const {
+  std::vector<api::BackendStatus> out;
+  for (const auto& vm : vms_) out.push_back(backend_status(vm->config(), vm->status(), vm->accel(), uri_));
+  return out;
+}
+
+guest::GuestConnector* VmBackends::connector(const std::string& name) {
+  for (auto& vm : vms_)
+    if (vm->config().role == name) return &vm->connector();
+  return nullptr;
+}
+
+void VmBackends::request_shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    shutdown_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool VmBackends::wait_shutdown_requested(int timeout_ms) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return shutdown_; });
+  return shutdown_;
+}
+
+}  // namespace twinbox::daemon

@@ -1,0 +1,61 @@
+# Helpers for e2e scripts: assertions that count, and a twinboxd on a private state dir.
+# Sourced. Each script ends with `finish`, which prints "N passed, N failed".
+PASSED=0
+FAILED=0
+E2E_ROOT=${TWINBOX_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+E2E_BUILD=${TWINBOX_BUILD_DIR:-$E2E_ROOT/build}
+TWINBOX=$E2E_BUILD/src/cli/twinbox
+TWINBOXD=$E2E_BUILD/src/daemon/twinboxd
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $1${2:+ -- $2}"; }
+# check NAME CMD...: passes when CMD exits 0.
+check() {
+  local name=$1; shift
+  local out
+  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(echo "$out" | tail -n 5)"; fi
+}
+# expect_eq NAME WANT GOT
+expect_eq() {
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want '$2', got '$3'"; fi
+}
+# expect_contains NAME NEEDLE HAYSTACK
+expect_contains() {
+  if [[ "$3" == *"$2"* ]]; then pass "$1"; else fail "$1" "'$2' not in: $(echo "$3" | tail -n 5)"; fi
+}
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+# Starts twinboxd on a fresh state dir (short path: unix socket names are limited to 108 bytes)
+# and waits until both engines answer. Sets STATE and DOCKER_HOST.
+start_twinboxd() {
+  local assets=${TWINBOX_TEST_ASSETS:-}
+  if [ -z "$assets" ] || [ ! -f "$assets/base.img" ]; then
+    fail "guest assets available" "TWINBOX_TEST_ASSETS='$assets' (scripts/test builds them)"
+    finish; exit 1
+  fi
+  STATE=$(mktemp -d /tmp/tbe2e.XXXXXX)
+  export DOCKER_CONFIG=$STATE/docker-config
+  mkdir -p "$DOCKER_CONFIG"
+  "$TWINBOXD" --state-dir "$STATE" --assets "$assets" "$@" >"$STATE/twinboxd.out" 2>&1 &
+  TWINBOXD_PID=$!
+  trap stop_twinboxd EXIT
+  export DOCKER_HOST=unix://$STATE/docker.sock
+  if "$TWINBOX" --socket "$STATE/docker.sock" status --wait 900; then
+    pass "both utility VMs boot and their engines answer"
+  else
+    fail "both utility VMs boot and their engines answer" "$(tail -n 40 "$STATE/twinboxd.out")"
+    finish; exit 1
+  fi
+}
+
+stop_twinboxd() {
+  if [ -n "${TWINBOXD_PID:-}" ] && kill -0 "$TWINBOXD_PID" 2>/dev/null; then
+    kill -TERM "$TWINBOXD_PID"
+    for _ in $(seq 1 120); do kill -0 "$TWINBOXD_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$TWINBOXD_PID" 2>/dev/null || true
+  fi
+  if [ -n "${STATE:-}" ] && [ -z "${E2E_KEEP_STATE:-}" ]; then rm -rf "$STATE"; fi
+}

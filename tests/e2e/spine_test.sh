@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The end-to-end spine (issue 2): one socket, two arm64 VMs, real `docker run`s routed by
+# --platform, run with the real docker CLI against twinboxd and the project's test registry.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+IMG=127.0.0.1:5000/twinbox/busybox:latest
+IMG_AMD64=127.0.0.1:5000/twinbox/busybox-amd64:latest
+
+check "test registry answers on 127.0.0.1:5000" curl -fsS http://127.0.0.1:5000/v2/
+start_twinboxd
+
+# --- the API socket and version negotiation
+expect_eq "API socket is mode 0660" "660" "$(stat -c %a "$STATE/docker.sock")"
+expect_eq "docker negotiates API 1.41" "1.41" "$(docker version --format '{{.Server.APIVersion}}' 2>&1)"
+
+# --- routing by --platform, binfmt in rosetta only
+expect_eq "arm64 runs natively on hv" "aarch64" \
+  "$(docker run --rm --platform linux/arm64 "$IMG" uname -m 2>&1)"
+expect_eq "amd64 runs through qemu-x86_64 on rosetta" "x86_64" \
+  "$(docker run --rm --platform linux/amd64 "$IMG" uname -m 2>&1)"
+# The image holds no interpreter: only binfmt's F flag (interpreter opened at registration) can
+# make an amd64 binary run inside it.
+out=$(docker run --rm --platform linux/amd64 "$IMG" sh -c \
+  'ls /usr/bin/qemu* /usr/libexec/qemu* /usr/local/bin/qemu* 2>/dev/null | wc -l; uname -m' 2>&1)
+expect_eq "amd64 binary runs in an image without qemu (binfmt F)" "0 x86_64" "$(echo $out)"
+out=$(docker run --rm "$IMG_AMD64" uname -m 2>&1)
+expect_contains "hv has no translator: an amd64-only image fails there" "exec format error" "$out"
+
+# --- a detached amd64 container: inspect, ps, logs, rm
+cid=$(docker run -d --name web --platform linux/amd64 "$IMG" sh -c 'echo hello from web; exec sleep 300' 2>&1)
+expect_eq "docker run -d prints an id" "64" "${#cid}"
+labels=$(docker inspect web --format '{{index .Config.Labels "io.twinbox.backend"}}|{{index .Config.Labels "io.twinbox.translator"}}' 2>&1)
+expect_eq "inspect labels name backend and translator" "rosetta|qemu-x86_64 (binfmt F)" "$labels"
+expect_contains "docker ps lists web" "web" "$(docker ps --format '{{.Names}} {{.Status}}' 2>&1)"
+sleep 2
+expect_contains "docker logs web" "hello from web" "$(docker logs web 2>&1)"
+expect_eq "docker inspect by id prefix" "/web" "$(docker inspect --format '{{.Name}}' "${cid:0:12}" 2>&1)"
+check "docker rm -f web" docker rm -f web
+out=$(docker ps -a --format '{{.Names}}' 2>&1)
+if [[ "$out" == *web* ]]; then fail "web is gone after rm -f" "$out"; else pass "web is gone after rm -f"; fi
+
+# --- docker info lists both backends
+info=$(docker info 2>&1)
+expect_contains "docker info lists hv" "io.twinbox.backend.hv=state=running arch=arm64" "$info"
+expect_contains "docker info lists rosetta with its translator" "translator=qemu-x86_64 (binfmt F)" "$info"
+
+# --- security: no engine reachable over TCP; the ssh channel wants twinboxd's key
+ports=$(ss -ltnpH 2>/dev/null | grep qemu-system | awk '{print $4}' | sed 's/.*://' | sort -u)
+expect_eq "each VM exposes exactly one loopback port (ssh)" "2" "$(echo "$ports" | grep -c .)"
+nonloop=$(ss -ltnpH 2>/dev/null | grep qemu-system | awk '{print $4}' | grep -vc '^127\.0\.0\.1:')
+expect_eq "QEMU listens on loopback only" "0" "$nonloop"
+for p in $ports; do
+  if curl -s -m 5 "http://127.0.0.1:$p/_ping" 2>/dev/null | grep -q OK; then
+    fail "port $p does not serve the Docker API"
+  else
+    pass "port $p does not serve the Docker API"
+  fi
+  out=$(ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+        -o IdentitiesOnly=yes -o IdentityFile=/dev/null -p "$p" root@127.0.0.1 docker version 2>&1)
+  expect_contains "ssh on $p refuses a client without twinboxd's key" "Permission denied" "$out"
+done
+expect_eq "engine sockets live in a 0700 directory" "700" "$(stat -c %a "$STATE/run")"
+
+# --- orderly shutdown: ACPI power-off of both VMs, then twinboxd exits
+check "twinbox down" "$TWINBOX" --socket "$STATE/docker.sock" down --timeout 120
+log=$(cat "$STATE/twinboxd.out")
+expect_contains "hv powered off through ACPI" "[hv] twinbox-hv powered off" "$log"
+expect_contains "rosetta powered off through ACPI" "[rosetta] twinbox-rosetta powered off" "$log"
+if kill -0 "$TWINBOXD_PID" 2>/dev/null; then fail "twinboxd exited"; else pass "twinboxd exited"; fi
+finish
