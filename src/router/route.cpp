@@ -1,0 +1,225 @@
+#include "router/route.hpp"
+
+#include <cstdio>
+
+#include "util/strings.hpp"
+
+namespace twinbox::router {
+
+namespace {
+
+Decision local(LocalHandler h, std::string reason) {
+  Decision d;
+  d.kind = Decision::Kind::Local;
+  d.local = h;
+  d.reason = std::move(reason);
+  return d;
+}
+
+Decision to_backend(std::string_view backend, std::string reason) {
+  Decision d;
+  d.kind = Decision::Kind::Backend;
+  d.backend = std::string(backend);
+  d.reason = std::move(reason);
+  return d;
+}
+
+Decision failure(Error e) {
+  Decision d;
+  d.kind = Decision::Kind::Error;
+  d.reason = e.message;
+  d.error = std::move(e);
+  return d;
+}
+
+Decision default_route(const RouteInput& in) {
+  return to_backend(kHv, "no routing rule for " + in.method + " " + in.path +
+                             ": hv is the default backend");
+}
+
+// "1.41" -> 1041; -1 when malformed.
+int version_number(std::string_view v) {
+  int major = 0, minor = 0;
+  char extra = 0;
+  std::string s(v);
+  if (std::sscanf(s.c_str(), "%d.%d%c", &major, &minor, &extra) != 2) return -1;
+  return major * 1000 + minor;
+}
+
+std::optional<Decision> check_version(const RouteInput& in) {
+  if (in.api_version.empty()) return std::nullopt;
+  int v = version_number(in.api_version);
+  if (v < 0)
+    return failure(make_error(ErrorCode::InvalidArgument,
+                              "malformed API version \"" + in.api_version + "\" in the path"));
+  if (v > version_number(kApiVersion))
+    return failure(make_error(ErrorCode::InvalidArgument,
+                              "client version " + in.api_version +
+                                  " is too new. Maximum supported API version is " +
+                                  std::string(kApiVersion)));
+  if (v < version_number(kMinApiVersion))
+    return failure(make_error(
+        ErrorCode::InvalidArgument,
+        "client version " + in.api_version + " is too old. Minimum supported API version is " +
+            std::string(kMinApiVersion) + ", please upgrade your client to a newer version"));
+  return std::nullopt;
+}
+
+std::optional<Decision> decide_local(const RouteInput& in) {
+  const auto& m = in.method;
+  const auto& p = in.path;
+  if (p == "/_ping" && (m == "GET" || m == "HEAD"))
+    return local(LocalHandler::Ping, "answered by twinboxd");
+  if (p == "/version" && m == "GET")
+    return local(LocalHandler::Version, "hv engine version with twinbox components");
+  if (p == "/info" && m == "GET") return local(LocalHandler::Info, "aggregated from both engines");
+  if (p == "/containers/json" && m == "GET")
+    return local(LocalHandler::ListContainers, "merged from both engines");
+  if (p == "/images/json" && m == "GET")
+    return local(LocalHandler::ListImages, "merged from both engines");
+  if (p == "/twinbox/v1/status" && m == "GET")
+    return local(LocalHandler::Status, "answered by twinboxd");
+  if (p == "/twinbox/v1/shutdown" && m == "POST")
+    return local(LocalHandler::Shutdown, "answered by twinboxd");
+  if (p == "/twinbox" || starts_with(p, "/twinbox/"))
+    return failure(make_error(ErrorCode::NotFound,
+                              "unknown twinbox endpoint " + m + " " + p +
+                                  " (known: GET /twinbox/v1/status, POST /twinbox/v1/shutdown)"));
+  return std::nullopt;
+}
+
+Decision by_platform(const std::optional<std::string>& query_platform,
+                     const std::optional<std::string>& body_platform) {
+  auto choice = choose_platform(query_platform, body_platform);
+  if (!choice) return failure(choice.error());
+  Decision d = to_backend(choice->backend, choice->reason);
+  d.platform = std::move(choice).value();
+  return d;
+}
+
+// A container or exec the registry does not know: ask the engines (after a daemon restart, or
+// for containers created behind twinbox's back).
+Decision probe(std::string path, bool exec, std::string reason) {
+  Decision d;
+  d.kind = Decision::Kind::Probe;
+  d.probe_path = std::move(path);
+  d.probe_exec = exec;
+  d.reason = std::move(reason);
+  return d;
+}
+
+Decision decide_container_ref(const RouteInput& in, const std::vector<std::string>& segs,
+                              const WorkloadRegistry& registry) {
+  const std::string& ref = segs[1];
+  std::string action = segs.size() > 2 ? segs[2] : "";
+  Decision d;
+  auto match = registry.find_container(ref);
+  if (match) {
+    d = to_backend(match->backend, "container " + ref + " is on " + match->backend +
+                                       " (workload registry)");
+    d.container_id = match->id;
+  } else if (match.error().code == ErrorCode::NotFound) {
+    d = probe("/containers/" + url_encode(ref) + "/json", false,
+              "container " + ref + " not in the workload registry: asking the engines");
+  } else {
+    return failure(match.error());
+  }
+  if (in.method == "DELETE" && segs.size() == 2) d.follow_up = FollowUp::ForgetContainer;
+  if (in.method == "POST" && action == "exec") d.follow_up = FollowUp::RecordExec;
+  if (in.method == "POST" && action == "rename") {
+    d.follow_up = FollowUp::RenameContainer;
+    d.name = in.query_value("name").value_or("");
+  }
+  d.hijack_endpoint = in.method == "POST" && action == "attach";
+  return d;
+}
+
+Decision decide_containers(const RouteInput& in, const std::vector<std::string>& segs,
+                           const WorkloadRegistry& registry) {
+  if (segs.size() == 2 && segs[1] == "create") {
+    if (in.method != "POST") return default_route(in);
+    Decision d = by_platform(in.query_value("platform"), in.body_platform);
+    if (d.kind == Decision::Kind::Error) return d;
+    d.follow_up = FollowUp::RecordContainer;
+    d.name = in.query_value("name").value_or("");
+    return d;
+  }
+  if (segs.size() == 2 && (segs[1] == "json" || segs[1] == "prune")) return default_route(in);
+  return decide_container_ref(in, segs, registry);
+}
+
+Decision decide_exec(const RouteInput& in, const std::vector<std::string>& segs,
+                     const WorkloadRegistry& registry) {
+  const std::string& id = segs[1];
+  Decision d;
+  auto rec = registry.find_exec(id);
+  if (rec) {
+    d = to_backend(rec->backend, "exec " + id + " is on " + rec->backend + " (workload registry)");
+    d.container_id = rec->container_id;
+  } else {
+    d = probe("/exec/" + url_encode(id) + "/json", true,
+              "exec " + id + " not in the workload registry: asking the engines");
+  }
+  d.hijack_endpoint = in.method == "POST" && segs.size() > 2 && segs[2] == "start";
+  return d;
+}
+
+Decision decide_images(const RouteInput& in, std::string_view rest) {
+  if (rest == "create" && in.method == "POST") return by_platform(in.query_value("platform"), {});
+  for (std::string_view fixed : {"create", "load", "search", "prune", "get", "json"})
+    if (rest == fixed) return default_route(in);
+  // /images/{name}/{json,history,push,tag} or DELETE /images/{name}; names contain slashes.
+  std::string name(rest);
+  if (in.method != "DELETE") {
+    size_t slash = rest.rfind('/');
+    if (slash == std::string_view::npos) return default_route(in);
+    name = std::string(rest.substr(0, slash));
+  }
+  auto platform = in.query_value("platform");
+  if (platform && !trim(*platform).empty()) return by_platform(platform, {});
+  Decision d = to_backend(kHv, "image " + name + ": asked on hv first, then on rosetta");
+  d.fallback_backend = std::string(kRosetta);
+  return d;
+}
+
+}  // namespace
+
+const char* local_handler_name(LocalHandler h) {
+  switch (h) {
+    case LocalHandler::Ping: return "ping";
+    case LocalHandler::Version: return "version";
+    case LocalHandler::Info: return "info";
+    case LocalHandler::ListContainers: return "containers";
+    case LocalHandler::ListImages: return "images";
+    case LocalHandler::Status: return "status";
+    case LocalHandler::Shutdown: return "shutdown";
+  }
+  return "local";
+}
+
+std::optional<std::string> RouteInput::query_value(std::string_view name) const {
+  for (const auto& [k, v] : query)
+    if (k == name) return v;
+  return std::nullopt;
+}
+
+bool needs_body_platform(std::string_view method, std::string_view path) {
+  return method == "POST" && path == "/containers/create";
+}
+
+Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
+  if (auto d = check_version(in)) return *d;
+  if (auto d = decide_local(in)) return *d;
+  std::vector<std::string> segs = split(in.path.size() > 1 ? in.path.substr(1) : "", '/');
+  if (segs.size() >= 2 && segs[0] == "containers" && !segs[1].empty())
+    return decide_containers(in, segs, registry);
+  if (segs.size() >= 2 && segs[0] == "exec" && !segs[1].empty())
+    return decide_exec(in, segs, registry);
+  if (starts_with(in.path, "/images/") && in.path.size() > 8)
+    return decide_images(in, std::string_view(in.path).substr(8));
+  if (in.path == "/build" && in.method == "POST")
+    return by_platform(in.query_value("platform"), {});
+  return default_route(in);
+}
+
+}  // namespace twinbox::router

@@ -1,0 +1,73 @@
+#pragma once
+// The routing decision, pure and table-testable: one Docker API request (method, path, query,
+// platform from the body) plus the workload registry in, one Decision out. The api module
+// executes decisions; nothing here touches a socket.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "router/platform_route.hpp"
+#include "router/workload_registry.hpp"
+#include "util/result.hpp"
+
+namespace twinbox::router {
+
+// The API version twinbox speaks (the guest engines' dockerd 20.10) and the oldest it accepts.
+inline constexpr std::string_view kApiVersion = "1.41";
+inline constexpr std::string_view kMinApiVersion = "1.12";
+
+// Endpoints twinboxd answers itself (some by asking both engines).
+enum class LocalHandler { Ping, Version, Info, ListContainers, ListImages, Status, Shutdown };
+const char* local_handler_name(LocalHandler h);
+
+// What to record once the backend answered with a 2xx.
+enum class FollowUp {
+  None,
+  RecordContainer,  // POST /containers/create: the response's Id, named by `name`
+  RecordExec,       // POST /containers/{id}/exec: the response's Id
+  RenameContainer,  // POST /containers/{id}/rename?name=new
+  ForgetContainer,  // DELETE /containers/{id}
+};
+
+struct RouteInput {
+  std::string method;
+  std::string path;         // version prefix removed, percent-decoded
+  std::string api_version;  // "" when the client sent none
+  std::vector<std::pair<std::string, std::string>> query;  // decoded
+  std::optional<std::string> body_platform;                // "platform" field of a create body
+  std::optional<std::string> query_value(std::string_view name) const;
+};
+
+struct Decision {
+  enum class Kind {
+    Local,    // answered by twinboxd: `local`
+    Backend,  // forwarded to `backend`
+    Probe,    // container/exec unknown: ask every running engine for `probe_path`, then forward
+    Error,    // answered with `error`
+  };
+  Kind kind = Kind::Error;
+  LocalHandler local = LocalHandler::Ping;
+  std::string backend;
+  // Retry here when `backend` answers 404 and the request has no body (images by name).
+  std::string fallback_backend;
+  std::string probe_path;  // Probe: "/containers/{ref}/json" or "/exec/{id}/json"
+  bool probe_exec = false;
+  Error error;
+  std::string reason;  // one human line, logged and shown in labels
+
+  FollowUp follow_up = FollowUp::None;
+  std::string container_id;  // the resolved id the request is about ("" if not unique/known)
+  std::string name;          // RecordContainer: the name query; RenameContainer: the new name
+  std::optional<PlatformChoice> platform;  // create/pull/build: the platform that chose
+
+  // True for endpoints that may switch the connection to a raw stream (attach, exec start).
+  bool hijack_endpoint = false;
+};
+
+// True when decide() needs `body_platform`: the caller reads the (small) body first.
+bool needs_body_platform(std::string_view method, std::string_view path);
+
+Decision decide(const RouteInput& in, const WorkloadRegistry& registry);
+
+}  // namespace twinbox::router

@@ -1,0 +1,179 @@
+#include "router/workload_registry.hpp"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "util/strings.hpp"
+
+namespace twinbox::router {
+
+std::string_view strip_name_slash(std::string_view name) {
+  if (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  return name;
+}
+
+void WorkloadRegistry::drop_name_of(const std::string& id) {
+  auto it = containers_.find(id);
+  if (it == containers_.end() || it->second.name.empty()) return;
+  auto n = names_.find(it->second.name);
+  if (n != names_.end() && n->second == id) names_.erase(n);
+  it->second.name.clear();
+}
+
+void WorkloadRegistry::record_container(const ContainerRecord& c) {
+  drop_name_of(c.id);
+  ContainerRecord rec{c.id, c.backend, std::string(strip_name_slash(c.name))};
+  if (!rec.name.empty()) {
+    auto holder = names_.find(rec.name);
+    if (holder != names_.end() && holder->second != rec.id) drop_name_of(holder->second);
+    names_[rec.name] = rec.id;
+  }
+  containers_[rec.id] = std::move(rec);
+}
+
+bool WorkloadRegistry::forget_container(std::string_view id) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return false;
+  drop_name_of(it->second.id);
+  std::erase_if(execs_, [&](const auto& e) { return e.second.container_id == id; });
+  containers_.erase(it);
+  return true;
+}
+
+Status WorkloadRegistry::rename_container(std::string_view id, std::string_view new_name) {
+  auto it = containers_.find(id);
+  if (it == containers_.end())
+    return make_error(ErrorCode::NotFound, "rename: container " + std::string(id) +
+                                               " is not in the workload registry");
+  ContainerRecord rec = it->second;
+  rec.name = std::string(strip_name_slash(new_name));
+  record_container(rec);
+  return {};
+}
+
+void WorkloadRegistry::record_exec(const std::string& id, const std::string& backend,
+                                   const std::string& container_id) {
+  execs_[id] = ExecRecord{id, backend, container_id, next_seq_++};
+  evict_old_execs();
+}
+
+void WorkloadRegistry::evict_old_execs() {
+  while (execs_.size() > kMaxExecs) {
+    auto oldest = execs_.begin();
+    for (auto it = execs_.begin(); it != execs_.end(); ++it)
+      if (it->second.seq < oldest->second.seq) oldest = it;
+    execs_.erase(oldest);
+  }
+}
+
+Result<ContainerMatch> WorkloadRegistry::find_container(std::string_view ref) const {
+  if (ref.empty()) return make_error(ErrorCode::InvalidArgument, "empty container reference");
+  if (auto it = containers_.find(ref); it != containers_.end())
+    return ContainerMatch{it->second.id, it->second.backend};
+  if (auto n = names_.find(strip_name_slash(ref)); n != names_.end()) {
+    const auto& rec = containers_.at(n->second);
+    return ContainerMatch{rec.id, rec.backend};
+  }
+  std::vector<const ContainerRecord*> hits;
+  for (auto it = containers_.lower_bound(ref); it != containers_.end(); ++it) {
+    if (!starts_with(it->first, ref)) break;
+    hits.push_back(&it->second);
+  }
+  if (hits.empty())
+    return make_error(ErrorCode::NotFound,
+                      "no container \"" + std::string(ref) + "\" in the workload registry");
+  std::set<std::string> backends;
+  for (const auto* h : hits) backends.insert(h->backend);
+  if (hits.size() == 1) return ContainerMatch{hits[0]->id, hits[0]->backend};
+  if (backends.size() == 1) return ContainerMatch{"", hits[0]->backend};
+  std::vector<std::string> candidates;
+  for (const auto* h : hits)
+    candidates.push_back(h->id.substr(0, 12) + (h->name.empty() ? "" : " (" + h->name + ")") +
+                         " on " + h->backend);
+  return make_error(ErrorCode::Conflict,
+                    "container reference \"" + std::string(ref) +
+                        "\" is ambiguous: it matches " + join(candidates, ", ") +
+                        "; use a longer ID prefix or the container name");
+}
+
+Result<ExecRecord> WorkloadRegistry::find_exec(std::string_view id) const {
+  auto it = execs_.find(id);
+  if (it == execs_.end())
+    return make_error(ErrorCode::NotFound,
+                      "no exec instance \"" + std::string(id) + "\" in the workload registry");
+  return it->second;
+}
+
+bool WorkloadRegistry::reconcile_backend(std::string_view backend,
+                                         const std::vector<ContainerRecord>& live) {
+  std::set<std::string, std::less<>> live_ids;
+  for (const auto& c : live) live_ids.insert(c.id);
+  std::vector<std::string> gone;
+  for (const auto& [id, rec] : containers_)
+    if (rec.backend == backend && !live_ids.count(id)) gone.push_back(id);
+  bool changed = !gone.empty();
+  for (const auto& id : gone) forget_container(id);
+  for (const auto& c : live) {
+    auto it = containers_.find(c.id);
+    bool same = it != containers_.end() && it->second.backend == backend &&
+                it->second.name == strip_name_slash(c.name);
+    if (same) continue;
+    record_container(ContainerRecord{c.id, std::string(backend), c.name});
+    changed = true;
+  }
+  return changed;
+}
+
+std::string WorkloadRegistry::to_json() const {
+  nlohmann::json j;
+  j["version"] = 1;
+  j["containers"] = nlohmann::json::array();
+  for (const auto& [id, c] : containers_)
+    j["containers"].push_back({{"id", c.id}, {"backend", c.backend}, {"name", c.name}});
+  j["execs"] = nlohmann::json::array();
+  for (const auto& [id, e] : execs_)
+    j["execs"].push_back(
+        {{"id", e.id}, {"backend", e.backend}, {"container", e.container_id}, {"seq", e.seq}});
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+// The string at `key`, or nullopt when missing or not a string.
+std::optional<std::string> str_field(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+}  // namespace
+
+Result<WorkloadRegistry> WorkloadRegistry::from_json(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto bad = [](const std::string& why) {
+    return make_error(ErrorCode::InvalidArgument, "workload registry: " + why);
+  };
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  auto version = j.find("version");
+  if (version == j.end() || !version->is_number_integer() || version->get<int>() != 1)
+    return bad("unsupported version (want 1)");
+  WorkloadRegistry reg;
+  auto containers = j.find("containers");
+  if (containers != j.end() && !containers->is_array()) return bad("\"containers\" not a list");
+  for (const auto& c : containers != j.end() ? *containers : nlohmann::json::array()) {
+    auto id = str_field(c, "id"), backend = str_field(c, "backend");
+    if (!c.is_object() || !id || !backend) return bad("container entry without id or backend");
+    reg.record_container(ContainerRecord{*id, *backend, str_field(c, "name").value_or("")});
+  }
+  auto execs = j.find("execs");
+  if (execs != j.end() && !execs->is_array()) return bad("\"execs\" not a list");
+  for (const auto& e : execs != j.end() ? *execs : nlohmann::json::array()) {
+    auto id = str_field(e, "id"), backend = str_field(e, "backend");
+    if (!e.is_object() || !id || !backend) return bad("exec entry without id or backend");
+    uint64_t seq = e.contains("seq") && e["seq"].is_number_unsigned() ? e["seq"].get<uint64_t>()
+                                                                     : 0;
+    reg.execs_[*id] = ExecRecord{*id, *backend, str_field(e, "container").value_or(""), seq};
+    reg.next_seq_ = std::max(reg.next_seq_, seq + 1);
+  }
+  return reg;
+}
+
+}  // namespace twinbox::router

@@ -1,0 +1,82 @@
+#pragma once
+// The workload registry: which backend holds each container and exec instance, and the names
+// that point at containers. Pure map logic (persistence is registry_store.hpp). Lookups fail
+// closed: a reference that could mean containers on two backends is a Conflict, never a guess.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace twinbox::router {
+
+struct ContainerRecord {
+  std::string id;       // full 64-hex id as the engine returned it
+  std::string backend;  // "hv" or "rosetta"
+  std::string name;     // without the leading '/', "" when unknown
+};
+
+struct ExecRecord {
+  std::string id;
+  std::string backend;
+  std::string container_id;
+  uint64_t seq = 0;  // insertion order, to evict the oldest beyond kMaxExecs
+};
+
+// A resolved container reference. `id` is "" when several containers of one backend share the
+// prefix: the backend is certain, and its engine answers the ambiguity itself.
+struct ContainerMatch {
+  std::string id;
+  std::string backend;
+};
+
+class WorkloadRegistry {
+ public:
+  // Exec ids are never deleted by clients; keep the newest ones only.
+  static constexpr size_t kMaxExecs = 4096;
+
+  // Adds or updates a container. A name held by another container moves to this one (the
+  // engine accepted it, so the other holder is gone or was auto-removed).
+  void record_container(const ContainerRecord& c);
+  // Forgets a container, its name and its execs. False when it was not known.
+  bool forget_container(std::string_view id);
+  // NotFound when the id is not known.
+  Status rename_container(std::string_view id, std::string_view new_name);
+  void record_exec(const std::string& id, const std::string& backend,
+                   const std::string& container_id);
+
+  // Docker's lookup order: full id, then name (with or without '/'), then unique id prefix.
+  // NotFound on a miss; Conflict when a prefix matches containers on different backends.
+  Result<ContainerMatch> find_container(std::string_view ref) const;
+  // Exec ids are matched exactly, as dockerd does.
+  Result<ExecRecord> find_exec(std::string_view id) const;
+
+  // Makes the records of `backend` equal to `live`, a complete listing from its engine
+  // (GET /containers/json?all=1). Returns true when anything changed.
+  bool reconcile_backend(std::string_view backend, const std::vector<ContainerRecord>& live);
+
+  const std::map<std::string, ContainerRecord, std::less<>>& containers() const {
+    return containers_;
+  }
+  size_t exec_count() const { return execs_.size(); }
+
+  std::string to_json() const;
+  // InvalidArgument when `text` is not a registry written by to_json().
+  static Result<WorkloadRegistry> from_json(std::string_view text);
+
+ private:
+  void drop_name_of(const std::string& id);
+  void evict_old_execs();
+
+  std::map<std::string, ContainerRecord, std::less<>> containers_;  // by id; sorted for prefixes
+  std::map<std::string, std::string, std::less<>> names_;           // name -> id
+  std::map<std::string, ExecRecord, std::less<>> execs_;            // by exec id
+  uint64_t next_seq_ = 1;
+};
+
+// "/foo" -> "foo".
+std::string_view strip_name_slash(std::string_view name);
+
+}  // namespace twinbox::router
