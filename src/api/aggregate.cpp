@@ -1,0 +1,183 @@
+#include "api/aggregate.hpp"
+
+#include <algorithm>
+
+#include "api/docker_json.hpp"
+#include "router/route.hpp"
+
+namespace twinbox::api {
+
+namespace {
+
+constexpr const char* kPlatformName = "twinbox dual-stack (hv + rosetta)";
+
+// The reply bodies that parsed as JSON objects, in the order given.
+std::vector<std::pair<std::string, Json>> parsed_objects(const std::vector<EngineReply>& replies) {
+  std::vector<std::pair<std::string, Json>> out;
+  for (const auto& r : replies) {
+    if (!r.body) continue;
+    auto j = Json::parse(*r.body, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) out.emplace_back(r.backend, std::move(j));
+  }
+  return out;
+}
+
+const EngineReply* reply_of(const std::vector<EngineReply>& replies, const std::string& name) {
+  for (const auto& r : replies)
+    if (r.backend == name) return &r;
+  return nullptr;
+}
+
+// Strings of an array field, or none when absent/null/not an array.
+std::vector<Json> array_field(const Json& j, const char* key) {
+  std::vector<Json> out;
+  auto it = j.find(key);
+  if (it != j.end() && it->is_array())
+    for (const auto& v : *it) out.push_back(v);
+  return out;
+}
+
+std::string backend_warning(const BackendStatus& s, const EngineReply* reply) {
+  if (s.state != BackendState::Running)
+    return "WARNING: twinbox backend " + s.name + " is not running (state: " +
+           backend_state_name(s.state) + ")" + (s.detail.empty() ? "" : ": " + s.detail) +
+           "; its containers and images are not counted";
+  if (reply && !reply->body)
+    return "WARNING: twinbox backend " + s.name + " did not answer /info: " + reply->error;
+  return "";
+}
+
+Json synthesized_info() {
+  Json j;
+  j["ID"] = "";
+  j["OSType"] = "linux";
+  j["Architecture"] = "aarch64";
+  j["ServerVersion"] = "";
+  j["Labels"] = Json::array();
+  return j;
+}
+
+}  // namespace
+
+std::string backend_label(const BackendStatus& s) {
+  return "io.twinbox.backend." + s.name + "=state=" + backend_state_name(s.state) +
+         " arch=" + s.vm_arch + " platform=" + s.platform + " accelerator=" + s.accelerator +
+         " translator=" + (s.translator.empty() ? "none" : s.translator);
+}
+
+std::string aggregate_info(const std::vector<BackendStatus>& statuses,
+                           const std::vector<EngineReply>& replies) {
+  auto infos = parsed_objects(replies);
+  Json out = infos.empty() ? synthesized_info() : infos.front().second;
+  for (const char* key :
+       {"Containers", "ContainersRunning", "ContainersPaused", "ContainersStopped", "Images"}) {
+    int64_t sum = 0;
+    for (const auto& [name, j] : infos) sum += json_int(j, key).value_or(0);
+    out[key] = sum;
+  }
+  std::string base_os = infos.empty() ? "" : json_string(out, "OperatingSystem").value_or("");
+  out["Name"] = "twinbox";
+  out["OperatingSystem"] =
+      infos.empty() ? "twinbox dual-stack (no engine running)"
+                    : "twinbox dual-stack (" + base_os + " on " + infos.front().first + ")";
+  Json labels = Json::array();
+  for (auto& l : array_field(out, "Labels")) labels.push_back(std::move(l));
+  for (const auto& s : statuses) labels.push_back(backend_label(s));
+  out["Labels"] = std::move(labels);
+  Json warnings = Json::array();
+  for (auto& w : array_field(out, "Warnings")) warnings.push_back(std::move(w));
+  for (const auto& s : statuses)
+    if (auto w = backend_warning(s, reply_of(replies, s.name)); !w.empty()) warnings.push_back(w);
+  out["Warnings"] = std::move(warnings);
+  return dump_json(out);
+}
+
+std::string aggregate_version(const std::vector<BackendStatus>& statuses,
+                              const std::vector<EngineReply>& replies,
+                              const std::string& daemon_version) {
+  auto versions = parsed_objects(replies);
+  Json out;
+  if (!versions.empty()) {
+    out = versions.front().second;
+  } else {
+    out["Version"] = "";
+    out["ApiVersion"] = std::string(router::kApiVersion);
+    out["MinAPIVersion"] = std::string(router::kMinApiVersion);
+    out["Os"] = "linux";
+    out["Arch"] = "arm64";
+  }
+  out["Platform"] = Json{{"Name", kPlatformName}};
+  Json details = Json::object();
+  for (const auto& s : statuses)
+    details[s.name] = std::string(backend_state_name(s.state)) + " (" + s.platform +
+                      ", translator " + (s.translator.empty() ? "none" : s.translator) + ")";
+  Json components = Json::array();
+  for (auto& c : array_field(out, "Components")) components.push_back(std::move(c));
+  components.push_back(Json{{"Name", "twinbox"}, {"Version", daemon_version}, {"Details", details}});
+  out["Components"] = std::move(components);
+  return dump_json(out);
+}
+
+std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit) {
+  std::vector<Json> all;
+  for (const auto& r : replies) {
+    if (!r.body) continue;
+    auto j = Json::parse(*r.body, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) continue;
+    for (auto& item : j) all.push_back(std::move(item));
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Json& a, const Json& b) {
+    return json_int(a, "Created").value_or(0) > json_int(b, "Created").value_or(0);
+  });
+  if (limit > 0 && all.size() > static_cast<size_t>(limit)) all.resize(static_cast<size_t>(limit));
+  Json out = Json::array();
+  for (auto& item : all) out.push_back(std::move(item));
+  return dump_json(out);
+}
+
+std::optional<std::vector<router::ContainerRecord>> containers_of_listing(
+    const std::string& body) {
+  auto j = Json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) return std::nullopt;
+  std::vector<router::ContainerRecord> out;
+  for (const auto& c : j) {
+    auto id = json_string(c, "Id");
+    if (!id) continue;
+    std::string name;
+    // Names lists the container's name and its link aliases ("/web/db"): take the plain one.
+    for (const auto& n : array_field(c, "Names")) {
+      if (!n.is_string()) continue;
+      std::string s = std::string(router::strip_name_slash(n.get<std::string>()));
+      if (s.find('/') == std::string::npos) {
+        name = s;
+        break;
+      }
+    }
+    out.push_back({*id, "", name});
+  }
+  return out;
+}
+
+std::string status_document(const std::vector<BackendStatus>& statuses, const DaemonInfo& d) {
+  Json backends = Json::array();
+  for (const auto& s : statuses) {
+    backends.push_back(Json{{"name", s.name},
+                            {"state", backend_state_name(s.state)},
+                            {"vm_arch", s.vm_arch},
+                            {"platform", s.platform},
+                            {"accelerator", s.accelerator},
+                            {"translator", s.translator},
+                            {"libvirt_uri", s.libvirt_uri},
+                            {"detail", s.detail},
+                            {"boot_seconds", s.boot_seconds}});
+  }
+  Json daemon{{"pid", d.pid},
+              {"socket", d.socket_path},
+              {"version", d.version},
+              {"api_version", std::string(router::kApiVersion)},
+              {"registry", d.registry_path}};
+  Json workloads{{"containers", d.containers}, {"execs", d.execs}};
+  return dump_json(Json{{"daemon", daemon}, {"backends", backends}, {"workloads", workloads}});
+}
+
+}  // namespace twinbox::api

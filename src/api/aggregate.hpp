@@ -1,0 +1,56 @@
+#pragma once
+// Answers built from both engines, pure: /info, /version, merged /containers/json and
+// /images/json, and twinbox's own status document. Inputs are what each engine said (or why it
+// could not be asked); outputs are response bodies.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/backends.hpp"
+#include "router/workload_registry.hpp"
+
+namespace twinbox::api {
+
+// What one engine answered to a fan-out GET. `body` is set on a 200; otherwise `error` says why.
+struct EngineReply {
+  std::string backend;
+  std::optional<std::string> body;
+  std::string error;
+};
+
+// "io.twinbox.backend.hv=state=running arch=arm64 platform=linux/arm64 accelerator=tcg
+// translator=none": how `docker info` shows both backends (under Labels).
+std::string backend_label(const BackendStatus& s);
+
+// GET /info: the first engine's info (hv first) with Name "twinbox", summed counters, one label
+// per backend, OperatingSystem naming twinbox, and a warning per backend not running.
+std::string aggregate_info(const std::vector<BackendStatus>& statuses,
+                           const std::vector<EngineReply>& replies);
+
+// GET /version: hv's version (else rosetta's, else a synthesized 1.41 one) with twinbox's
+// platform name and a Components entry for twinbox.
+std::string aggregate_version(const std::vector<BackendStatus>& statuses,
+                              const std::vector<EngineReply>& replies,
+                              const std::string& daemon_version);
+
+// Concatenates JSON arrays of containers or images, newest first (by Created), keeping at most
+// `limit` entries when limit > 0. Replies without a body (or not arrays) are skipped.
+std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit);
+
+// The containers of a /containers/json?all=1 listing, for WorkloadRegistry::reconcile_backend.
+std::optional<std::vector<router::ContainerRecord>> containers_of_listing(const std::string& body);
+
+struct DaemonInfo {
+  int64_t pid = 0;
+  std::string socket_path;
+  std::string version;
+  std::string registry_path;
+  size_t containers = 0;  // known to the workload registry
+  size_t execs = 0;
+};
+
+// GET /twinbox/v1/status: every BackendStatus field, and the daemon's own facts.
+std::string status_document(const std::vector<BackendStatus>& statuses, const DaemonInfo& d);
+
+}  // namespace twinbox::api

@@ -1,0 +1,57 @@
+#pragma once
+// twinboxd's Docker Engine API endpoint: the one entry point the daemon uses.
+//
+//   twinbox::api::ServerOptions opts;
+//   opts.socket_path = state_dir + "/twinbox.sock";
+//   opts.registry_path = state_dir + "/workloads.json";
+//   opts.daemon_version = TWINBOX_VERSION;
+//   twinbox::api::ApiServer api(opts, backends);   // backends: your BackendSet
+//   if (auto st = api.start(); !st) { /* report st.error().message, exit 1 */ }
+//   ... wait for a signal or BackendSet::request_shutdown() ...
+//   api.stop();                                      // before the BackendSet goes away
+//
+// Contract:
+// - start() loads the workload registry (a corrupt file is moved aside with a warning; an
+//   unreadable one is an error), binds the socket with `socket_mode` (an existing socket file
+//   is replaced), and returns; requests are served on background threads.
+// - Requests are answered from the first moment, even while VMs boot: /_ping, /info, /version
+//   and /twinbox/v1/status work with both backends down; routed requests to a backend that is
+//   not Running get 503 with the backend's state and detail.
+// - stop() is idempotent and blocking: it stops accepting, removes the socket file, ends idle
+//   connections, waits up to `shutdown_grace` for in-flight requests and streams (logs -f,
+//   attach) and then cuts them. It MUST NOT be called from inside BackendSet methods (they run
+//   on request threads); call it from the thread that started the server.
+// - The BackendSet must outlive the ApiServer; its methods are called from many threads.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "api/backends.hpp"
+#include "util/result.hpp"
+
+namespace twinbox::api {
+
+struct ServerOptions {
+  std::string socket_path;     // where clients connect (DOCKER_HOST=unix://...)
+  unsigned socket_mode = 0660;
+  std::string registry_path;   // workload registry JSON; "" keeps it in memory only
+  std::string daemon_version;  // shown in /version Components, /twinbox/v1/status, Server header
+  std::chrono::milliseconds shutdown_grace{2000};
+};
+
+class ApiServer {
+ public:
+  ApiServer(ServerOptions options, BackendSet& backends);
+  ~ApiServer();  // stop()
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  Status start();
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace twinbox::api

@@ -1,0 +1,203 @@
+#include "api/dispatch.hpp"
+
+#include "api/docker_json.hpp"
+#include "api/proxy.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace twinbox::api {
+
+namespace {
+
+// Container configs are small; anything bigger is not a create body.
+constexpr size_t kMaxCreateBody = 4u << 20;
+// Bodies twinbox refuses are drained up to this size to keep the connection; beyond, it closes.
+constexpr uint64_t kMaxDrain = 1u << 20;
+
+router::RouteInput route_input(const http::RequestHead& head) {
+  router::RouteInput in;
+  in.method = head.method;
+  in.path = head.path();
+  in.api_version = head.api_version();
+  for (const auto& q : head.parsed.query) in.query.emplace_back(q.name, q.value);
+  return in;
+}
+
+// Reads and drops an unread request body so the connection can carry the next request.
+bool drain_body(Stream& client, const http::RequestHead& head) {
+  auto framing = http::request_framing(head);
+  if (!framing) return false;
+  if (framing->kind == http::BodyKind::Length && framing->length > kMaxDrain) return false;
+  return read_body(client, *framing, kMaxDrain).has_value();
+}
+
+// GET /containers/{ref}/json
+bool is_container_inspect(const http::RequestHead& head) {
+  const std::string& p = head.path();
+  return head.method == "GET" && starts_with(p, "/containers/") && p != "/containers/json" &&
+         p.size() > 17 && p.compare(p.size() - 5, 5, "/json") == 0 &&
+         p.find('/', 12) == p.size() - 5;
+}
+
+bool has_body(const http::RequestHead& head) {
+  auto framing = http::request_framing(head);
+  return !framing || framing->kind != http::BodyKind::None;
+}
+
+}  // namespace
+
+RequestOutcome Dispatcher::answer(Stream& client, const http::RequestHead& head,
+                                  const LocalResponse& r, std::string backend,
+                                  bool body_pending) {
+  bool keep = http::wants_keep_alive(head) && (!body_pending || drain_body(client, head));
+  auto bytes = response_bytes(r, head.method == "HEAD", !keep, identity_.version);
+  if (!write_all(client.fd(), bytes)) keep = false;
+  return RequestOutcome{r.status, std::move(backend), keep};
+}
+
+RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) {
+  auto framing = http::request_framing(head);
+  if (!framing) return answer(client, head, error_response(framing.error()), "-", false);
+  bool body_pending = framing->kind != http::BodyKind::None;
+  router::RouteInput in = route_input(head);
+  std::optional<std::string> body;
+  if (router::needs_body_platform(head.method, head.path())) {
+    auto b = read_body(client, *framing, kMaxCreateBody);
+    if (!b) {
+      auto e = b.error().context("container create: read the request body");
+      return answer(client, head, error_response(400, e.message), "-", false);
+    }
+    body = std::move(b).value();
+    body_pending = false;
+    in.body_platform = create_body_platform(*body);
+  }
+  auto d = registry_.read([&](const router::WorkloadRegistry& reg) { return decide(in, reg); });
+  if (d.kind == router::Decision::Kind::Probe) d = resolve_probe(head, std::move(d));
+  switch (d.kind) {
+    case router::Decision::Kind::Error:
+      return answer(client, head, error_response(d.error), "-", body_pending);
+    case router::Decision::Kind::Local:
+      return serve_local(client, head, d, body_pending);
+    default:
+      return forward(client, head, std::move(d), std::move(body));
+  }
+}
+
+std::optional<BackendStatus> Dispatcher::status_of(const std::string& name) const {
+  for (auto& s : backends_.statuses())
+    if (s.name == name) return s;
+  return std::nullopt;
+}
+
+std::optional<Error> Dispatcher::unavailable(const std::string& backend,
+                                             const std::string& reason) const {
+  auto s = status_of(backend);
+  if (!s) return Error{ErrorCode::Internal, "twinboxd has no backend named " + backend};
+  if (s->state == BackendState::Running) return std::nullopt;
+  return Error{ErrorCode::Unavailable,
+               "backend " + backend + " is not running (state: " +
+                   backend_state_name(s->state) + ")" +
+                   (s->detail.empty() ? "" : ": " + s->detail) + "; this request needs it (" +
+                   reason + "); retry when `twinbox status` shows it running"};
+}
+
+Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
+                                                    const std::string& body) {
+  auto s = status_of(d.backend);
+  std::string translator = s ? s->translator : "";
+  std::string platform = d.platform ? d.platform->platform : "";
+  return add_create_labels(body, routing_labels(d.backend, translator, platform, d.reason));
+}
+
+RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head,
+                                   router::Decision d, std::optional<std::string> body) {
+  bool body_pending = !body && has_body(head);
+  std::string fallback = body_pending ? "" : d.fallback_backend;
+  bool fallback_up = !fallback.empty() && !unavailable(fallback, d.reason);
+  if (fallback_up && unavailable(d.backend, d.reason)) d.backend = std::exchange(fallback, "");
+  if (auto e = unavailable(d.backend, d.reason))
+    return answer(client, head, error_response(*e), d.backend, body_pending);
+  ProxyOptions opts;
+  opts.hijack_endpoint = d.hijack_endpoint;
+  opts.tracker = tracker_;
+  opts.intercept_404 = fallback_up && !fallback.empty();
+  if (d.follow_up != router::FollowUp::None)
+    opts.on_answer = [&](int status, const std::string& answer) {
+      apply_follow_up(head, d, status, answer);
+    };
+  if (body && d.follow_up == router::FollowUp::RecordContainer) {
+    auto rewritten = prepare_create_body(d, *body);
+    if (!rewritten) return answer(client, head, error_response(rewritten.error()), "-", false);
+    opts.replaced_body = std::move(rewritten).value();
+  } else if (body) {
+    opts.replaced_body = std::move(body);
+  }
+  std::string label = d.backend;
+  ProxyResult r = proxy_to(client, head, d.backend, opts);
+  if (r.intercepted) {
+    d.backend = fallback;
+    label += "->" + fallback;
+    opts.intercept_404 = false;
+    r = proxy_to(client, head, d.backend, opts);
+  }
+  if (!r.answered) {
+    Error e = r.error.value_or(Error{ErrorCode::Internal, "no answer"});
+    e = e.context("backend " + d.backend + " (" + d.reason + ")");
+    e.message += "; check `twinbox status`";
+    return answer(client, head, error_response(e), label, body_pending && !r.request_body_done);
+  }
+  if (r.error) log::warn("api", head.method + " " + head.path() + ": " + r.error->message);
+  if (d.follow_up == router::FollowUp::None) forget_if_stale(head, d, r.status);
+  return RequestOutcome{r.status, label, r.keep_alive};
+}
+
+void Dispatcher::apply_follow_up(const http::RequestHead& head, const router::Decision& d,
+                                 int status, const std::string& answer) {
+  using router::FollowUp;
+  if (status < 200 || status >= 300) return;
+  auto id = json_string(Json::parse(answer, nullptr, false), "Id");
+  auto st = registry_.update([&](router::WorkloadRegistry& reg) {
+    switch (d.follow_up) {
+      case FollowUp::RecordContainer:
+        if (id) reg.record_container({*id, d.backend, d.name});
+        return id.has_value();
+      case FollowUp::RecordExec:
+        if (id) reg.record_exec(*id, d.backend, d.container_id);
+        return id.has_value();
+      case FollowUp::RenameContainer:
+        return !d.container_id.empty() && reg.rename_container(d.container_id, d.name).has_value();
+      case FollowUp::ForgetContainer:
+        return !d.container_id.empty() && reg.forget_container(d.container_id);
+      case FollowUp::None:
+        return false;
+    }
+    return false;
+  });
+  if (!st) log::warn("api", st.error().message + " (after " + head.method + " " + head.path() + ")");
+}
+
+// A registry entry whose engine no longer knows it (auto-removed with --rm): forget it.
+void Dispatcher::forget_if_stale(const http::RequestHead& head, const router::Decision& d,
+                                 int status) {
+  if (status != 404 || d.container_id.empty() || !is_container_inspect(head)) return;
+  auto st = registry_.update(
+      [&](router::WorkloadRegistry& reg) { return reg.forget_container(d.container_id); });
+  if (!st) log::warn("api", st.error().message);
+}
+
+ProxyResult Dispatcher::proxy_to(Stream& client, const http::RequestHead& head,
+                                  const std::string& backend, const ProxyOptions& opts) {
+  auto* conn = backends_.connector(backend);
+  if (conn) return proxy_request(client, head, *conn, opts);
+  ProxyResult r;
+  r.error = Error{ErrorCode::Internal, "twinboxd has no connector for backend " + backend};
+  return r;
+}
+
+std::string Dispatcher::versioned(const http::RequestHead& head,
+                                  const std::string& path_and_query) const {
+  if (head.api_version().empty()) return path_and_query;
+  return "/v" + head.api_version() + path_and_query;
+}
+
+}  // namespace twinbox::api

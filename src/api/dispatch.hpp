@@ -1,0 +1,69 @@
+#pragma once
+// Executes routing decisions for one request: answers local endpoints, fans out to both
+// engines, probes for unknown containers, forwards everything else through the proxy, and
+// records what the answers tell the workload registry. The decision itself is router::decide.
+#include <string>
+#include <vector>
+
+#include "api/aggregate.hpp"
+#include "api/backends.hpp"
+#include "api/http.hpp"
+#include "api/proxy.hpp"
+#include "api/responses.hpp"
+#include "api/stream.hpp"
+#include "router/registry_store.hpp"
+#include "router/route.hpp"
+
+namespace twinbox::api {
+
+struct DaemonIdentity {
+  std::string socket_path;
+  std::string version;
+};
+
+// What happened to one request, for the server's log line and keep-alive.
+struct RequestOutcome {
+  int status = 0;
+  std::string backend;  // "local", "hv", "rosetta", "hv+rosetta" (fan-out), "-" (refused)
+  bool keep_alive = false;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(BackendSet& backends, router::RegistryStore& registry, DaemonIdentity identity,
+             FdTracker* tracker)
+      : backends_(backends), registry_(registry), identity_(std::move(identity)),
+        tracker_(tracker) {}
+
+  // Serves the request whose head was just read from `client` (its body is still unread).
+  RequestOutcome serve(Stream& client, const http::RequestHead& head);
+
+ private:
+  RequestOutcome answer(Stream& client, const http::RequestHead& head, const LocalResponse& r,
+                        std::string backend, bool body_pending);
+  RequestOutcome serve_local(Stream& client, const http::RequestHead& head,
+                             const router::Decision& d, bool body_pending);
+  RequestOutcome forward(Stream& client, const http::RequestHead& head, router::Decision d,
+                         std::optional<std::string> body);
+  // Probe: asks the running engines where the container/exec lives.
+  router::Decision resolve_probe(const http::RequestHead& head, router::Decision d);
+  Result<std::string> prepare_create_body(const router::Decision& d, const std::string& body);
+  void apply_follow_up(const http::RequestHead& head, const router::Decision& d, int status,
+                       const std::string& answer);
+  void forget_if_stale(const http::RequestHead& head, const router::Decision& d, int status);
+  ProxyResult proxy_to(Stream& client, const http::RequestHead& head, const std::string& backend,
+                       const ProxyOptions& opts);
+  LocalResponse list_response(const http::RequestHead& head, bool containers);
+
+  std::vector<EngineReply> fan_out(const std::string& target);
+  std::optional<BackendStatus> status_of(const std::string& name) const;
+  std::optional<Error> unavailable(const std::string& backend, const std::string& reason) const;
+  std::string versioned(const http::RequestHead& head, const std::string& path_and_query) const;
+
+  BackendSet& backends_;
+  router::RegistryStore& registry_;
+  DaemonIdentity identity_;
+  FdTracker* tracker_;
+};
+
+}  // namespace twinbox::api

@@ -1,0 +1,186 @@
+// The Dispatcher's answers that involve more than one engine: local endpoints, fan-outs and
+// the probe that finds an unknown container.
+#include <unistd.h>
+
+#include <algorithm>
+#include <future>
+
+#include "api/dispatch.hpp"
+#include "api/docker_json.hpp"
+#include "api/engine_client.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace twinbox::api {
+
+namespace {
+
+// hv first: it is the default backend and the base of aggregated answers.
+std::vector<BackendStatus> hv_first(std::vector<BackendStatus> statuses) {
+  std::stable_partition(statuses.begin(), statuses.end(),
+                        [](const BackendStatus& s) { return s.name == router::kHv; });
+  return statuses;
+}
+
+EngineReply ask(guest::GuestConnector* conn, const BackendStatus& s, const std::string& target) {
+  EngineReply reply{s.name, std::nullopt, ""};
+  if (s.state != BackendState::Running) {
+    reply.error = std::string("not running (state: ") + backend_state_name(s.state) + ")";
+    return reply;
+  }
+  if (!conn) {
+    reply.error = "no connector";
+    return reply;
+  }
+  auto r = engine_request(*conn, "GET", target);
+  if (!r) {
+    reply.error = r.error().message;
+  } else if (r->status != 200) {
+    auto msg = json_string(Json::parse(r->body, nullptr, false), "message");
+    reply.error = "HTTP " + std::to_string(r->status) + ": " + msg.value_or(r->body);
+  } else {
+    reply.body = std::move(r->body);
+  }
+  return reply;
+}
+
+// Only the plain "all" listing is complete enough to reconcile the registry with.
+bool is_complete_listing(const http::RequestHead& head) {
+  auto all = head.query_value("all");
+  if (!all || (*all != "1" && iequals(*all, "true") == false)) return false;
+  for (const auto& q : head.parsed.query)
+    if (q.name != "all" && q.name != "size") return false;
+  return true;
+}
+
+}  // namespace
+
+std::vector<EngineReply> Dispatcher::fan_out(const std::string& target) {
+  std::vector<std::future<EngineReply>> pending;
+  for (const auto& s : hv_first(backends_.statuses())) {
+    auto* conn = backends_.connector(s.name);
+    pending.push_back(std::async(std::launch::async, ask, conn, s, target));
+  }
+  std::vector<EngineReply> replies;
+  for (auto& p : pending) replies.push_back(p.get());
+  return replies;
+}
+
+LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool containers) {
+  std::string pq = head.path() + (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
+  auto replies = fan_out(versioned(head, pq));
+  std::vector<std::string> failures;
+  for (const auto& r : replies)
+    if (!r.body) failures.push_back(r.backend + ": " + r.error);
+  if (failures.size() == replies.size())
+    return error_response(503, "no engine could list " + std::string(containers ? "containers" : "images") +
+                                   " (" + join(failures, "; ") + "); check `twinbox status`");
+  if (!failures.empty())
+    log::warn("api", "GET " + head.path() + " answered without " + join(failures, "; "));
+  if (containers && is_complete_listing(head)) {
+    auto st = registry_.update([&](router::WorkloadRegistry& reg) {
+      bool changed = false;
+      for (const auto& r : replies) {
+        auto live = r.body ? containers_of_listing(*r.body) : std::nullopt;
+        if (live) changed = reg.reconcile_backend(r.backend, *live) || changed;
+      }
+      return changed;
+    });
+    if (!st) log::warn("api", st.error().message);
+  }
+  int64_t limit = 0;
+  if (auto l = head.query_value("limit")) limit = std::atoll(l->c_str());
+  return json_response(200, merge_lists(replies, limit));
+}
+
+RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& head,
+                                       const router::Decision& d, bool body_pending) {
+  using router::LocalHandler;
+  switch (d.local) {
+    case LocalHandler::Ping:
+      return answer(client, head, ping_response(), "local", body_pending);
+    case LocalHandler::Version:
+      return answer(client, head,
+                    json_response(200, aggregate_version(backends_.statuses(),
+                                                         fan_out(versioned(head, "/version")),
+                                                         identity_.version)),
+                    "hv+rosetta", body_pending);
+    case LocalHandler::Info:
+      return answer(client, head,
+                    json_response(200, aggregate_info(hv_first(backends_.statuses()),
+                                                      fan_out(versioned(head, "/info")))),
+                    "hv+rosetta", body_pending);
+    case LocalHandler::ListContainers:
+    case LocalHandler::ListImages:
+      return answer(client, head, list_response(head, d.local == LocalHandler::ListContainers),
+                    "hv+rosetta", body_pending);
+    case LocalHandler::Status: {
+      DaemonInfo info{static_cast<int64_t>(::getpid()), identity_.socket_path, identity_.version,
+                      registry_.path(), 0, 0};
+      registry_.read([&](const router::WorkloadRegistry& reg) {
+        info.containers = reg.containers().size();
+        info.execs = reg.exec_count();
+        return 0;
+      });
+      return answer(client, head, json_response(200, status_document(backends_.statuses(), info)),
+                    "local", body_pending);
+    }
+    case LocalHandler::Shutdown:
+      backends_.request_shutdown();
+      return answer(client, head, json_response(202, error_body("twinboxd is shutting down")),
+                    "local", body_pending);
+  }
+  return answer(client, head, error_response(500, "unknown local handler"), "local", body_pending);
+}
+
+namespace {
+// The Id and name a probe answer names: containers say Id/Name, exec instances ID/ContainerID.
+struct ProbeHit {
+  std::string backend;
+  std::string id;
+  std::string name_or_container;
+};
+}  // namespace
+
+router::Decision Dispatcher::resolve_probe(const http::RequestHead& head, router::Decision d) {
+  std::vector<ProbeHit> hits;
+  std::vector<std::string> running;
+  for (const auto& r : fan_out(versioned(head, d.probe_path))) {
+    if (r.error.rfind("not running", 0) != 0) running.push_back(r.backend);
+    if (!r.body) continue;
+    auto j = Json::parse(*r.body, nullptr, false);
+    auto id = json_string(j, d.probe_exec ? "ID" : "Id");
+    auto other = json_string(j, d.probe_exec ? "ContainerID" : "Name");
+    if (id) hits.push_back({r.backend, *id, other.value_or("")});
+  }
+  d.kind = router::Decision::Kind::Backend;
+  if (hits.empty()) {
+    bool hv_up = std::find(running.begin(), running.end(), router::kHv) != running.end();
+    d.backend = hv_up || running.empty() ? std::string(router::kHv) : running.front();
+    d.reason += "; no engine knows it, " + d.backend + " answers";
+    return d;
+  }
+  if (hits.size() > 1) {
+    std::vector<std::string> where;
+    for (const auto& h : hits) where.push_back(h.id.substr(0, 12) + " on " + h.backend);
+    d.kind = router::Decision::Kind::Error;
+    auto segs = split(d.probe_path, '/');  // "", "containers"|"exec", ref, "json"
+    d.error = Error{ErrorCode::Conflict, segs[1] + " reference \"" + url_decode(segs[2]) +
+                                             "\" is ambiguous: it matches " + join(where, ", ") +
+                                             "; use a full ID or the name"};
+    return d;
+  }
+  const ProbeHit& hit = hits.front();
+  d.backend = hit.backend;
+  d.reason += "; found on " + hit.backend;
+  if (!d.probe_exec) d.container_id = hit.id;
+  auto st = registry_.update([&](router::WorkloadRegistry& reg) {
+    if (d.probe_exec) reg.record_exec(hit.id, hit.backend, hit.name_or_container);
+    else reg.record_container({hit.id, hit.backend, hit.name_or_container});
+    return true;
+  });
+  if (!st) log::warn("api", st.error().message);
+  return d;
+}
+
+}  // namespace twinbox::api

@@ -1,0 +1,197 @@
+// Answers built from both engines: /info, /version, merged lists, the status document.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "api/aggregate.hpp"
+#include "api/docker_json.hpp"
+
+using namespace twinbox::api;
+
+namespace {
+
+std::string data(const std::string& name) {
+  std::ifstream f(std::string(TWINBOX_TEST_DATA) + "/api/" + name);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_FALSE(ss.str().empty()) << name;
+  return ss.str();
+}
+
+BackendStatus status(const std::string& name, BackendState state, std::string detail = "") {
+  BackendStatus s;
+  s.name = name;
+  s.state = state;
+  s.vm_arch = "arm64";
+  s.platform = name == "hv" ? "linux/arm64" : "linux/amd64";
+  s.accelerator = "tcg";
+  s.translator = name == "hv" ? "none" : "qemu-x86_64 (binfmt F)";
+  s.libvirt_uri = "qemu:///embed?root=/x";
+  s.detail = std::move(detail);
+  s.boot_seconds = 11.5;
+  return s;
+}
+
+const std::string kHvLabel =
+    "io.twinbox.backend.hv=state=running arch=arm64 platform=linux/arm64 accelerator=tcg "
+    "translator=none";
+const std::string kRosettaLabel =
+    "io.twinbox.backend.rosetta=state=running arch=arm64 platform=linux/amd64 accelerator=tcg "
+    "translator=qemu-x86_64 (binfmt F)";
+
+TEST(BackendLabel, SaysStateArchPlatformAcceleratorTranslator) {
+  EXPECT_EQ(backend_label(status("hv", BackendState::Running)), kHvLabel);
+  EXPECT_EQ(backend_label(status("rosetta", BackendState::Running)), kRosettaLabel);
+}
+
+TEST(AggregateInfo, BothRunning) {
+  auto out = Json::parse(aggregate_info({status("hv", BackendState::Running),
+                                         status("rosetta", BackendState::Running)},
+                                        {{"hv", data("engine_info_hv.json"), ""},
+                                         {"rosetta", data("engine_info_rosetta.json"), ""}}),
+                         nullptr, false);
+  ASSERT_TRUE(out.is_object());
+  EXPECT_EQ(out["Name"], "twinbox");
+  EXPECT_EQ(out["ID"], "HVID:AAAA");  // hv is the base
+  EXPECT_EQ(out["Containers"], 5);
+  EXPECT_EQ(out["ContainersRunning"], 3);
+  EXPECT_EQ(out["ContainersPaused"], 1);
+  EXPECT_EQ(out["ContainersStopped"], 2);
+  EXPECT_EQ(out["Images"], 9);
+  EXPECT_EQ(out["OperatingSystem"], "twinbox dual-stack (Debian GNU/Linux 12 (bookworm) on hv)");
+  EXPECT_EQ(out["Labels"], Json::parse(R"(["site=lab",")" + kHvLabel + R"(",")" +
+                                       kRosettaLabel + R"("])"));
+  EXPECT_EQ(out["Warnings"], Json::parse(R"(["WARNING: No swap limit support"])"));
+  EXPECT_EQ(out["Driver"], "overlay2");  // everything else is hv's
+}
+
+TEST(AggregateInfo, RosettaDownIsAWarningNotAFailure) {
+  auto out = Json::parse(
+      aggregate_info({status("hv", BackendState::Running),
+                      status("rosetta", BackendState::Starting, "booting (engine not answering)")},
+                     {{"hv", data("engine_info_hv.json"), ""}, {"rosetta", std::nullopt, "x"}}),
+      nullptr, false);
+  EXPECT_EQ(out["Containers"], 3);
+  EXPECT_EQ(out["Images"], 4);
+  bool found = false;
+  for (const auto& w : out["Warnings"])
+    found = found || w == "WARNING: twinbox backend rosetta is not running (state: starting): "
+                          "booting (engine not answering); its containers and images are not "
+                          "counted";
+  EXPECT_TRUE(found) << out["Warnings"].dump();
+  EXPECT_EQ(out["Labels"][2].get<std::string>().rfind(
+                "io.twinbox.backend.rosetta=state=starting ", 0),
+            0u);
+}
+
+TEST(AggregateInfo, OnlyRosettaUpUsesItAsBase) {
+  auto out = Json::parse(aggregate_info({status("hv", BackendState::Failed, "kernel panic"),
+                                         status("rosetta", BackendState::Running)},
+                                        {{"hv", std::nullopt, "not running"},
+                                         {"rosetta", data("engine_info_rosetta.json"), ""}}),
+                         nullptr, false);
+  EXPECT_EQ(out["ID"], "ROSID:BBBB");
+  EXPECT_EQ(out["OperatingSystem"],
+            "twinbox dual-stack (Debian GNU/Linux 12 (bookworm) on rosetta)");
+  EXPECT_EQ(out["Labels"].size(), 2u);  // rosetta's Labels was null
+  EXPECT_EQ(out["Warnings"].size(), 1u);
+}
+
+TEST(AggregateInfo, BothDownStillAnswers) {
+  auto out = Json::parse(aggregate_info({status("hv", BackendState::Starting),
+                                         status("rosetta", BackendState::Stopped)},
+                                        {}),
+                         nullptr, false);
+  EXPECT_EQ(out["Name"], "twinbox");
+  EXPECT_EQ(out["OSType"], "linux");
+  EXPECT_EQ(out["Containers"], 0);
+  EXPECT_EQ(out["OperatingSystem"], "twinbox dual-stack (no engine running)");
+  EXPECT_EQ(out["Labels"].size(), 2u);
+  EXPECT_EQ(out["Warnings"].size(), 2u);
+}
+
+TEST(AggregateInfo, RunningButSilentEngineIsNamed) {
+  auto out = Json::parse(aggregate_info({status("hv", BackendState::Running)},
+                                        {{"hv", std::nullopt, "connect: refused"}}),
+                         nullptr, false);
+  EXPECT_EQ(out["Warnings"][0], "WARNING: twinbox backend hv did not answer /info: connect: refused");
+}
+
+TEST(AggregateVersion, DecoratesHvsVersion) {
+  auto out = Json::parse(aggregate_version({status("hv", BackendState::Running),
+                                            status("rosetta", BackendState::Starting)},
+                                           {{"hv", data("engine_version_hv.json"), ""}}, "0.1.0"),
+                         nullptr, false);
+  EXPECT_EQ(out["Platform"]["Name"], "twinbox dual-stack (hv + rosetta)");
+  EXPECT_EQ(out["Version"], "20.10.24+dfsg1");
+  EXPECT_EQ(out["ApiVersion"], "1.41");
+  ASSERT_EQ(out["Components"].size(), 3u);
+  const auto& tb = out["Components"][2];
+  EXPECT_EQ(tb["Name"], "twinbox");
+  EXPECT_EQ(tb["Version"], "0.1.0");
+  EXPECT_EQ(tb["Details"]["hv"], "running (linux/arm64, translator none)");
+  EXPECT_EQ(tb["Details"]["rosetta"], "starting (linux/amd64, translator qemu-x86_64 (binfmt F))");
+}
+
+TEST(AggregateVersion, SynthesizedWhenNoEngineAnswers) {
+  auto out = Json::parse(aggregate_version({status("hv", BackendState::Starting)}, {}, "0.1.0"),
+                         nullptr, false);
+  EXPECT_EQ(out["ApiVersion"], "1.41");
+  EXPECT_EQ(out["MinAPIVersion"], "1.12");
+  EXPECT_EQ(out["Os"], "linux");
+  EXPECT_EQ(out["Arch"], "arm64");
+  EXPECT_EQ(out["Components"][0]["Name"], "twinbox");
+}
+
+TEST(MergeLists, NewestFirstAcrossEngines) {
+  std::vector<EngineReply> replies = {{"hv", data("containers_hv.json"), ""},
+                                      {"rosetta", data("containers_rosetta.json"), ""}};
+  auto out = Json::parse(merge_lists(replies, 0), nullptr, false);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0]["Names"][0], "/web");
+  EXPECT_EQ(out[1]["Names"][0], "/amd");
+  EXPECT_EQ(out[2]["Image"], "redis");
+  auto limited = Json::parse(merge_lists(replies, 2), nullptr, false);
+  EXPECT_EQ(limited.size(), 2u);
+}
+
+TEST(MergeLists, SkipsMissingAndBrokenReplies) {
+  auto out = Json::parse(merge_lists({{"hv", std::nullopt, "down"},
+                                      {"rosetta", std::string("{\"message\":\"x\"}"), ""},
+                                      {"third", data("containers_rosetta.json"), ""}},
+                                     0),
+                         nullptr, false);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(merge_lists({}, 0), "[]");
+}
+
+TEST(ContainersOfListing, TakesIdsAndPlainNames) {
+  auto recs = containers_of_listing(data("containers_hv.json"));
+  ASSERT_TRUE(recs.has_value());
+  ASSERT_EQ(recs->size(), 2u);
+  EXPECT_EQ((*recs)[0].name, "web");
+  EXPECT_EQ((*recs)[1].name, "cache");  // "/web/db" is a link alias
+  EXPECT_FALSE(containers_of_listing("{}").has_value());
+}
+
+TEST(StatusDocument, HasEveryBackendFieldAndTheDaemon) {
+  DaemonInfo d{42, "/run/twinbox.sock", "0.1.0", "/state/workloads.json", 3, 1};
+  auto out = Json::parse(status_document({status("hv", BackendState::Running),
+                                          status("rosetta", BackendState::Failed, "boom")},
+                                         d),
+                         nullptr, false);
+  EXPECT_EQ(out["daemon"]["pid"], 42);
+  EXPECT_EQ(out["daemon"]["socket"], "/run/twinbox.sock");
+  EXPECT_EQ(out["daemon"]["version"], "0.1.0");
+  EXPECT_EQ(out["workloads"]["containers"], 3);
+  const auto& r = out["backends"][1];
+  for (const char* key : {"name", "state", "vm_arch", "platform", "accelerator", "translator",
+                          "libvirt_uri", "detail", "boot_seconds"})
+    EXPECT_TRUE(r.contains(key)) << key;
+  EXPECT_EQ(r["state"], "failed");
+  EXPECT_EQ(r["detail"], "boom");
+  EXPECT_EQ(r["boot_seconds"], 11.5);
+}
+
+}  // namespace

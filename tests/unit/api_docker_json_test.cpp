@@ -1,0 +1,122 @@
+// Create-body rewriting, the body platform field, and the responses twinboxd writes itself.
+#include <gtest/gtest.h>
+
+#include "api/docker_json.hpp"
+#include "api/responses.hpp"
+
+using namespace twinbox::api;
+
+namespace {
+
+TEST(CreateBodyPlatform, ReadsEitherSpelling) {
+  EXPECT_EQ(create_body_platform(R"({"Image":"a","platform":"linux/amd64"})"), "linux/amd64");
+  EXPECT_EQ(create_body_platform(R"({"Image":"a","Platform":"arm64"})"), "arm64");
+  EXPECT_FALSE(create_body_platform(R"({"Image":"a"})").has_value());
+  EXPECT_FALSE(create_body_platform(R"({"platform":{"os":"linux"}})").has_value());
+  EXPECT_FALSE(create_body_platform("not json").has_value());
+  EXPECT_FALSE(create_body_platform("").has_value());
+}
+
+const Labels kLabels = routing_labels("rosetta", "qemu-x86_64 (binfmt F)", "linux/amd64",
+                                      "--platform linux/amd64 requested: amd64 runs on rosetta");
+
+TEST(AddCreateLabels, Table) {
+  struct Case {
+    const char* name;
+    std::string body;
+    bool ok;
+    std::string user_label;  // a label of the client's that must survive ("" none)
+  };
+  std::vector<Case> cases = {
+      {"no_labels", R"({"Image":"alpine","Cmd":["uname","-m"]})", true, ""},
+      {"null_labels", R"({"Image":"alpine","Labels":null})", true, ""},
+      {"user_labels", R"({"Image":"alpine","Labels":{"com.example":"x"}})", true, "com.example"},
+      {"spoofed", R"({"Image":"alpine","Labels":{"io.twinbox.backend":"hv"}})", true, ""},
+      {"empty_body", "", true, ""},
+      {"labels_list", R"({"Image":"alpine","Labels":["a=b"]})", false, ""},
+      {"array_body", R"([1,2])", false, ""},
+      {"garbage", R"({"Image":)", false, ""},
+  };
+  for (const auto& c : cases) {
+    auto out = add_create_labels(c.body, kLabels);
+    ASSERT_EQ(out.has_value(), c.ok) << c.name;
+    if (!c.ok) {
+      EXPECT_EQ(out.error().code, twinbox::ErrorCode::InvalidArgument) << c.name;
+      continue;
+    }
+    auto j = Json::parse(*out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << c.name;
+    const auto& l = j["Labels"];
+    EXPECT_EQ(l["io.twinbox.backend"], "rosetta") << c.name;
+    EXPECT_EQ(l["io.twinbox.translator"], "qemu-x86_64 (binfmt F)") << c.name;
+    EXPECT_EQ(l["io.twinbox.platform"], "linux/amd64") << c.name;
+    EXPECT_EQ(l["io.twinbox.route.reason"],
+              "--platform linux/amd64 requested: amd64 runs on rosetta")
+        << c.name;
+    if (!c.user_label.empty()) {
+      EXPECT_EQ(l[c.user_label], "x") << c.name;
+    }
+  }
+}
+
+TEST(AddCreateLabels, KeepsTheClientsFieldsAndOrder) {
+  auto out = add_create_labels(R"({"Image":"alpine","Cmd":["sh"],"HostConfig":{"Memory":1}})",
+                               kLabels);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->rfind(R"({"Image":"alpine","Cmd":["sh"],"HostConfig":{"Memory":1},"Labels":{)", 0),
+            0u)
+      << *out;
+}
+
+TEST(RoutingLabels, EmptyTranslatorReadsNone) {
+  auto l = routing_labels("hv", "", "linux/arm64", "r");
+  EXPECT_EQ(l[1].second, "none");
+}
+
+TEST(ErrorBody, IsDockersShape) {
+  auto j = Json::parse(error_body("backend \"rosetta\" is down"), nullptr, false);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j.size(), 1u);
+  EXPECT_EQ(j["message"], "backend \"rosetta\" is down");
+  // invalid UTF-8 never throws
+  EXPECT_NE(error_body("bad \xff byte").find("bad"), std::string::npos);
+}
+
+TEST(Responses, PingHasDockersHeaders) {
+  auto bytes = response_bytes(ping_response(), false, false, "0.1.0");
+  for (const char* h : {"HTTP/1.1 200 OK\r\n", "Api-Version: 1.41\r\n",
+                        "Docker-Experimental: false\r\n", "Ostype: linux\r\n",
+                        "Builder-Version: 1\r\n",
+                        "Cache-Control: no-cache, no-store, must-revalidate\r\n",
+                        "Pragma: no-cache\r\n", "Content-Length: 2\r\n"})
+    EXPECT_NE(bytes.find(h), std::string::npos) << h;
+  EXPECT_EQ(bytes.substr(bytes.size() - 6), "\r\n\r\nOK");
+  EXPECT_EQ(bytes.find("Connection: close"), std::string::npos);
+}
+
+TEST(Responses, HeadGetsHeadersWithoutBody) {
+  auto bytes = response_bytes(ping_response(), true, true, "0.1.0");
+  EXPECT_NE(bytes.find("Content-Length: 2\r\n"), std::string::npos);
+  EXPECT_NE(bytes.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_EQ(bytes.substr(bytes.size() - 4), "\r\n\r\n");
+}
+
+TEST(Responses, ErrorStatusFollowsTheCode) {
+  using twinbox::ErrorCode;
+  struct Case {
+    ErrorCode code;
+    const char* line;
+  };
+  for (auto c : {Case{ErrorCode::InvalidArgument, "HTTP/1.1 400 "},
+                 Case{ErrorCode::NotFound, "HTTP/1.1 404 "},
+                 Case{ErrorCode::Conflict, "HTTP/1.1 409 "},
+                 Case{ErrorCode::Unavailable, "HTTP/1.1 503 "},
+                 Case{ErrorCode::Internal, "HTTP/1.1 500 "}}) {
+    auto bytes = response_bytes(error_response(twinbox::Error{c.code, "m"}), false, false, "v");
+    EXPECT_EQ(bytes.rfind(c.line, 0), 0u) << bytes;
+    EXPECT_NE(bytes.find("Content-Type: application/json"), std::string::npos);
+    EXPECT_NE(bytes.find(R"({"message":"m"})"), std::string::npos);
+  }
+}
+
+}  // namespace
