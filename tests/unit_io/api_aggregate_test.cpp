@@ -1,0 +1,120 @@
+// Local endpoints and the answers built from both engines, with one or both of them down.
+#include "unit_io/api_fixture.hpp"
+
+namespace twinbox::fakes {
+namespace {
+
+using nlohmann::json;
+
+TEST_F(TwoEngines, PingAnswersEvenWithBothBackendsDown) {
+  backends_.set_state("hv", api::BackendState::Starting);
+  backends_.set_state("rosetta", api::BackendState::Starting);
+  auto c = client();
+  for (const char* method : {"GET", "HEAD"}) {
+    auto r = c.request(method, "/_ping");
+    ASSERT_TRUE(r) << method;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->headers.get("Api-Version"), "1.41");
+    EXPECT_EQ(r->headers.get("Ostype"), "linux");
+    EXPECT_EQ(r->body, std::string(method) == "GET" ? "OK" : "");
+  }
+  EXPECT_EQ(hv_->requests().size() + rosetta_->requests().size(), 0u);
+}
+
+TEST_F(TwoEngines, InfoAggregatesAndWarnsAboutADownBackend) {
+  auto c = client();
+  create(c, "?name=a", R"({"Image":"a"})");
+  create(c, "?name=b&platform=linux/amd64", R"({"Image":"a"})");
+  create(c, "?name=c&platform=linux/amd64", R"({"Image":"a"})");
+  auto both = c.request("GET", "/v1.41/info");
+  ASSERT_TRUE(both);
+  auto j = json_of(*both);
+  EXPECT_EQ(j["Name"], "twinbox");
+  EXPECT_EQ(j["Containers"], 3);
+  EXPECT_EQ(j["Images"], 2);
+  EXPECT_EQ(j["ID"], "ID-hv");
+  EXPECT_EQ(j["Labels"].size(), 2u);
+  EXPECT_EQ(j["Labels"][1],
+            "io.twinbox.backend.rosetta=state=running arch=arm64 platform=linux/amd64 "
+            "accelerator=tcg translator=qemu-x86_64 (binfmt F)");
+
+  backends_.set_state("rosetta", api::BackendState::Failed, "qemu exited");
+  auto one = c.request("GET", "/v1.41/info");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  auto k = json_of(*one);
+  EXPECT_EQ(k["Containers"], 1);
+  ASSERT_EQ(k["Warnings"].size(), 1u);
+  EXPECT_NE(k["Warnings"][0].get<std::string>().find("rosetta is not running (state: failed): "
+                                                     "qemu exited"),
+            std::string::npos);
+  EXPECT_EQ(rosetta_->count("GET", "/info"), 1u);  // not asked while down
+}
+
+TEST_F(TwoEngines, VersionIsHvsWithTwinboxComponent) {
+  auto c = client();
+  auto r = c.request("GET", "/v1.41/version");
+  ASSERT_TRUE(r);
+  auto j = json_of(*r);
+  EXPECT_EQ(j["Version"], "20.10.24-hv");
+  EXPECT_EQ(j["Platform"]["Name"], "twinbox dual-stack (hv + rosetta)");
+  EXPECT_EQ(j["Components"].back()["Name"], "twinbox");
+  EXPECT_EQ(j["Components"].back()["Version"], "0.1.0-test");
+  backends_.set_state("hv", api::BackendState::Stopped);
+  EXPECT_EQ(json_of(*c.request("GET", "/version"))["Version"], "20.10.24-rosetta");
+}
+
+TEST_F(TwoEngines, ContainerListsMergeNewestFirstWithTheSameQuery) {
+  auto c = client();
+  create(c, "?name=first", R"({"Image":"a"})");
+  create(c, "?name=second&platform=linux/amd64", R"({"Image":"a"})");
+  create(c, "?name=third", R"({"Image":"a"})");
+  auto r = c.request("GET", "/v1.41/containers/json?all=1&filters=%7B%7D");
+  ASSERT_TRUE(r);
+  auto j = json_of(*r);
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[0]["Names"][0], "/third");
+  EXPECT_EQ(j[1]["Names"][0], "/second");
+  EXPECT_EQ(j[2]["Names"][0], "/first");
+  for (auto* e : {hv_.get(), rosetta_.get()})
+    EXPECT_EQ(e->requests().back().target, "/v1.41/containers/json?all=1&filters=%7B%7D");
+  auto limited = c.request("GET", "/v1.41/containers/json?limit=1");
+  EXPECT_EQ(json_of(*limited).size(), 1u);
+  auto images = c.request("GET", "/v1.41/images/json");
+  ASSERT_EQ(json_of(*images).size(), 2u);
+  EXPECT_EQ(json_of(*images)[0]["RepoTags"][0], "rosetta:latest");
+}
+
+TEST_F(TwoEngines, ListingWithBothDownIs503) {
+  backends_.set_state("hv", api::BackendState::Starting, "booting");
+  backends_.set_state("rosetta", api::BackendState::Starting, "booting");
+  auto r = client().request("GET", "/v1.41/containers/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_NE(r->body.find("hv: not running (state: starting)"), std::string::npos) << r->body;
+}
+
+TEST_F(TwoEngines, StatusAndShutdownEndpoints) {
+  auto c = client();
+  auto s = c.request("GET", "/twinbox/v1/status");
+  ASSERT_TRUE(s);
+  auto j = json_of(*s);
+  EXPECT_EQ(j["daemon"]["socket"], socket());
+  EXPECT_EQ(j["daemon"]["pid"], ::getpid());
+  EXPECT_EQ(j["backends"].size(), 2u);
+  EXPECT_EQ(j["backends"][1]["translator"], "qemu-x86_64 (binfmt F)");
+  auto down = c.request("POST", "/twinbox/v1/shutdown");
+  EXPECT_EQ(down->status, 202);
+  EXPECT_EQ(backends_.shutdown_requests.load(), 1);
+}
+
+TEST_F(TwoEngines, TooNewApiVersionIsRefusedLikeDockerd) {
+  auto r = client().request("GET", "/v1.45/info");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(json_of(*r)["message"],
+            "client version 1.45 is too new. Maximum supported API version is 1.41");
+}
+
+}  // namespace
+}  // namespace twinbox::fakes

@@ -1,0 +1,190 @@
+// Requests through a real ApiServer reach the right fake engine, unchanged except where twinbox
+// means to change them, and the client connection stays alive across backends.
+#include "unit_io/api_fixture.hpp"
+
+namespace twinbox::fakes {
+namespace {
+
+using nlohmann::json;
+
+TEST_F(TwoEngines, CreateWithAmd64ReachesRosettaWithLabels) {
+  auto c = client();
+  std::string id = create(c, "?name=amd&platform=linux%2Famd64",
+                          R"({"Image":"alpine","Cmd":["uname","-m"],"Labels":{"user":"x"}})");
+  ASSERT_EQ(id.rfind("b2b2", 0), 0u) << id;
+  EXPECT_EQ(hv_->count("POST", "/containers/create"), 0u);
+  auto reqs = rosetta_->requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  // Forwarded with the client's version prefix and platform query kept.
+  EXPECT_EQ(reqs[0].target, "/v1.41/containers/create?name=amd&platform=linux%2Famd64");
+  auto body = json::parse(reqs[0].body, nullptr, false);
+  EXPECT_EQ(reqs[0].headers.get("Content-Length"), std::to_string(reqs[0].body.size()));
+  EXPECT_EQ(body["Cmd"], json::parse(R"(["uname","-m"])"));
+  EXPECT_EQ(body["Labels"]["user"], "x");
+  EXPECT_EQ(body["Labels"]["io.twinbox.backend"], "rosetta");
+  EXPECT_EQ(body["Labels"]["io.twinbox.translator"], "qemu-x86_64 (binfmt F)");
+  EXPECT_EQ(body["Labels"]["io.twinbox.platform"], "linux/amd64");
+  EXPECT_EQ(body["Labels"]["io.twinbox.route.reason"],
+            "--platform linux/amd64 requested: amd64 runs on rosetta");
+}
+
+TEST_F(TwoEngines, QueryPlatformBeatsBodyPlatform) {
+  auto c = client();
+  std::string id =
+      create(c, "?platform=linux/arm64", R"({"Image":"alpine","platform":"linux/amd64"})");
+  EXPECT_EQ(id.rfind("a1a1", 0), 0u) << id;
+  EXPECT_EQ(rosetta_->count("POST", "/containers/create"), 0u);
+  std::string from_body = create(c, "", R"({"Image":"alpine","platform":"x86_64"})");
+  EXPECT_EQ(from_body.rfind("b2b2", 0), 0u) << from_body;
+}
+
+TEST_F(TwoEngines, BadPlatformIs400ListingAcceptedForms) {
+  auto c = client();
+  auto r = c.request("POST", "/v1.41/containers/create?platform=linux/s390x", R"({"Image":"a"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  auto msg = json_of(*r)["message"].get<std::string>();
+  EXPECT_NE(msg.find("linux/s390x"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("linux/amd64"), std::string::npos) << msg;
+  EXPECT_EQ(hv_->requests().size() + rosetta_->requests().size(), 0u);
+  // The connection survives the refusal.
+  EXPECT_EQ(c.request("GET", "/_ping")->status, 200);
+}
+
+TEST_F(TwoEngines, LaterRequestsFollowTheRegistry) {
+  auto c = client();
+  std::string amd = create(c, "?name=amd&platform=amd64", R"({"Image":"a"})");
+  std::string arm = create(c, "?name=arm", R"({"Image":"a"})");
+  EXPECT_EQ(c.request("POST", "/v1.41/containers/amd/start")->status, 204);
+  EXPECT_EQ(c.request("POST", "/v1.41/containers/" + arm.substr(0, 6) + "/start")->status, 204);
+  EXPECT_EQ(c.request("POST", "/v1.41/containers/" + amd + "/wait")->status, 200);
+  EXPECT_EQ(rosetta_->count("POST", "/containers/amd/start"), 1u);
+  EXPECT_EQ(hv_->count("POST", "/containers/" + arm.substr(0, 6) + "/start"), 1u);
+  EXPECT_EQ(rosetta_->count("POST", "/containers/" + amd + "/wait"), 1u);
+  EXPECT_EQ(hv_->count("POST", "/containers/amd/start"), 0u);
+}
+
+TEST_F(TwoEngines, KeepAliveAcrossBackendsOnOneConnection) {
+  auto c = client();
+  create(c, "?name=x&platform=linux/amd64", R"({"Image":"a"})");
+  create(c, "?name=y", R"({"Image":"a"})");
+  for (int i = 0; i < 3; ++i) {
+    auto ping = c.request("GET", "/_ping");
+    ASSERT_TRUE(ping) << ping.error().message;
+    EXPECT_EQ(ping->body, "OK");
+    auto x = c.request("GET", "/v1.41/containers/x/json");
+    ASSERT_TRUE(x) << x.error().message;
+    EXPECT_EQ(x->status, 200);
+    auto y = c.request("GET", "/v1.41/containers/y/json");
+    ASSERT_TRUE(y) << y.error().message;
+    EXPECT_EQ(y->status, 200);
+    auto ps = c.request("GET", "/v1.41/containers/json");
+    ASSERT_TRUE(ps) << ps.error().message;
+    EXPECT_EQ(json_of(*ps).size(), 2u);
+  }
+  EXPECT_EQ(rosetta_->count("GET", "/containers/x/json"), 3u);
+  EXPECT_EQ(hv_->count("GET", "/containers/y/json"), 3u);
+}
+
+TEST_F(TwoEngines, ChunkedUploadStreamsThroughUnchanged) {
+  auto c = client();
+  std::string tarball(300000, 'z');
+  for (size_t i = 0; i < tarball.size(); i += 7) tarball[i] = static_cast<char>('a' + i % 26);
+  auto r = c.request_chunked("POST", "/v1.41/images/load?quiet=1", tarball, 17);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("hv got 300000 bytes"), std::string::npos) << r->body;
+  auto reqs = hv_->requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].body, tarball);
+  EXPECT_EQ(reqs[0].headers.get("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(c.request("GET", "/_ping")->status, 200);  // framing ended where it should
+}
+
+TEST_F(TwoEngines, StreamedResponseArrivesBeforeItEnds) {
+  auto c = client();
+  create(c, "?name=logger", R"({"Image":"a"})");
+  ASSERT_TRUE(c.send("GET /v1.41/containers/logger/logs?follow=1&stdout=1 HTTP/1.1\r\n"
+                     "Host: docker\r\n\r\n"));
+  auto head = c.read_head();
+  ASSERT_TRUE(head) << head.error().message;
+  EXPECT_EQ(head->status, 200);
+  // The engine holds the rest of the stream until released: the first line must already be here.
+  std::string got;
+  while (got.find("line 1") == std::string::npos) {
+    auto more = c.read_available();
+    ASSERT_TRUE(more) << more.error().message << " after " << got;
+    got += *more;
+  }
+  EXPECT_EQ(got.find("line 2"), std::string::npos);
+  hv_->release_stream();
+  while (got.find("0\r\n\r\n") == std::string::npos) {
+    auto more = c.read_available();
+    ASSERT_TRUE(more) << more.error().message;
+    got += *more;
+  }
+  EXPECT_NE(got.find("line 2"), std::string::npos);
+  EXPECT_EQ(c.request("GET", "/_ping")->status, 200);  // still alive after the stream
+}
+
+TEST_F(TwoEngines, BackendDownIs503WithItsState) {
+  backends_.set_state("rosetta", api::BackendState::Starting, "engine not answering yet");
+  auto c = client();
+  auto r = c.request("POST", "/v1.41/containers/create?platform=linux/amd64", R"({"Image":"a"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(json_of(*r)["message"].get<std::string>().rfind(
+                "backend rosetta is not running (state: starting): engine not answering yet", 0),
+            0u)
+      << r->body;
+  EXPECT_EQ(rosetta_->requests().size(), 0u);
+  EXPECT_EQ(c.request("GET", "/_ping")->status, 200);
+}
+
+TEST_F(TwoEngines, UnreachableEngineIs503) {
+  rosetta_->stop();
+  auto c = client();
+  auto r = c.request("POST", "/v1.41/images/create?fromImage=alpine&platform=linux/amd64");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_NE(json_of(*r)["message"].get<std::string>().find("backend rosetta"), std::string::npos)
+      << r->body;
+}
+
+TEST_F(TwoEngines, PullRoutesByPlatform) {
+  auto c = client();
+  auto r = c.request("POST", "/v1.41/images/create?fromImage=alpine&tag=3&platform=linux/amd64");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("Pulled on rosetta"), std::string::npos) << r->body;
+  auto d = c.request("POST", "/v1.41/images/create?fromImage=alpine&tag=3");
+  EXPECT_NE(d->body.find("Pulled on hv"), std::string::npos) << d->body;
+}
+
+TEST_F(TwoEngines, ImageByNameFallsBackToRosettaOn404) {
+  rosetta_->on("GET", "/images/amdonly:1/json", FakeResponse{200, R"({"Id":"sha256:amd"})"});
+  auto c = client();
+  auto r = c.request("GET", "/v1.41/images/amdonly:1/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(json_of(*r)["Id"], "sha256:amd");
+  EXPECT_EQ(hv_->count("GET", "/images/amdonly:1/json"), 1u);
+  auto missing = c.request("GET", "/v1.41/images/nowhere/json");
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(rosetta_->count("GET", "/images/nowhere/json"), 1u);
+}
+
+TEST_F(TwoEngines, MalformedAndOversizedHeadsAreRefused) {
+  auto c = client();
+  ASSERT_TRUE(c.send("GET /x\r\n\r\n"));
+  auto r = c.read_head();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  auto big = client();
+  ASSERT_TRUE(big.send("GET /_ping HTTP/1.1\r\nX-Big: " + std::string(1100000, 'a') + "\r\n\r\n"));
+  auto h = big.read_head();
+  ASSERT_TRUE(h) << h.error().message;
+  EXPECT_EQ(h->status, 431);
+}
+
+}  // namespace
+}  // namespace twinbox::fakes
