@@ -46,6 +46,7 @@ EntryPtr make_header(const InitramfsEntry& e, int64_t size) {
   archive_entry_set_mtime(h.get(), 0, 0);
   archive_entry_set_nlink(h.get(), e.type == EntryType::Directory ? 2 : 1);
   archive_entry_set_perm(h.get(), e.mode);
+  archive_entry_set_size(h.get(), 0);  // newc needs a size on every entry
   switch (e.type) {
     case EntryType::Directory:
       archive_entry_set_filetype(h.get(), AE_IFDIR);
