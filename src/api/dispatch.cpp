@@ -52,7 +52,7 @@ RequestOutcome Dispatcher::answer(Stream& client, const http::RequestHead& head,
   bool keep = http::wants_keep_alive(head) && (!body_pending || drain_body(client, head));
   auto bytes = response_bytes(r, head.method == "HEAD", !keep, identity_.version);
   if (!write_all(client.fd(), bytes)) keep = false;
-  return RequestOutcome{r.status, std::move(backend), keep};
+  return RequestOutcome{r.status, std::move(backend), keep, ""};
 }
 
 RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) {
@@ -73,14 +73,20 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
   }
   auto d = registry_.read([&](const router::WorkloadRegistry& reg) { return decide(in, reg); });
   if (d.kind == router::Decision::Kind::Probe) d = resolve_probe(head, std::move(d));
+  std::string reason = d.kind == router::Decision::Kind::Local ? "" : d.reason;
+  RequestOutcome out;
   switch (d.kind) {
     case router::Decision::Kind::Error:
-      return answer(client, head, error_response(d.error), "-", body_pending);
+      out = answer(client, head, error_response(d.error), "-", body_pending);
+      break;
     case router::Decision::Kind::Local:
-      return serve_local(client, head, d, body_pending);
+      out = serve_local(client, head, d, body_pending);
+      break;
     default:
-      return forward(client, head, std::move(d), std::move(body));
+      out = forward(client, head, std::move(d), std::move(body));
   }
+  out.reason = std::move(reason);
+  return out;
 }
 
 std::optional<BackendStatus> Dispatcher::status_of(const std::string& name) const {
@@ -92,7 +98,10 @@ std::optional<BackendStatus> Dispatcher::status_of(const std::string& name) cons
 std::optional<Error> Dispatcher::unavailable(const std::string& backend,
                                              const std::string& reason) const {
   auto s = status_of(backend);
-  if (!s) return Error{ErrorCode::Internal, "twinboxd has no backend named " + backend};
+  if (!s)
+    return Error{ErrorCode::Unavailable,
+                 "backend " + backend + " is not configured in this twinboxd; this request needs "
+                 "it (" + reason + "); enable it in the twinbox configuration"};
   if (s->state == BackendState::Running) return std::nullopt;
   return Error{ErrorCode::Unavailable,
                "backend " + backend + " is not running (state: " +
@@ -148,7 +157,7 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
   }
   if (r.error) log::warn("api", head.method + " " + head.path() + ": " + r.error->message);
   if (d.follow_up == router::FollowUp::None) forget_if_stale(head, d, r.status);
-  return RequestOutcome{r.status, label, r.keep_alive};
+  return RequestOutcome{r.status, label, r.keep_alive, ""};
 }
 
 void Dispatcher::apply_follow_up(const http::RequestHead& head, const router::Decision& d,

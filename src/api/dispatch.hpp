@@ -26,6 +26,7 @@ struct RequestOutcome {
   int status = 0;
   std::string backend;  // "local", "hv", "rosetta", "hv+rosetta" (fan-out), "-" (refused)
   bool keep_alive = false;
+  std::string reason;  // why that backend ("" for endpoints twinboxd answers itself)
 };
 
 class Dispatcher {
