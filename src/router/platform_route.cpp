@@ -1,5 +1,6 @@
 #include "router/platform_route.hpp"
 
+#include "platform/arch_table.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::router {
@@ -12,9 +13,9 @@ struct Alias {
   std::string_view variant;  // applied when the input has no variant of its own
 };
 
+// Spellings beyond the `uname -m` names the arch table already maps (x86_64, aarch64).
 constexpr Alias kArchAliases[] = {
-    {"x86_64", "amd64", ""}, {"x86-64", "amd64", ""}, {"aarch64", "arm64", ""},
-    {"armhf", "arm", "v7"},  {"armel", "arm", "v6"},  {"i386", "386", ""},
+    {"x86-64", "amd64", ""}, {"armhf", "arm", "v7"}, {"armel", "arm", "v6"}, {"i386", "386", ""},
 };
 
 bool is_known_os(std::string_view s) {
@@ -61,6 +62,7 @@ Result<Platform> parse_platform(std::string_view s) {
     p.arch = parts[1];
     if (parts.size() == 3) p.variant = parts[2];
   }
+  if (auto oci = platform::oci_arch_from_uname(p.arch)) p.arch = *oci;
   for (const auto& a : kArchAliases) {
     if (p.arch != a.from) continue;
     p.arch = a.arch;
