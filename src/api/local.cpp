@@ -145,8 +145,9 @@ struct ProbeHit {
 router::Decision Dispatcher::resolve_probe(const http::RequestHead& head, router::Decision d) {
   std::vector<ProbeHit> hits;
   std::vector<std::string> running;
+  for (const auto& s : hv_first(backends_.statuses()))
+    if (s.state == BackendState::Running) running.push_back(s.name);
   for (const auto& r : fan_out(versioned(head, d.probe_path))) {
-    if (r.error.rfind("not running", 0) != 0) running.push_back(r.backend);
     if (!r.body) continue;
     auto j = Json::parse(*r.body, nullptr, false);
     auto id = json_string(j, d.probe_exec ? "ID" : "Id");

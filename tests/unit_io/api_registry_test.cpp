@@ -55,6 +55,16 @@ TEST_F(TwoEngines, UnknownEverywhereGetsHvsOwn404) {
   EXPECT_EQ(json_of(*r)["message"], "No such container: ghost");
 }
 
+TEST_F(TwoEngines, UnknownEverywhereWithHvDownGetsRosettasOwn404) {
+  backends_.set_state("hv", api::BackendState::Failed, "crashed");
+  auto r = client().request("GET", "/v1.41/containers/ghost/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(json_of(*r)["message"], "No such container: ghost");
+  EXPECT_EQ(rosetta_->count("GET", "/containers/ghost/json"), 2u);  // probe, then the request
+  EXPECT_EQ(hv_->requests().size(), 0u);
+}
+
 TEST_F(TwoEngines, ProbeHittingBothEnginesIs409) {
   // Containers made behind twinbox's back, one per engine, with the same name.
   hv_->add_container("twin");
