@@ -17,6 +17,7 @@ struct EngineReply {
   std::string backend;
   std::optional<std::string> body;
   std::string error;
+  bool asked = true;  // false when the backend was not running, so nobody asked it
 };
 
 // "io.twinbox.backend.hv=state=running arch=arm64 platform=linux/arm64 accelerator=tcg

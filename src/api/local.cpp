@@ -23,9 +23,10 @@ std::vector<BackendStatus> hv_first(std::vector<BackendStatus> statuses) {
 }
 
 EngineReply ask(guest::GuestConnector* conn, const BackendStatus& s, const std::string& target) {
-  EngineReply reply{s.name, std::nullopt, ""};
+  EngineReply reply{s.name, std::nullopt, "", true};
   if (s.state != BackendState::Running) {
     reply.error = std::string("not running (state: ") + backend_state_name(s.state) + ")";
+    reply.asked = false;
     return reply;
   }
   if (!conn) {
@@ -69,14 +70,18 @@ std::vector<EngineReply> Dispatcher::fan_out(const std::string& target) {
 LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool containers) {
   std::string pq = head.path() + (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
   auto replies = fan_out(versioned(head, pq));
-  std::vector<std::string> failures;
-  for (const auto& r : replies)
-    if (!r.body) failures.push_back(r.backend + ": " + r.error);
+  std::vector<std::string> failures, broken;
+  for (const auto& r : replies) {
+    if (r.body) continue;
+    failures.push_back(r.backend + ": " + r.error);
+    if (r.asked) broken.push_back(failures.back());  // running, yet it did not answer
+  }
   if (failures.size() == replies.size())
-    return error_response(503, "no engine could list " + std::string(containers ? "containers" : "images") +
-                                   " (" + join(failures, "; ") + "); check `twinbox status`");
-  if (!failures.empty())
-    log::warn("api", "GET " + head.path() + " answered without " + join(failures, "; "));
+    return error_response(503, std::string("no engine could list ") +
+                                   (containers ? "containers" : "images") + " (" +
+                                   join(failures, "; ") + "); check `twinbox status`");
+  if (!broken.empty())
+    log::warn("api", "GET " + head.path() + " answered without " + join(broken, "; "));
   if (containers && is_complete_listing(head)) {
     auto st = registry_.update([&](router::WorkloadRegistry& reg) {
       bool changed = false;
