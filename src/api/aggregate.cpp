@@ -39,8 +39,9 @@ std::vector<Json> array_field(const Json& j, const char* key) {
 
 std::string backend_warning(const BackendStatus& s, const EngineReply* reply) {
   if (s.state != BackendState::Running)
-    return "WARNING: twinbox backend " + s.name + " is not running (state: " +
-           backend_state_name(s.state) + ")" + (s.detail.empty() ? "" : ": " + s.detail) +
+    return "WARNING: twinbox backend " + s.name +
+           " is not running (state: " + backend_state_name(s.state) + ")" +
+           (s.detail.empty() ? "" : ": " + s.detail) +
            "; its containers and images are not counted";
   if (reply && !reply->body)
     return "WARNING: twinbox backend " + s.name + " did not answer /info: " + reply->error;
@@ -113,7 +114,8 @@ std::string aggregate_version(const std::vector<BackendStatus>& statuses,
                       ", translator " + (s.translator.empty() ? "none" : s.translator) + ")";
   Json components = Json::array();
   for (auto& c : array_field(out, "Components")) components.push_back(std::move(c));
-  components.push_back(Json{{"Name", "twinbox"}, {"Version", daemon_version}, {"Details", details}});
+  components.push_back(
+      Json{{"Name", "twinbox"}, {"Version", daemon_version}, {"Details", details}});
   out["Components"] = std::move(components);
   return dump_json(out);
 }
@@ -135,8 +137,7 @@ std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit) 
   return dump_json(out);
 }
 
-std::optional<std::vector<router::ContainerRecord>> containers_of_listing(
-    const std::string& body) {
+std::optional<std::vector<router::ContainerRecord>> containers_of_listing(const std::string& body) {
   auto j = Json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_array()) return std::nullopt;
   std::vector<router::ContainerRecord> out;

@@ -32,7 +32,7 @@
 namespace twinbox::api {
 
 struct ServerOptions {
-  std::string socket_path;     // where clients connect (DOCKER_HOST=unix://...)
+  std::string socket_path;  // where clients connect (DOCKER_HOST=unix://...)
   unsigned socket_mode = 0660;
   std::string registry_path;   // workload registry JSON; "" keeps it in memory only
   std::string daemon_version;  // shown in /version Components, /twinbox/v1/status, Server header

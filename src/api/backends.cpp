@@ -4,11 +4,16 @@ namespace twinbox::api {
 
 const char* backend_state_name(BackendState s) {
   switch (s) {
-    case BackendState::Stopped: return "stopped";
-    case BackendState::Starting: return "starting";
-    case BackendState::Running: return "running";
-    case BackendState::Stopping: return "stopping";
-    case BackendState::Failed: return "failed";
+    case BackendState::Stopped:
+      return "stopped";
+    case BackendState::Starting:
+      return "starting";
+    case BackendState::Running:
+      return "running";
+    case BackendState::Stopping:
+      return "stopping";
+    case BackendState::Failed:
+      return "failed";
   }
   return "unknown";
 }

@@ -47,8 +47,7 @@ bool has_body(const http::RequestHead& head) {
 }  // namespace
 
 RequestOutcome Dispatcher::answer(Stream& client, const http::RequestHead& head,
-                                  const LocalResponse& r, std::string backend,
-                                  bool body_pending) {
+                                  const LocalResponse& r, std::string backend, bool body_pending) {
   bool keep = http::wants_keep_alive(head) && (!body_pending || drain_body(client, head));
   auto bytes = response_bytes(r, head.method == "HEAD", !keep, identity_.version);
   if (!write_all(client.fd(), bytes)) keep = false;
@@ -100,13 +99,14 @@ std::optional<Error> Dispatcher::unavailable(const std::string& backend,
   auto s = status_of(backend);
   if (!s)
     return Error{ErrorCode::Unavailable,
-                 "backend " + backend + " is not configured in this twinboxd; this request needs "
-                 "it (" + reason + "); enable it in the twinbox configuration"};
+                 "backend " + backend +
+                     " is not configured in this twinboxd; this request needs "
+                     "it (" +
+                     reason + "); enable it in the twinbox configuration"};
   if (s->state == BackendState::Running) return std::nullopt;
   return Error{ErrorCode::Unavailable,
-               "backend " + backend + " is not running (state: " +
-                   backend_state_name(s->state) + ")" +
-                   (s->detail.empty() ? "" : ": " + s->detail) + "; this request needs it (" +
+               "backend " + backend + " is not running (state: " + backend_state_name(s->state) +
+                   ")" + (s->detail.empty() ? "" : ": " + s->detail) + "; this request needs it (" +
                    reason + "); retry when `twinbox status` shows it running"};
 }
 
@@ -182,7 +182,8 @@ void Dispatcher::apply_follow_up(const http::RequestHead& head, const router::De
     }
     return false;
   });
-  if (!st) log::warn("api", st.error().message + " (after " + head.method + " " + head.path() + ")");
+  if (!st)
+    log::warn("api", st.error().message + " (after " + head.method + " " + head.path() + ")");
 }
 
 // A registry entry whose engine no longer knows it (auto-removed with --rm): forget it.
@@ -195,7 +196,7 @@ void Dispatcher::forget_if_stale(const http::RequestHead& head, const router::De
 }
 
 ProxyResult Dispatcher::proxy_to(Stream& client, const http::RequestHead& head,
-                                  const std::string& backend, const ProxyOptions& opts) {
+                                 const std::string& backend, const ProxyOptions& opts) {
   auto* conn = backends_.connector(backend);
   if (conn) return proxy_request(client, head, *conn, opts);
   ProxyResult r;

@@ -33,7 +33,9 @@ class Dispatcher {
  public:
   Dispatcher(BackendSet& backends, router::RegistryStore& registry, DaemonIdentity identity,
              FdTracker* tracker)
-      : backends_(backends), registry_(registry), identity_(std::move(identity)),
+      : backends_(backends),
+        registry_(registry),
+        identity_(std::move(identity)),
         tracker_(tracker) {}
 
   // Serves the request whose head was just read from `client` (its body is still unread).

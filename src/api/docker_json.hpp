@@ -1,13 +1,12 @@
 #pragma once
 // Docker API JSON handled by twinbox itself, pure: error bodies, the platform field and labels
 // of a container-create body. Parsing never throws (json::parse(s, nullptr, false)).
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "util/result.hpp"
 

@@ -20,7 +20,6 @@ struct EngineResponse {
 // each read bounded by `timeout`. `target` is the full request target ("/v1.41/info").
 Result<EngineResponse> engine_request(guest::GuestConnector& engine, const std::string& method,
                                       const std::string& target,
-                                      std::chrono::milliseconds timeout =
-                                          std::chrono::seconds(30));
+                                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 }  // namespace twinbox::api

@@ -60,8 +60,8 @@ std::optional<size_t> find_head_end(std::string_view buf, size_t from) {
 namespace {
 
 bool is_token_char(unsigned char c) {
-  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                                std::string_view::npos;
+  return std::isalnum(c) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 bool is_token(std::string_view s) {
@@ -131,8 +131,8 @@ std::optional<HeadParse<T>> locate_head(std::string_view buf, size_t max_bytes,
   auto found = find_head_end(buf.substr(skip));
   if (!found) {
     if (buf.size() > max_bytes)
-      return parse_error<T>(431, "request header fields too large (limit " +
-                                     std::to_string(max_bytes) + " bytes)");
+      return parse_error<T>(
+          431, "request header fields too large (limit " + std::to_string(max_bytes) + " bytes)");
     return HeadParse<T>{};
   }
   end = skip + *found;
@@ -155,8 +155,7 @@ HeadParse<RequestHead> parse_request_head(std::string_view buf, size_t max_bytes
     return parse_error<RequestHead>(400, "malformed request line \"" + std::string(lines[0]) +
                                              "\" (want: METHOD /path HTTP/1.1)");
   auto minor = parse_http_version(parts[2]);
-  if (!minor)
-    return parse_error<RequestHead>(400, "unsupported HTTP version \"" + parts[2] + "\"");
+  if (!minor) return parse_error<RequestHead>(400, "unsupported HTTP version \"" + parts[2] + "\"");
   HeadParse<RequestHead> r;
   r.head.method = parts[0];
   r.head.target = parts[1];
@@ -181,8 +180,7 @@ HeadParse<ResponseHead> parse_response_head(std::string_view buf, size_t max_byt
             std::isdigit((unsigned char)line[10]) && std::isdigit((unsigned char)line[11]) &&
             (line.size() == 12 || line[12] == ' ');
   if (!ok)
-    return parse_error<ResponseHead>(400,
-                                     "malformed status line \"" + std::string(line) + "\"");
+    return parse_error<ResponseHead>(400, "malformed status line \"" + std::string(line) + "\"");
   HeadParse<ResponseHead> r;
   r.head.version_minor = *minor;
   r.head.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
@@ -266,8 +264,8 @@ static void append_headers(std::string& out, const Headers& headers) {
 }
 
 std::string serialize(const RequestHead& head) {
-  std::string out = head.method + " " + head.target + " HTTP/1." +
-                    std::to_string(head.version_minor) + "\r\n";
+  std::string out =
+      head.method + " " + head.target + " HTTP/1." + std::to_string(head.version_minor) + "\r\n";
   append_headers(out, head.headers);
   return out;
 }
@@ -282,24 +280,42 @@ std::string serialize(const ResponseHead& head) {
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Status";
   }
 }
 

@@ -92,8 +92,7 @@ std::optional<size_t> find_head_end(std::string_view buf, size_t from = 0);
 // Parses the head at the start of `buf`. Incomplete while no blank line is buffered and the
 // buffer is within `max_bytes`; Error 431 beyond it, Error 400 on malformed input.
 HeadParse<RequestHead> parse_request_head(std::string_view buf, size_t max_bytes = kMaxHeadBytes);
-HeadParse<ResponseHead> parse_response_head(std::string_view buf,
-                                            size_t max_bytes = kMaxHeadBytes);
+HeadParse<ResponseHead> parse_response_head(std::string_view buf, size_t max_bytes = kMaxHeadBytes);
 
 // Splits a request target; InvalidArgument when it is not origin-form ("/...").
 Result<Target> split_target(std::string_view target);

@@ -32,8 +32,7 @@ Result<Framing> response_framing(std::string_view request_method, const Response
 
 // True when a response switches the connection to raw bytes in both directions: a 101, or the
 // "200 + raw stream until close" dockerd sends to clients that attach without Upgrade headers.
-bool is_raw_stream_response(const ResponseHead& head, const Framing& framing,
-                            bool hijack_endpoint);
+bool is_raw_stream_response(const ResponseHead& head, const Framing& framing, bool hijack_endpoint);
 
 // Incremental decoder of a chunked body. feed() consumes bytes up to the end of the body and
 // no further; the caller forwards exactly the consumed bytes to keep the stream unaltered.
@@ -50,8 +49,8 @@ class ChunkedDecoder {
   Status end_trailer_line();
 
   State state_ = State::Size;
-  std::string line_;         // the size or trailer line being collected
-  uint64_t remaining_ = 0;   // payload bytes left in the current chunk
+  std::string line_;        // the size or trailer line being collected
+  uint64_t remaining_ = 0;  // payload bytes left in the current chunk
   size_t trailer_bytes_ = 0;
 };
 

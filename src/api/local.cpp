@@ -120,8 +120,12 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
       return answer(client, head, list_response(head, d.local == LocalHandler::ListContainers),
                     "hv+rosetta", body_pending);
     case LocalHandler::Status: {
-      DaemonInfo info{static_cast<int64_t>(::getpid()), identity_.socket_path, identity_.version,
-                      registry_.path(), 0, 0};
+      DaemonInfo info{static_cast<int64_t>(::getpid()),
+                      identity_.socket_path,
+                      identity_.version,
+                      registry_.path(),
+                      0,
+                      0};
       registry_.read([&](const router::WorkloadRegistry& reg) {
         info.containers = reg.containers().size();
         info.execs = reg.exec_count();
@@ -181,8 +185,10 @@ router::Decision Dispatcher::resolve_probe(const http::RequestHead& head, router
   d.reason += "; found on " + hit.backend;
   if (!d.probe_exec) d.container_id = hit.id;
   auto st = registry_.update([&](router::WorkloadRegistry& reg) {
-    if (d.probe_exec) reg.record_exec(hit.id, hit.backend, hit.name_or_container);
-    else reg.record_container({hit.id, hit.backend, hit.name_or_container});
+    if (d.probe_exec)
+      reg.record_exec(hit.id, hit.backend, hit.name_or_container);
+    else
+      reg.record_container({hit.id, hit.backend, hit.name_or_container});
     return true;
   });
   if (!st) log::warn("api", st.error().message);

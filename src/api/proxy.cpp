@@ -110,8 +110,7 @@ void stream_response(Stream& client, Stream& engine, const http::RequestHead& he
     return;
   }
   r.keep_alive = r.request_body_done && framing.kind != http::BodyKind::UntilClose &&
-                 http::wants_keep_alive(head) &&
-                 !resp.headers.has_token("Connection", "close");
+                 http::wants_keep_alive(head) && !resp.headers.has_token("Connection", "close");
 }
 
 }  // namespace
@@ -134,9 +133,9 @@ ProxyResult proxy_request(Stream& client, const http::RequestHead& head,
   auto h = final_head(client, eng, r);
   if (h.state != HeadRead<http::ResponseHead>::State::Ok) {
     if (!r.error)
-      r.error = Error{ErrorCode::Unavailable,
-                      "no valid answer from " + engine.describe() + ": " +
-                          (h.error.empty() ? "connection closed" : h.error)};
+      r.error =
+          Error{ErrorCode::Unavailable, "no valid answer from " + engine.describe() + ": " +
+                                            (h.error.empty() ? "connection closed" : h.error)};
     return r;
   }
   r.error.reset();

@@ -30,13 +30,13 @@ struct ProxyOptions {
 };
 
 struct ProxyResult {
-  int status = 0;               // the engine's status code, 0 when none arrived
-  bool answered = false;        // response bytes reached the client
-  bool keep_alive = false;      // the client connection can carry another request
-  bool upgraded = false;        // the connection became a raw tunnel (now finished)
-  bool intercepted = false;     // a 404 was held back (intercept_404)
+  int status = 0;            // the engine's status code, 0 when none arrived
+  bool answered = false;     // response bytes reached the client
+  bool keep_alive = false;   // the client connection can carry another request
+  bool upgraded = false;     // the connection became a raw tunnel (now finished)
+  bool intercepted = false;  // a 404 was held back (intercept_404)
   bool request_body_done = false;
-  std::optional<Error> error;   // when !answered, the caller answers with this
+  std::optional<Error> error;  // when !answered, the caller answers with this
 };
 
 ProxyResult proxy_request(Stream& client, const http::RequestHead& head,

@@ -85,7 +85,8 @@ void Server::serve_connection(Fd fd, Conn* conn) {
       auto start = std::chrono::steady_clock::now();
       auto out = dispatcher_.serve(client, h.head);
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - start).count();
+                    std::chrono::steady_clock::now() - start)
+                    .count();
       log::info("api", h.head.method + " " + h.head.path() + " -> " + out.backend + " " +
                            std::to_string(out.status) + " " + std::to_string(ms) + "ms" +
                            (out.reason.empty() ? "" : " (" + out.reason + ")"));

@@ -72,8 +72,10 @@ static HeadRead<T> read_head(Stream& s, Parse parse) {
     }
     if (*n == 0) {
       bool idle = buf.find_first_not_of("\r\n") == std::string::npos;
-      if (idle) out.state = HeadRead<T>::State::Eof;
-      else out.error = "connection closed in the middle of a head";
+      if (idle)
+        out.state = HeadRead<T>::State::Eof;
+      else
+        out.error = "connection closed in the middle of a head";
       return out;
     }
   }

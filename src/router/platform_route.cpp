@@ -15,7 +15,10 @@ struct Alias {
 
 // Spellings beyond the `uname -m` names the arch table already maps (x86_64, aarch64).
 constexpr Alias kArchAliases[] = {
-    {"x86-64", "amd64", ""}, {"armhf", "arm", "v7"}, {"armel", "arm", "v6"}, {"i386", "386", ""},
+    {"x86-64", "amd64", ""},
+    {"armhf", "arm", "v7"},
+    {"armel", "arm", "v6"},
+    {"i386", "386", ""},
 };
 
 bool is_known_os(std::string_view s) {
@@ -105,8 +108,8 @@ Result<PlatformChoice> choose_platform(const std::optional<std::string>& query_p
     return backend_for_platform(*query_platform,
                                 "--platform " + std::string(trim(*query_platform)) + " requested");
   if (body_platform && !trim(*body_platform).empty())
-    return backend_for_platform(*body_platform, "platform " + std::string(trim(*body_platform)) +
-                                                    " in the request body");
+    return backend_for_platform(
+        *body_platform, "platform " + std::string(trim(*body_platform)) + " in the request body");
   PlatformChoice c;
   c.backend = std::string(kHv);
   c.platform = "linux/arm64";

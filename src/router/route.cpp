@@ -33,8 +33,8 @@ Decision failure(Error e) {
 }
 
 Decision default_route(const RouteInput& in) {
-  return to_backend(kHv, "no routing rule for " + in.method + " " + in.path +
-                             ": hv is the default backend");
+  return to_backend(
+      kHv, "no routing rule for " + in.method + " " + in.path + ": hv is the default backend");
 }
 
 // "1.41" -> 1041; -1 when malformed.
@@ -115,8 +115,8 @@ Decision decide_container_ref(const RouteInput& in, const std::vector<std::strin
   Decision d;
   auto match = registry.find_container(ref);
   if (match) {
-    d = to_backend(match->backend, "container " + ref + " is on " + match->backend +
-                                       " (workload registry)");
+    d = to_backend(match->backend,
+                   "container " + ref + " is on " + match->backend + " (workload registry)");
     d.container_id = match->id;
   } else if (match.error().code == ErrorCode::NotFound) {
     d = probe("/containers/" + url_encode(ref) + "/json", false,
@@ -186,13 +186,20 @@ Decision decide_images(const RouteInput& in, std::string_view rest) {
 
 const char* local_handler_name(LocalHandler h) {
   switch (h) {
-    case LocalHandler::Ping: return "ping";
-    case LocalHandler::Version: return "version";
-    case LocalHandler::Info: return "info";
-    case LocalHandler::ListContainers: return "containers";
-    case LocalHandler::ListImages: return "images";
-    case LocalHandler::Status: return "status";
-    case LocalHandler::Shutdown: return "shutdown";
+    case LocalHandler::Ping:
+      return "ping";
+    case LocalHandler::Version:
+      return "version";
+    case LocalHandler::Info:
+      return "info";
+    case LocalHandler::ListContainers:
+      return "containers";
+    case LocalHandler::ListImages:
+      return "images";
+    case LocalHandler::Status:
+      return "status";
+    case LocalHandler::Shutdown:
+      return "shutdown";
   }
   return "local";
 }

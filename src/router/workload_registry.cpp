@@ -43,8 +43,8 @@ bool WorkloadRegistry::forget_container(std::string_view id) {
 Status WorkloadRegistry::rename_container(std::string_view id, std::string_view new_name) {
   auto it = containers_.find(id);
   if (it == containers_.end())
-    return make_error(ErrorCode::NotFound, "rename: container " + std::string(id) +
-                                               " is not in the workload registry");
+    return make_error(ErrorCode::NotFound,
+                      "rename: container " + std::string(id) + " is not in the workload registry");
   ContainerRecord rec = it->second;
   rec.name = std::string(strip_name_slash(new_name));
   record_container(rec);
@@ -91,9 +91,8 @@ Result<ContainerMatch> WorkloadRegistry::find_container(std::string_view ref) co
     candidates.push_back(h->id.substr(0, 12) + (h->name.empty() ? "" : " (" + h->name + ")") +
                          " on " + h->backend);
   return make_error(ErrorCode::Conflict,
-                    "container reference \"" + std::string(ref) +
-                        "\" is ambiguous: it matches " + join(candidates, ", ") +
-                        "; use a longer ID prefix or the container name");
+                    "container reference \"" + std::string(ref) + "\" is ambiguous: it matches " +
+                        join(candidates, ", ") + "; use a longer ID prefix or the container name");
 }
 
 Result<ExecRecord> WorkloadRegistry::find_exec(std::string_view id) const {
@@ -168,8 +167,8 @@ Result<WorkloadRegistry> WorkloadRegistry::from_json(std::string_view text) {
   for (const auto& e : execs != j.end() ? *execs : nlohmann::json::array()) {
     auto id = str_field(e, "id"), backend = str_field(e, "backend");
     if (!e.is_object() || !id || !backend) return bad("exec entry without id or backend");
-    uint64_t seq = e.contains("seq") && e["seq"].is_number_unsigned() ? e["seq"].get<uint64_t>()
-                                                                     : 0;
+    uint64_t seq =
+        e.contains("seq") && e["seq"].is_number_unsigned() ? e["seq"].get<uint64_t>() : 0;
     reg.execs_[*id] = ExecRecord{*id, *backend, str_field(e, "container").value_or(""), seq};
     reg.next_seq_ = std::max(reg.next_seq_, seq + 1);
   }

@@ -129,7 +129,8 @@ bool FakeEngine::handle(api::Stream& s, const RequestHead& head, std::string bod
     return true;
   }
   bool exec_start = r.method == "POST" && r.path.rfind("/exec/", 0) == 0 &&
-                    ends_with(r.path, "/start") && r.body.find("\"Detach\":true") == std::string::npos;
+                    ends_with(r.path, "/start") &&
+                    r.body.find("\"Detach\":true") == std::string::npos;
   if ((r.method == "POST" && ends_with(r.path, "/attach")) || exec_start) {
     hijack(s, head);
     return false;
@@ -146,9 +147,10 @@ bool FakeEngine::handle(api::Stream& s, const RequestHead& head, std::string bod
 
 void FakeEngine::hijack(api::Stream& s, const RequestHead& head) {
   bool upgrade = head.headers.has_token("Upgrade", "tcp");
-  std::string h = upgrade ? "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream"
-                            "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
-                          : "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n";
+  std::string h =
+      upgrade ? "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream"
+                "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
+              : "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n";
   if (!write_all(s.fd(), h + "hello from " + name_ + "\n")) return;
   if (!s.buffer().empty() && !write_all(s.fd(), s.buffer())) return;
   char buf[4096];
@@ -163,8 +165,9 @@ void FakeEngine::hijack(api::Stream& s, const RequestHead& head) {
 }
 
 void FakeEngine::stream_logs(int fd) {
-  (void)write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked"
-                      "\r\n\r\n7\r\nline 1\n\r\n");
+  (void)write_all(fd,
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked"
+                  "\r\n\r\n7\r\nline 1\n\r\n");
   {
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, std::chrono::seconds(20), [&] { return released_ || stopping_.load(); });

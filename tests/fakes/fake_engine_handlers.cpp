@@ -64,15 +64,16 @@ std::optional<FakeResponse> FakeEngine::builtin(const RecordedRequest& r) {
   const std::string& m = r.method;
   if (p == "/_ping") return FakeResponse{200, "OK", "text/plain", false};
   if (m == "GET" && p == "/version")
-    return json_answer(200, {{"Version", "20.10.24-" + name_},
-                             {"ApiVersion", "1.41"},
-                             {"MinAPIVersion", "1.12"},
-                             {"Os", "linux"},
-                             {"Arch", "arm64"},
-                             {"KernelVersion", "6.1.0-fake"},
-                             {"Components", json::array({{{"Name", "Engine"},
-                                                          {"Version", "20.10.24-" + name_},
-                                                          {"Details", {{"ApiVersion", "1.41"}}}}})}});
+    return json_answer(200,
+                       {{"Version", "20.10.24-" + name_},
+                        {"ApiVersion", "1.41"},
+                        {"MinAPIVersion", "1.12"},
+                        {"Os", "linux"},
+                        {"Arch", "arm64"},
+                        {"KernelVersion", "6.1.0-fake"},
+                        {"Components", json::array({{{"Name", "Engine"},
+                                                     {"Version", "20.10.24-" + name_},
+                                                     {"Details", {{"ApiVersion", "1.41"}}}}})}});
   std::lock_guard lock(mu_);
   if (m == "GET" && p == "/info")
     return json_answer(200, {{"ID", "ID-" + name_},
@@ -91,8 +92,12 @@ std::optional<FakeResponse> FakeEngine::builtin(const RecordedRequest& r) {
   if (m == "GET" && p == "/containers/json") {
     json list = json::array();
     for (const auto& [id, c] : containers_)
-      list.push_back({{"Id", id}, {"Names", {"/" + c.name}}, {"Created", c.created},
-                      {"Image", "img"}, {"State", "running"}, {"Labels", json::object()}});
+      list.push_back({{"Id", id},
+                      {"Names", {"/" + c.name}},
+                      {"Created", c.created},
+                      {"Image", "img"},
+                      {"State", "running"},
+                      {"Labels", json::object()}});
     return json_answer(200, list, true);
   }
   if (m == "GET" && p == "/images/json")
@@ -112,9 +117,8 @@ std::optional<FakeResponse> FakeEngine::builtin(const RecordedRequest& r) {
   if (m == "POST" && p == "/images/create")
     return json_answer(200, {{"status", "Pulled on " + name_}}, true);
   if (m == "POST" && (p == "/images/load" || p == "/build"))
-    return json_answer(200, {{"stream", name_ + " got " + std::to_string(r.body.size()) +
-                                            " bytes"}},
-                       true);
+    return json_answer(
+        200, {{"stream", name_ + " got " + std::to_string(r.body.size()) + " bytes"}}, true);
   auto segs = split(p, '/');  // "", "containers", ref, action
   if (segs.size() >= 3 && segs[1] == "containers") return container_action(r, segs);
   if (segs.size() == 4 && segs[1] == "exec" && segs[3] == "json") {

@@ -22,8 +22,8 @@ Status TestClient::send(const std::string& bytes) { return write_all(stream_->fd
 Result<api::http::ResponseHead> TestClient::read_head() {
   auto h = api::read_response_head(*stream_);
   if (h.state != api::HeadRead<api::http::ResponseHead>::State::Ok)
-    return make_error(ErrorCode::Io, "no response head: " +
-                                         (h.error.empty() ? "connection closed" : h.error));
+    return make_error(ErrorCode::Io,
+                      "no response head: " + (h.error.empty() ? "connection closed" : h.error));
   return h.head;
 }
 
@@ -39,18 +39,18 @@ Result<TestResponse> TestClient::request(const std::string& method, const std::s
   std::string out = method + " " + target + " HTTP/1.1\r\nHost: docker\r\n";
   for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
   if (!body.empty())
-    out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n";
+    out +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   out += "\r\n" + body;
   TRY(send(out));
   return read_response(method);
 }
 
 Result<TestResponse> TestClient::request_chunked(const std::string& method,
-                                                 const std::string& target,
-                                                 const std::string& body, size_t pieces) {
-  std::string out = method + " " + target +
-                    " HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n";
+                                                 const std::string& target, const std::string& body,
+                                                 size_t pieces) {
+  std::string out =
+      method + " " + target + " HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n";
   size_t step = (body.size() + pieces - 1) / pieces;
   for (size_t i = 0; i < body.size(); i += step) {
     std::string piece = body.substr(i, step);

@@ -60,8 +60,8 @@ TEST(AggregateInfo, BothRunning) {
   EXPECT_EQ(out["ContainersStopped"], 2);
   EXPECT_EQ(out["Images"], 9);
   EXPECT_EQ(out["OperatingSystem"], "twinbox dual-stack (Debian GNU/Linux 12 (bookworm) on hv)");
-  EXPECT_EQ(out["Labels"], Json::parse(R"(["site=lab",")" + kHvLabel + R"(",")" +
-                                       kRosettaLabel + R"("])"));
+  EXPECT_EQ(out["Labels"],
+            Json::parse(R"(["site=lab",")" + kHvLabel + R"(",")" + kRosettaLabel + R"("])"));
   EXPECT_EQ(out["Warnings"], Json::parse(R"(["WARNING: No swap limit support"])"));
   EXPECT_EQ(out["Driver"], "overlay2");  // everything else is hv's
 }
@@ -80,9 +80,9 @@ TEST(AggregateInfo, RosettaDownIsAWarningNotAFailure) {
                           "booting (engine not answering); its containers and images are not "
                           "counted";
   EXPECT_TRUE(found) << out["Warnings"].dump();
-  EXPECT_EQ(out["Labels"][2].get<std::string>().rfind(
-                "io.twinbox.backend.rosetta=state=starting ", 0),
-            0u);
+  EXPECT_EQ(
+      out["Labels"][2].get<std::string>().rfind("io.twinbox.backend.rosetta=state=starting ", 0),
+      0u);
 }
 
 TEST(AggregateInfo, OnlyRosettaUpUsesItAsBase) {
@@ -99,10 +99,10 @@ TEST(AggregateInfo, OnlyRosettaUpUsesItAsBase) {
 }
 
 TEST(AggregateInfo, BothDownStillAnswers) {
-  auto out = Json::parse(aggregate_info({status("hv", BackendState::Starting),
-                                         status("rosetta", BackendState::Stopped)},
-                                        {}),
-                         nullptr, false);
+  auto out = Json::parse(
+      aggregate_info(
+          {status("hv", BackendState::Starting), status("rosetta", BackendState::Stopped)}, {}),
+      nullptr, false);
   EXPECT_EQ(out["Name"], "twinbox");
   EXPECT_EQ(out["OSType"], "linux");
   EXPECT_EQ(out["Containers"], 0);
@@ -115,7 +115,8 @@ TEST(AggregateInfo, RunningButSilentEngineIsNamed) {
   auto out = Json::parse(aggregate_info({status("hv", BackendState::Running)},
                                         {{"hv", std::nullopt, "connect: refused"}}),
                          nullptr, false);
-  EXPECT_EQ(out["Warnings"][0], "WARNING: twinbox backend hv did not answer /info: connect: refused");
+  EXPECT_EQ(out["Warnings"][0],
+            "WARNING: twinbox backend hv did not answer /info: connect: refused");
 }
 
 TEST(AggregateVersion, DecoratesHvsVersion) {

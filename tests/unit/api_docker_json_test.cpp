@@ -60,8 +60,8 @@ TEST(AddCreateLabels, Table) {
 }
 
 TEST(AddCreateLabels, KeepsTheClientsFieldsAndOrder) {
-  auto out = add_create_labels(R"({"Image":"alpine","Cmd":["sh"],"HostConfig":{"Memory":1}})",
-                               kLabels);
+  auto out =
+      add_create_labels(R"({"Image":"alpine","Cmd":["sh"],"HostConfig":{"Memory":1}})", kLabels);
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->rfind(R"({"Image":"alpine","Cmd":["sh"],"HostConfig":{"Memory":1},"Labels":{)", 0),
             0u)
@@ -84,11 +84,11 @@ TEST(ErrorBody, IsDockersShape) {
 
 TEST(Responses, PingHasDockersHeaders) {
   auto bytes = response_bytes(ping_response(), false, false, "0.1.0");
-  for (const char* h : {"HTTP/1.1 200 OK\r\n", "Api-Version: 1.41\r\n",
-                        "Docker-Experimental: false\r\n", "Ostype: linux\r\n",
-                        "Builder-Version: 1\r\n",
-                        "Cache-Control: no-cache, no-store, must-revalidate\r\n",
-                        "Pragma: no-cache\r\n", "Content-Length: 2\r\n"})
+  for (const char* h :
+       {"HTTP/1.1 200 OK\r\n", "Api-Version: 1.41\r\n", "Docker-Experimental: false\r\n",
+        "Ostype: linux\r\n", "Builder-Version: 1\r\n",
+        "Cache-Control: no-cache, no-store, must-revalidate\r\n", "Pragma: no-cache\r\n",
+        "Content-Length: 2\r\n"})
     EXPECT_NE(bytes.find(h), std::string::npos) << h;
   EXPECT_EQ(bytes.substr(bytes.size() - 6), "\r\n\r\nOK");
   EXPECT_EQ(bytes.find("Connection: close"), std::string::npos);
@@ -107,11 +107,11 @@ TEST(Responses, ErrorStatusFollowsTheCode) {
     ErrorCode code;
     const char* line;
   };
-  for (auto c : {Case{ErrorCode::InvalidArgument, "HTTP/1.1 400 "},
-                 Case{ErrorCode::NotFound, "HTTP/1.1 404 "},
-                 Case{ErrorCode::Conflict, "HTTP/1.1 409 "},
-                 Case{ErrorCode::Unavailable, "HTTP/1.1 503 "},
-                 Case{ErrorCode::Internal, "HTTP/1.1 500 "}}) {
+  for (auto c :
+       {Case{ErrorCode::InvalidArgument, "HTTP/1.1 400 "},
+        Case{ErrorCode::NotFound, "HTTP/1.1 404 "}, Case{ErrorCode::Conflict, "HTTP/1.1 409 "},
+        Case{ErrorCode::Unavailable, "HTTP/1.1 503 "},
+        Case{ErrorCode::Internal, "HTTP/1.1 500 "}}) {
     auto bytes = response_bytes(error_response(twinbox::Error{c.code, "m"}), false, false, "v");
     EXPECT_EQ(bytes.rfind(c.line, 0), 0u) << bytes;
     EXPECT_NE(bytes.find("Content-Type: application/json"), std::string::npos);

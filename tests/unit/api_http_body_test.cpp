@@ -135,9 +135,12 @@ TEST(ChunkedDecoder, CountsWithoutPayloadWhenAskedTo) {
 }
 
 TEST(ChunkedDecoder, RejectsMalformedStreams) {
-  std::vector<std::string> bad_streams = {"zz\r\n",          "3\r\nabcX\r\n",
-                                          "\r\n",            "12345678901234567\r\n",
-                                          "3 junk\r\nabc\r\n", std::string(5000, '1')};
+  std::vector<std::string> bad_streams = {"zz\r\n",
+                                          "3\r\nabcX\r\n",
+                                          "\r\n",
+                                          "12345678901234567\r\n",
+                                          "3 junk\r\nabc\r\n",
+                                          std::string(5000, '1')};
   for (const auto& bad : bad_streams) {
     ChunkedDecoder d;
     auto n = d.feed(bad);

@@ -48,8 +48,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "/v1.41/build?t=a%2Fb", "1.41", "/build", "t=a%2Fb", 1},
         GoodRequest{"encoded_path", "GET /v1.41/images/a%3Ab/json HTTP/1.1\r\n\r\n", "GET",
                     "/v1.41/images/a%3Ab/json", "1.41", "/images/a:b/json", "", 1},
-        GoodRequest{"version_root", "GET /v1.41 HTTP/1.1\r\n\r\n", "GET", "/v1.41", "1.41", "/",
-                    "", 1}),
+        GoodRequest{"version_root", "GET /v1.41 HTTP/1.1\r\n\r\n", "GET", "/v1.41", "1.41", "/", "",
+                    1}),
     [](const auto& info) { return std::string(info.param.name); });
 
 struct BadHead {
@@ -170,8 +170,9 @@ TEST(ParseResponseHead, RejectsBadStatusLines) {
 }
 
 TEST(Serialize, RoundTripsARequestHead) {
-  std::string raw = "POST /v1.41/containers/create?name=a HTTP/1.1\r\nHost: docker\r\n"
-                    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n";
+  std::string raw =
+      "POST /v1.41/containers/create?name=a HTTP/1.1\r\nHost: docker\r\n"
+      "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n";
   auto r = parse_request_head(raw);
   ASSERT_EQ(r.state, ParseState::Complete);
   EXPECT_EQ(serialize(r.head), raw);

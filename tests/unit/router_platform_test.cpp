@@ -84,7 +84,8 @@ TEST(ChoosePlatform, QueryWinsOverBody) {
 }
 
 TEST(ChoosePlatform, BodyUsedWhenQueryAbsentOrEmpty) {
-  for (std::optional<std::string> q : {std::optional<std::string>{}, std::optional<std::string>{""}}) {
+  for (std::optional<std::string> q :
+       {std::optional<std::string>{}, std::optional<std::string>{""}}) {
     auto c = choose_platform(q, "x86_64");
     ASSERT_TRUE(c.has_value());
     EXPECT_EQ(c->backend, "rosetta");

@@ -1,7 +1,7 @@
 // The routing decision as a table: method, path, query and body platform in, decision out.
-#include <gtest/gtest.h>
-
 #include "router/route.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace twinbox::router;
 using Kind = Decision::Kind;
@@ -39,10 +39,14 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 std::string where_of(const Decision& d) {
   switch (d.kind) {
-    case Kind::Local: return local_handler_name(d.local);
-    case Kind::Backend: return d.backend;
-    case Kind::Probe: return d.probe_path;
-    case Kind::Error: return std::to_string(twinbox::error_code_http_status(d.error.code));
+    case Kind::Local:
+      return local_handler_name(d.local);
+    case Kind::Backend:
+      return d.backend;
+    case Kind::Probe:
+      return d.probe_path;
+    case Kind::Error:
+      return std::to_string(twinbox::error_code_http_status(d.error.code));
   }
   return "";
 }
@@ -88,9 +92,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"create_bad_platform",
              input("POST", "/containers/create", {{"platform", "linux/s390x"}}), Kind::Error,
              "400"},
-        Case{"pull_amd", input("POST", "/images/create", {{"fromImage", "alpine"},
-                                                           {"platform", "linux/amd64"}}),
-             Kind::Backend, "rosetta"},
+        Case{
+            "pull_amd",
+            input("POST", "/images/create", {{"fromImage", "alpine"}, {"platform", "linux/amd64"}}),
+            Kind::Backend, "rosetta"},
         Case{"pull_default", input("POST", "/images/create", {{"fromImage", "alpine"}}),
              Kind::Backend, "hv"},
         Case{"build_amd", input("POST", "/build", {{"platform", "amd64"}}), Kind::Backend,
@@ -104,8 +109,8 @@ INSTANTIATE_TEST_SUITE_P(
              FollowUp::ForgetContainer},
         Case{"exec_create", input("POST", "/containers/amd/exec"), Kind::Backend, "rosetta",
              FollowUp::RecordExec},
-        Case{"rename", input("POST", "/containers/web/rename", {{"name", "front"}}),
-             Kind::Backend, "hv", FollowUp::RenameContainer},
+        Case{"rename", input("POST", "/containers/web/rename", {{"name", "front"}}), Kind::Backend,
+             "hv", FollowUp::RenameContainer},
         Case{"unknown_container", input("GET", "/containers/ghost/json"), Kind::Probe,
              "/containers/ghost/json"},
         Case{"unknown_container_delete", input("DELETE", "/containers/ghost"), Kind::Probe,
@@ -113,8 +118,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"exec_start", input("POST", "/exec/e1/start"), Kind::Backend, "rosetta"},
         Case{"exec_unknown", input("GET", "/exec/e9/json"), Kind::Probe, "/exec/e9/json"},
         Case{"prune", input("POST", "/containers/prune"), Kind::Backend, "hv"},
-        Case{"image_inspect", input("GET", "/images/library/alpine:3/json"), Kind::Backend,
-             "hv"},
+        Case{"image_inspect", input("GET", "/images/library/alpine:3/json"), Kind::Backend, "hv"},
         Case{"image_delete", input("DELETE", "/images/alpine"), Kind::Backend, "hv"},
         Case{"image_with_platform",
              input("GET", "/images/alpine/json", {{"platform", "linux/amd64"}}), Kind::Backend,
@@ -140,8 +144,8 @@ TEST(Decide, ImagesByNameFallBackToRosettaUnlessAPlatformChose) {
   auto tagged = decide(input("POST", "/images/my/app:1/tag", {{"repo", "x"}}), registry());
   EXPECT_EQ(tagged.backend, "hv");
   EXPECT_EQ(tagged.fallback_backend, "rosetta");
-  auto chosen = decide(input("GET", "/images/alpine/json", {{"platform", "linux/arm64"}}),
-                       registry());
+  auto chosen =
+      decide(input("GET", "/images/alpine/json", {{"platform", "linux/arm64"}}), registry());
   EXPECT_EQ(chosen.fallback_backend, "");
 }
 

@@ -33,8 +33,9 @@ class DockerCli : public TwoEngines {
 };
 
 TEST_F(DockerCli, VersionNegotiatesDownTo141) {
-  auto out = docker({"version", "--format", "{{.Client.APIVersion}}|{{.Server.APIVersion}}|"
-                                            "{{.Server.Platform.Name}}|{{.Server.Version}}"});
+  auto out = docker({"version", "--format",
+                     "{{.Client.APIVersion}}|{{.Server.APIVersion}}|"
+                     "{{.Server.Platform.Name}}|{{.Server.Version}}"});
   ASSERT_EQ(out.exit_code, 0) << out.output;
   EXPECT_EQ(out.output, "1.41|1.41|twinbox dual-stack (hv + rosetta)|20.10.24-hv\n");
   bool versioned = false;

@@ -13,8 +13,10 @@ const std::string kUpgrade = "Connection: Upgrade\r\nUpgrade: tcp\r\n";
 TEST_F(TwoEngines, AttachUpgradeRoundTripsBytesAndHalfClose) {
   auto c = client();
   std::string id = create(c, "?name=shell&platform=linux/amd64", R"({"Image":"a"})");
-  ASSERT_TRUE(c.send("POST /v1.41/containers/shell/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\n"
-                     "Host: docker\r\n" + kUpgrade + "\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /v1.41/containers/shell/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\n"
+             "Host: docker\r\n" +
+             kUpgrade + "\r\n"));
   auto head = c.read_head();
   ASSERT_TRUE(head) << head.error().message;
   EXPECT_EQ(head->status, 101);
@@ -47,8 +49,9 @@ TEST_F(TwoEngines, BytesSentRightAfterTheHeadAreNotLost) {
 TEST_F(TwoEngines, OldClientsGet200RawStream) {
   auto c = client();
   create(c, "?name=old&platform=amd64", R"({"Image":"a"})");
-  ASSERT_TRUE(c.send("POST /v1.24/containers/old/attach?stdin=1&stream=1 HTTP/1.1\r\n"
-                     "Host: d\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /v1.24/containers/old/attach?stdin=1&stream=1 HTTP/1.1\r\n"
+             "Host: d\r\n\r\n"));
   auto head = c.read_head();
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);

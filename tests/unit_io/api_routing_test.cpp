@@ -104,8 +104,9 @@ TEST_F(TwoEngines, ChunkedUploadStreamsThroughUnchanged) {
 TEST_F(TwoEngines, StreamedResponseArrivesBeforeItEnds) {
   auto c = client();
   create(c, "?name=logger", R"({"Image":"a"})");
-  ASSERT_TRUE(c.send("GET /v1.41/containers/logger/logs?follow=1&stdout=1 HTTP/1.1\r\n"
-                     "Host: docker\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("GET /v1.41/containers/logger/logs?follow=1&stdout=1 HTTP/1.1\r\n"
+             "Host: docker\r\n\r\n"));
   auto head = c.read_head();
   ASSERT_TRUE(head) << head.error().message;
   EXPECT_EQ(head->status, 200);
