@@ -10,7 +10,7 @@ namespace twinbox::api::http {
 namespace {
 
 constexpr size_t kMaxSizeLine = 4096;
-constexpr size_t kMaxTrailerBytes = 64 * 1024;
+constexpr size_t kMaxTrailerBytes = size_t{64} * 1024;
 
 Error bad(std::string msg) { return make_error(ErrorCode::InvalidArgument, std::move(msg)); }
 

@@ -10,7 +10,7 @@
 namespace twinbox::api {
 
 namespace {
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = size_t{64} * 1024;
 }
 
 void Stream::set_read_timeout(std::chrono::milliseconds t) {
