@@ -1,6 +1,9 @@
 // twinbox: the command line for twinboxd. One function per command; each talks only to the
 // daemon's socket (doctor also inspects the host, which is its job).
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <cstdio>
@@ -105,6 +108,11 @@ int cmd_down(const std::string& sock, const std::vector<std::string>& args) {
     if (args[i] == "--timeout" && i + 1 < args.size()) timeout_s = std::atoi(args[++i].c_str());
     else { std::fputs(kUsage, stderr); return 2; }
   }
+  // Read the pid first: "stopped" means the process has exited (and released the libvirt
+  // root's lock), not merely that its socket went away.
+  std::string pid_file = fs::dirname(sock) + "/twinboxd.pid";
+  auto pid_text = fs::read_file(pid_file);
+  pid_t pid = pid_text ? std::atoi(pid_text->c_str()) : 0;
   auto r = cli::request(sock, "POST", "/twinbox/v1/shutdown");
   if (!r) {
     std::fprintf(stderr, "twinbox down: %s\n", r.error().message.c_str());
@@ -115,10 +123,11 @@ int cmd_down(const std::string& sock, const std::vector<std::string>& args) {
     return 1;
   }
   std::printf("twinbox: shutting down both utility VMs\n");
-  std::string pid_file = fs::dirname(sock) + "/twinboxd.pid";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (!fs::exists(pid_file) && !cli::request(sock, "GET", "/_ping")) {
+    bool gone = pid > 0 ? (::kill(pid, 0) != 0 && errno == ESRCH)
+                        : (!fs::exists(pid_file) && !cli::request(sock, "GET", "/_ping"));
+    if (gone) {
       std::printf("twinbox: twinboxd stopped\n");
       return 0;
     }

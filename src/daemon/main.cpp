@@ -135,13 +135,13 @@ int run(const daemon::Config& cfg) {
     boots.emplace_back([&vm] {
       if (auto st = vm->boot(); !st) log::error(vm->config().role, st.error().message);
     });
-  for (auto& t : boots) t.detach();  // a shutdown request may arrive mid-boot
-
   while (!backends.wait_shutdown_requested(2000))
     for (auto& vm : backends.vms()) vm->supervise();
 
-  shutdown_all(backends);
+  shutdown_all(backends);  // also cancels boots still in progress
+  for (auto& t : boots) t.join();
   server.stop();
+  driver->reset();  // releases the libvirt root's lock before we say we are gone
   ::unlink(layout.pid_file().c_str());
   log::info("daemon", "stopped");
   return 0;

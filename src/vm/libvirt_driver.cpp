@@ -44,6 +44,8 @@ Status init_once() {
   static std::once_flag once;
   static bool ok = false;
   std::call_once(once, [] {
+    // libvirt logs at info level to stderr by default; keep its errors, which we also report.
+    ::setenv("LIBVIRT_LOG_OUTPUTS", "4:stderr", 0);
     ok = virInitialize() == 0 && virEventRegisterDefaultImpl() == 0;
     virSetErrorFunc(nullptr, silent_error);
   });

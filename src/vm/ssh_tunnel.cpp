@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "util/fs.hpp"
@@ -13,16 +14,24 @@
 
 namespace twinbox::vm {
 
+// Generates into a temporary name and renames, so a crash never leaves half a key pair.
 static Status ensure_key(const std::string& path, const std::string& comment) {
   if (fs::exists(path) && fs::exists(path + ".pub")) return {};
-  ::unlink(path.c_str());
-  ::unlink((path + ".pub").c_str());
-  auto r = run_checked({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path});
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  ::unlink(tmp.c_str());
+  ::unlink((tmp + ".pub").c_str());
+  auto r = run_checked({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", tmp});
   if (!r) return r.error().context("generate ssh key " + path);
+  if (::rename((tmp + ".pub").c_str(), (path + ".pub").c_str()) != 0 ||
+      ::rename(tmp.c_str(), path.c_str()) != 0)
+    return make_error(ErrorCode::Io, "install ssh key " + path);
   return {};
 }
 
 Status ensure_ssh_keys(const SshKeys& keys) {
+  // Both VMs share the client key and boot concurrently.
+  static std::mutex mu;
+  std::lock_guard lock(mu);
   TRY(fs::make_dirs(fs::dirname(keys.client_key), 0700));
   TRY(ensure_key(keys.client_key, "twinboxd"));
   TRY(ensure_key(keys.host_key, keys.host_alias));

@@ -160,6 +160,7 @@ Result<bool> UtilityVm::check_guest_alive() {
 Status UtilityVm::wait_ready(Clock::time_point deadline) {
   auto last_ssh_start = Clock::now() - std::chrono::seconds(10);
   while (Clock::now() < deadline) {
+    if (cancel_) return make_error(ErrorCode::Unavailable, "boot cancelled by shutdown");
     TRY(check_guest_alive());
     if (!tunnel_.alive() && Clock::now() - last_ssh_start > std::chrono::seconds(2)) {
       TRY(tunnel_.start(ssh_port_));
@@ -180,6 +181,7 @@ Status UtilityVm::wait_ready(Clock::time_point deadline) {
 
 Status UtilityVm::boot() {
   auto t0 = Clock::now();
+  cancel_ = false;
   set_status(VmPhase::Starting, "preparing");
   auto run = [&]() -> Status {
     TRY(fs::make_dirs(layout_.vm_dir(cfg_.role), 0700));
@@ -225,6 +227,7 @@ void UtilityVm::supervise() {
 }
 
 Status UtilityVm::shutdown() {
+  cancel_ = true;
   set_status(VmPhase::Stopping, "power button pressed");
   std::string name = domain_name();
   auto ds = driver_.state(name);

@@ -1,6 +1,7 @@
 #pragma once
 // One utility VM (hv or rosetta) from boot to shutdown: data disk, domain, the ssh channel to its
 // engine, readiness (the engine answers _ping through the channel), orderly shutdown.
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -52,7 +53,8 @@ class UtilityVm {
   // Blocks until the guest engine answers through the channel, or fails with the reason and
   // the tail of the console log.
   Status boot();
-  // ACPI power button, wait up to shutdown_timeout_s, then destroy what is left.
+  // ACPI power button, wait up to shutdown_timeout_s, then destroy what is left. A boot in
+  // progress on another thread is cancelled: it returns an error soon after.
   Status shutdown();
   // Restarts the ssh channel if it died while the VM runs. Called periodically.
   void supervise();
@@ -78,6 +80,7 @@ class UtilityVm {
   guest::UnixConnector connector_;
   SshTunnel tunnel_;
   int ssh_port_ = 0;
+  std::atomic<bool> cancel_{false};
   mutable std::mutex mu_;
   VmStatus status_;
 };

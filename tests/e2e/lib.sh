@@ -23,6 +23,26 @@ expect_eq() {
 expect_contains() {
   if [[ "$3" == *"$2"* ]]; then pass "$1"; else fail "$1" "'$2' not in: $(echo "$3" | tail -n 5)"; fi
 }
+# out CMD...: stdout of CMD; its stderr goes to $LAST_ERR for failure messages.
+LAST_ERR=/dev/null
+out() {
+  LAST_ERR=$(mktemp)
+  "$@" 2>"$LAST_ERR"
+}
+# expect_out NAME WANT CMD...: CMD's stdout (whitespace folded) equals WANT.
+expect_out() {
+  local name=$1 want=$2; shift 2
+  local got
+  got=$(out "$@" | tr -s ' \n' ' ' | sed 's/ $//')
+  if [ "$got" = "$want" ]; then pass "$name"; else fail "$name" "want '$want', got '$got'; stderr: $(tail -n 5 "$LAST_ERR")"; fi
+}
+# Listening TCP ports of the QEMU processes of this test's twinboxd.
+our_qemu_ports() {
+  local pids p
+  pids=$(pgrep -f "qemu-system.*$STATE/" | tr '\n' '|' | sed 's/|$//')
+  [ -n "$pids" ] || return 0
+  ss -ltnpH | grep -E "pid=($pids)," | awk '{print $4}'
+}
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
@@ -48,6 +68,17 @@ start_twinboxd() {
   else
     fail "both utility VMs boot and their engines answer" "$(tail -n 40 "$STATE/twinboxd.out")"
     finish; exit 1
+  fi
+}
+
+# Starts twinboxd again on the same state dir (after `twinbox down`).
+restart_twinboxd() {
+  "$TWINBOXD" --state-dir "$STATE" --assets "$TWINBOX_TEST_ASSETS" >>"$STATE/twinboxd.out" 2>&1 &
+  TWINBOXD_PID=$!
+  if "$TWINBOX" --socket "$STATE/docker.sock" status --wait 900 >/dev/null; then
+    pass "twinboxd restarts on the same state dir"
+  else
+    fail "twinboxd restarts on the same state dir" "$(tail -n 20 "$STATE/twinboxd.out")"
   fi
 }
 

@@ -14,15 +14,14 @@ expect_eq "API socket is mode 0660" "660" "$(stat -c %a "$STATE/docker.sock")"
 expect_eq "docker negotiates API 1.41" "1.41" "$(docker version --format '{{.Server.APIVersion}}' 2>&1)"
 
 # --- routing by --platform, binfmt in rosetta only
-expect_eq "arm64 runs natively on hv" "aarch64" \
-  "$(docker run --rm --platform linux/arm64 "$IMG" uname -m 2>&1)"
-expect_eq "amd64 runs through qemu-x86_64 on rosetta" "x86_64" \
-  "$(docker run --rm --platform linux/amd64 "$IMG" uname -m 2>&1)"
+expect_out "arm64 runs natively on hv" "aarch64" docker run --rm --platform linux/arm64 "$IMG" uname -m
+expect_out "amd64 runs through qemu-x86_64 on rosetta" "x86_64" \
+  docker run --rm --platform linux/amd64 "$IMG" uname -m
 # The image holds no interpreter: only binfmt's F flag (interpreter opened at registration) can
 # make an amd64 binary run inside it.
-out=$(docker run --rm --platform linux/amd64 "$IMG" sh -c \
-  'ls /usr/bin/qemu* /usr/libexec/qemu* /usr/local/bin/qemu* 2>/dev/null | wc -l; uname -m' 2>&1)
-expect_eq "amd64 binary runs in an image without qemu (binfmt F)" "0 x86_64" "$(echo $out)"
+expect_out "amd64 binary runs in an image without qemu (binfmt F)" "0 x86_64" \
+  docker run --rm --platform linux/amd64 "$IMG" sh -c \
+  'find / -xdev -name "qemu*" 2>/dev/null | wc -l; uname -m'
 out=$(docker run --rm "$IMG_AMD64" uname -m 2>&1)
 expect_contains "hv has no translator: an amd64-only image fails there" "exec format error" "$out"
 
@@ -45,9 +44,9 @@ expect_contains "docker info lists hv" "io.twinbox.backend.hv=state=running arch
 expect_contains "docker info lists rosetta with its translator" "translator=qemu-x86_64 (binfmt F)" "$info"
 
 # --- security: no engine reachable over TCP; the ssh channel wants twinboxd's key
-ports=$(ss -ltnpH 2>/dev/null | grep qemu-system | awk '{print $4}' | sed 's/.*://' | sort -u)
+ports=$(our_qemu_ports | sed 's/.*://' | sort -u)
 expect_eq "each VM exposes exactly one loopback port (ssh)" "2" "$(echo "$ports" | grep -c .)"
-nonloop=$(ss -ltnpH 2>/dev/null | grep qemu-system | awk '{print $4}' | grep -vc '^127\.0\.0\.1:')
+nonloop=$(our_qemu_ports | grep -vc '^127\.0\.0\.1:')
 expect_eq "QEMU listens on loopback only" "0" "$nonloop"
 for p in $ports; do
   if curl -s -m 5 "http://127.0.0.1:$p/_ping" 2>/dev/null | grep -q OK; then
@@ -67,4 +66,11 @@ log=$(cat "$STATE/twinboxd.out")
 expect_contains "hv powered off through ACPI" "[hv] twinbox-hv powered off" "$log"
 expect_contains "rosetta powered off through ACPI" "[rosetta] twinbox-rosetta powered off" "$log"
 if kill -0 "$TWINBOXD_PID" 2>/dev/null; then fail "twinboxd exited"; else pass "twinboxd exited"; fi
+
+# --- engine state lives on each VM's data disk: pulled images survive a restart
+restart_twinboxd
+expect_out "hv keeps its pulled image across a restart" "127.0.0.1:5000/twinbox/busybox" \
+  docker --host "unix://$STATE/run/hv-engine.sock" images --format '{{.Repository}}'
+expect_out "rosetta keeps its pulled image across a restart" "127.0.0.1:5000/twinbox/busybox" \
+  docker --host "unix://$STATE/run/rosetta-engine.sock" images --format '{{.Repository}}'
 finish
