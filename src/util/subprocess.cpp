@@ -28,6 +28,21 @@ static void child_reset_signals() {
   for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD}) signal(s, SIG_DFL);
 }
 
+// fork + exec with stdout/stderr on `out_fd` and stdin from /dev/null; -1 if fork failed.
+static pid_t fork_exec(std::vector<char*>& args, int out_fd, bool new_session) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  child_reset_signals();
+  if (new_session) ::setsid();
+  ::dup2(out_fd, 1);
+  ::dup2(out_fd, 2);
+  int devnull = ::open("/dev/null", O_RDONLY);
+  if (devnull >= 0) ::dup2(devnull, 0);
+  ::execvp(args[0], args.data());
+  std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
+  ::_exit(127);
+}
+
 Result<ProcessOutput> run_capture(const std::vector<std::string>& argv) {
   if (argv.empty()) return make_error(ErrorCode::InvalidArgument, "run: empty argv");
   int p[2];
@@ -35,18 +50,8 @@ Result<ProcessOutput> run_capture(const std::vector<std::string>& argv) {
     return make_error(ErrorCode::Io, std::string("pipe: ") + std::strerror(errno));
   Fd rd(p[0]), wr(p[1]);
   auto args = c_argv(argv);
-  pid_t pid = ::fork();
+  pid_t pid = fork_exec(args, wr.get(), false);
   if (pid < 0) return make_error(ErrorCode::Io, std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    child_reset_signals();
-    ::dup2(wr.get(), 1);
-    ::dup2(wr.get(), 2);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::execvp(args[0], args.data());
-    std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
-  }
   wr.reset();
   auto out = read_to_eof(rd.get());
   int status = 0;
@@ -75,19 +80,8 @@ Result<pid_t> spawn_logged(const std::vector<std::string>& argv, const std::stri
   if (!log.valid())
     return make_error(ErrorCode::Io, "open " + log_path + ": " + std::strerror(errno));
   auto args = c_argv(argv);
-  pid_t pid = ::fork();
+  pid_t pid = fork_exec(args, log.get(), true);
   if (pid < 0) return make_error(ErrorCode::Io, std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    child_reset_signals();
-    ::setsid();
-    ::dup2(log.get(), 1);
-    ::dup2(log.get(), 2);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::execvp(args[0], args.data());
-    std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
-  }
   return pid;
 }
 
