@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Steps of scripts/build-guest-assets. Sourced, not executed: the variables they use are set
 # there (ROOT, GUEST, ASSETS, DEBS, TMP, LOG, TOOL, the package lists and resolved versions).
 
@@ -141,7 +142,7 @@ extract_busybox() {
 # mmdebstrap runs arm64 maintainer scripts through binfmt_misc: register the host's
 # qemu-aarch64-static with F (works inside the chroot) for the build only; binfmt_teardown
 # (also run on any exit) removes it and unmounts binfmt_misc if we mounted it.
-BINFMT_DIR=/proc/sys/fs/binfmt_misc BINFMT_MOUNTED= BINFMT_REGISTERED=
+BINFMT_DIR=/proc/sys/fs/binfmt_misc BINFMT_MOUNTED='' BINFMT_REGISTERED=''
 binfmt_setup() {
   local line
   [ -x /usr/bin/qemu-aarch64-static ] ||

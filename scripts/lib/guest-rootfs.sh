@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Rootfs, initramfs and image steps of scripts/build-guest-assets. Sourced, not executed.
 # $TMP/rootfs is the mmdebstrap output; everything here runs on the host (chroot only where a
 # guest tool must run), so it is quick.

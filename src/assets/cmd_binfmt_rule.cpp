@@ -23,7 +23,7 @@ Result<std::string> rule(const std::vector<std::string>& argv) {
   auto arch = platform::arch_info(arch_name);
   if (!arch)
     return make_error(ErrorCode::InvalidArgument, "unknown arch '" + arch_name + "' (known: " +
-                                                       join(platform::known_arches(), ", ") + ")");
+                                                      join(platform::known_arches(), ", ") + ")");
   return guest::binfmt_register_line(*arch, name, interpreter, flags);
 }
 

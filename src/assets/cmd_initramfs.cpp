@@ -34,9 +34,8 @@ Result<std::string> modules_root(const std::string& dir, const std::string& vers
   if (fs::exists(dir + "/" + version + "/modules.dep")) return dir;
   if (fs::exists(dir + "/modules.dep") && split(dir, '/').back() == version)
     return fs::dirname(dir);
-  return make_error(ErrorCode::NotFound,
-                    "no modules.dep for kernel " + version + " under " + dir +
-                        " (run depmod -b <root> " + version + " first)");
+  return make_error(ErrorCode::NotFound, "no modules.dep for kernel " + version + " under " + dir +
+                                             " (run depmod -b <root> " + version + " first)");
 }
 
 Result<ModuleSelection> select_modules(const CliArgs& args) {
@@ -69,7 +68,7 @@ Status build(const CliArgs& args) {
   in.modules_root = sel.modules_root;
   in.module_paths = sel.paths;
   TRY(write_initramfs(out, plan_initramfs(in)));
-  struct stat st{};
+  struct stat st {};
   ::stat(out.c_str(), &st);
   std::fprintf(stderr, "twinbox-assets initramfs: wrote %s (%lld bytes, %zu modules)\n",
                out.c_str(), static_cast<long long>(st.st_size), sel.paths.size());

@@ -10,7 +10,7 @@ namespace twinbox::assets {
 enum class EntryType { Directory, File, Symlink, CharDevice };
 
 struct InitramfsEntry {
-  std::string path;         // inside the archive, relative ("bin/busybox")
+  std::string path;  // inside the archive, relative ("bin/busybox")
   EntryType type = EntryType::File;
   unsigned mode = 0644;     // permission bits only
   std::string source;       // File: host path to copy; empty means `data`

@@ -82,7 +82,7 @@ Status write_host_file(struct archive* a, const InitramfsEntry& e) {
   const std::string what = "add " + e.path + " from " + e.source;
   Fd fd(::open(e.source.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return errno_failure(what);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return errno_failure(what);
   if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::InvalidArgument, what + ": not a file");
   EntryPtr h = make_header(e, st.st_size);
@@ -128,8 +128,7 @@ Status write_archive(const std::string& tmp, const std::vector<InitramfsEntry>& 
 Status sync_and_rename(const std::string& tmp, const std::string& out) {
   Fd fd(::open(tmp.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid() || ::fsync(fd.get()) != 0) return errno_failure("fsync " + tmp);
-  if (::rename(tmp.c_str(), out.c_str()) != 0)
-    return errno_failure("rename " + tmp + " to " + out);
+  if (::rename(tmp.c_str(), out.c_str()) != 0) return errno_failure("rename " + tmp + " to " + out);
   Fd dir(::open(fs::dirname(out).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.valid()) ::fsync(dir.get());
   return {};

@@ -28,9 +28,9 @@ Result<ModuleIndex> parse_modules_dep(std::string_view text) {
     if (line.empty() || line.front() == '#') continue;
     auto colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0)
-      return make_error(ErrorCode::InvalidArgument,
-                        "modules.dep line " + std::to_string(line_no) + ": no 'path:' in '" +
-                            std::string(line) + "'");
+      return make_error(ErrorCode::InvalidArgument, "modules.dep line " + std::to_string(line_no) +
+                                                        ": no 'path:' in '" + std::string(line) +
+                                                        "'");
     ModuleInfo info;
     info.path = std::string(trim(line.substr(0, colon)));
     for (const std::string& dep : split(line.substr(colon + 1), ' ')) {
@@ -69,9 +69,8 @@ class LoadOrder {
                         "module " + name + why + " is neither in modules.dep nor built in");
     }
     if (!active_.insert(name).second)
-      return make_error(ErrorCode::Internal,
-                        "module dependency cycle through " + name + " (needed by " + needed_by +
-                            ")");
+      return make_error(ErrorCode::Internal, "module dependency cycle through " + name +
+                                                 " (needed by " + needed_by + ")");
     for (const std::string& dep : it->second.deps) TRY(visit(dep, name));
     active_.erase(name);
     done_.insert(name);

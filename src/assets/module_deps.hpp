@@ -12,7 +12,7 @@
 namespace twinbox::assets {
 
 struct ModuleInfo {
-  std::string path;               // relative to /lib/modules/<version>, e.g. "kernel/fs/ext4/ext4.ko"
+  std::string path;  // relative to /lib/modules/<version>, e.g. "kernel/fs/ext4/ext4.ko"
   std::vector<std::string> deps;  // names of the modules it needs loaded first
 };
 
