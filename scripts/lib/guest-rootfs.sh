@@ -59,6 +59,10 @@ install_modules() {
 
 # Only qemu-x86_64-static of qemu-user-static:arm64 (the rosetta VM's translator), taken from
 # the .deb with the host's tar, plus the binfmt.d drop-in the guest init registers.
+# Flags POCF, as Debian and the peers register it: F opens the interpreter at registration (so it
+# runs in containers whose image has no qemu), C/O take credentials from the binary, and P keeps
+# argv[0] — without P, multi-call binaries (busybox, so alpine) lose the applet name and
+# `echo a | wc -l` runs "a". QEMU knows P is on when it is started as *-binfmt-P (Debian's link).
 install_translator() {
   local line
   mkdir -p "$TMP/work/qemu" "$R/usr/lib/binfmt.d"
@@ -66,8 +70,11 @@ install_translator() {
     tar -x -C "$TMP/work/qemu" --wildcards '*/usr/bin/qemu-x86_64-static' ||
     die "extracting qemu-x86_64-static from $QEMU_DEB failed"
   install -m 0755 "$TMP/work/qemu/usr/bin/qemu-x86_64-static" "$R/usr/bin/qemu-x86_64-static"
+  mkdir -p "$R/usr/libexec/qemu-binfmt"
+  ln -sf ../../bin/qemu-x86_64-static "$R/usr/libexec/qemu-binfmt/x86_64-binfmt-P"
   line=$("$TOOL" binfmt-rule --arch amd64 --name qemu-x86_64 \
-    --interpreter /usr/bin/qemu-x86_64-static --flags FC) || die "twinbox-assets binfmt-rule failed"
+    --interpreter /usr/libexec/qemu-binfmt/x86_64-binfmt-P --flags POCF) ||
+    die "twinbox-assets binfmt-rule failed"
   {
     echo "# amd64 ELF executables through qemu-user (twinbox role rosetta). Registered by"
     echo "# /usr/lib/twinbox/guest-init; as a binfmt.d drop-in it survives a systemd-binfmt flush."

@@ -22,6 +22,9 @@ expect_out "amd64 runs through qemu-x86_64 on rosetta" "x86_64" \
 expect_out "amd64 binary runs in an image without qemu (binfmt F)" "0 x86_64" \
   docker run --rm --platform linux/amd64 "$IMG" sh -c \
   'find / -xdev -name "qemu*" 2>/dev/null | wc -l; uname -m'
+# busybox re-executes itself per applet and picks the applet from argv[0]: binfmt's P flag.
+expect_out "amd64 busybox pipelines work (binfmt P keeps argv[0])" "1 ok" \
+  docker run --rm --platform linux/amd64 "$IMG" sh -c 'echo a | wc -l; echo ok'
 out=$(docker run --rm "$IMG_AMD64" uname -m 2>&1)
 expect_contains "hv has no translator: an amd64-only image fails there" "exec format error" "$out"
 
@@ -70,7 +73,7 @@ if kill -0 "$TWINBOXD_PID" 2>/dev/null; then fail "twinboxd exited"; else pass "
 # --- engine state lives on each VM's data disk: pulled images survive a restart
 restart_twinboxd
 expect_out "hv keeps its pulled image across a restart" "127.0.0.1:5000/twinbox/busybox" \
-  docker --host "unix://$STATE/run/hv-engine.sock" images --format '{{.Repository}}'
+  docker --host "unix://$STATE/run/hv-engine.sock" images --filter reference=127.0.0.1:5000/twinbox/busybox --format '{{.Repository}}'
 expect_out "rosetta keeps its pulled image across a restart" "127.0.0.1:5000/twinbox/busybox" \
-  docker --host "unix://$STATE/run/rosetta-engine.sock" images --format '{{.Repository}}'
+  docker --host "unix://$STATE/run/rosetta-engine.sock" images --filter reference=127.0.0.1:5000/twinbox/busybox --format '{{.Repository}}'
 finish
