@@ -19,7 +19,7 @@ floor_once() {
     ssh-keygen -q -t ed25519 -N '' -f "$d/seed/twinbox/ssh/ssh_host_ed25519_key"
     ssh-keygen -q -t ed25519 -N '' -f "$d/client"
     cp "$d/client.pub" "$d/seed/twinbox/ssh/authorized_keys"
-    mkfs.ext4 -q -F -d "$d/seed" "$d/data.img" 32G
+    mkfs.ext4 -q -F -d "$d/seed" "$d/data.img" 32G >/dev/null 2>&1
     qemu-system-aarch64 -M virt -cpu cortex-a72 -accel tcg,tb-size=256 -smp 1 -m 2048 \
       -display none -serial "file:$d/console.log" -monitor none -nodefaults \
       -kernel "$ASSETS/vmlinuz" -initrd "$ASSETS/initramfs.img" \
