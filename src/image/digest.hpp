@@ -1,0 +1,63 @@
+#pragma once
+// Content digests ("sha256:<hex>") and a pure, streaming SHA-256 (FIPS 180-4) so registry content
+// can be verified in pure code. The I/O half feeds blob bytes to Sha256 as they stream in.
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace twinbox::image {
+
+// A validated OCI digest. Only sha256 (64 lowercase hex) and sha512 (128 lowercase hex) are
+// accepted: those are the algorithms registries use and the OCI spec registers.
+class Digest {
+ public:
+  Digest() = default;
+  static Result<Digest> parse(std::string_view s);
+  // Digest of `hex_lower` under "sha256" without validation; for values this module computed.
+  static Digest sha256_from_hex(std::string hex_lower);
+
+  const std::string& algorithm() const { return algorithm_; }
+  const std::string& hex() const { return hex_; }
+  std::string str() const { return algorithm_.empty() ? std::string() : algorithm_ + ":" + hex_; }
+  bool empty() const { return algorithm_.empty(); }
+
+  auto operator<=>(const Digest&) const = default;
+
+ private:
+  Digest(std::string algorithm, std::string hex)
+      : algorithm_(std::move(algorithm)), hex_(std::move(hex)) {}
+  std::string algorithm_;
+  std::string hex_;
+};
+
+// Streaming SHA-256. update() any number of times, then final() once.
+class Sha256 {
+ public:
+  Sha256();
+  void update(const void* data, size_t len);
+  void update(std::string_view data) { update(data.data(), data.size()); }
+  std::array<uint8_t, 32> final();
+  // Lowercase hex of final(); convenience for digests.
+  std::string final_hex();
+
+ private:
+  void compress(const uint8_t* block);
+  std::array<uint32_t, 8> h_;
+  std::array<uint8_t, 64> buf_{};
+  size_t buf_len_ = 0;
+  uint64_t total_len_ = 0;
+};
+
+std::string to_hex(const uint8_t* data, size_t len);
+// "sha256:<hex>" of `bytes`.
+Digest sha256_digest(std::string_view bytes);
+// OK when `bytes` hash to `expected`; InvalidArgument naming expected vs actual otherwise.
+// sha512 digests are refused (Unavailable): nothing in this module computes them yet.
+Status verify(std::string_view bytes, const Digest& expected);
+
+}  // namespace twinbox::image
