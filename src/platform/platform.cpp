@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include "util/strings.hpp"
 
@@ -70,6 +71,42 @@ void normalize_arch(std::string& arch, std::string& variant, bool default_arm) {
     if (variant == "5" || variant == "6" || variant == "7" || variant == "8")
       variant = "v" + variant;
   }
+}
+
+// "v9.2" -> {9, 2}, "v8" -> {8, 0}; nullopt for anything else.
+std::optional<std::pair<int, int>> arm64_level(std::string_view variant) {
+  size_t dot = variant.find('.');
+  auto major = variant_number(variant.substr(0, dot));
+  if (!major) return std::nullopt;
+  if (dot == std::string_view::npos) return std::pair{*major, 0};
+  auto minor = variant_number("v" + std::string(variant.substr(dot + 1)));
+  if (!minor) return std::nullopt;
+  return std::pair{*major, *minor};
+}
+
+// containerd's arm64 vector after `w` itself: lower v9.x levels, then v8.{x+5} (v9.0 forked from
+// v8.5) down to v8 (no variant), then AArch32 arm/v8 down to arm/v5. containerd also lists arm/v9
+// for arm64/v9, which no image uses; it is left out.
+void add_arm64_levels(const Platform& w, std::vector<Platform>& out) {
+  auto add = [&](std::string arch, std::string variant) {
+    out.push_back(Platform{w.os, std::move(arch), std::move(variant)});
+  };
+  auto level = arm64_level(w.variant.empty() ? "v8" : w.variant);
+  if (level && level->first >= 8) {
+    auto [major, minor] = *level;
+    auto name = [](int ma, int mi) {
+      if (ma == 8 && mi == 0) return std::string();
+      return "v" + std::to_string(ma) + (mi == 0 ? "" : "." + std::to_string(mi));
+    };
+    if (major == 9) {
+      for (int m = minor - 1; m >= 0; --m) add("arm64", name(9, m));
+      major = 8;
+      minor = std::min(minor + 5, 9);
+      add("arm64", name(8, minor));
+    }
+    for (int m = minor - 1; m >= 0; --m) add("arm64", name(major, m));
+  }
+  for (int v = 8; v >= 5; --v) add("arm", "v" + std::to_string(v));
 }
 
 bool valid_component(std::string_view s) {
@@ -156,11 +193,7 @@ std::vector<Platform> compatible_platforms(const Platform& want) {
   } else if (w.arch == "arm") {
     for (int v = n.value_or(0) - 1; v >= 5; --v) add("arm", "v" + std::to_string(v));
   } else if (w.arch == "arm64") {
-    // arm64/vN (N >= 9) also runs the lower v9.x levels' baseline and plain arm64 (v8); every
-    // arm64 runs AArch32 arm/v8 down to arm/v5 in containerd's view (hosts may not: see profiles).
-    for (int v = n.value_or(8) - 1; v >= 9; --v) add("arm64", "v" + std::to_string(v));
-    if (!w.variant.empty()) add("arm64", "");
-    for (int v = 8; v >= 5; --v) add("arm", "v" + std::to_string(v));
+    add_arm64_levels(w, out);
   }
   return out;
 }

@@ -126,9 +126,18 @@ TEST(CompatiblePlatforms, FollowsContainerdVector) {
            {{"linux", "x86_64", "v2"}, {"linux/amd64/v2", "linux/amd64", "linux/386"}},
            {{"linux", "arm64", ""},
             {"linux/arm64", "linux/arm/v8", "linux/arm/v7", "linux/arm/v6", "linux/arm/v5"}},
+           {{"linux", "arm64", "v8.2"},
+            {"linux/arm64/v8.2", "linux/arm64/v8.1", "linux/arm64", "linux/arm/v8", "linux/arm/v7",
+             "linux/arm/v6", "linux/arm/v5"}},
            {{"linux", "arm64", "v9"},
-            {"linux/arm64/v9", "linux/arm64", "linux/arm/v8", "linux/arm/v7", "linux/arm/v6",
-             "linux/arm/v5"}},
+            {"linux/arm64/v9", "linux/arm64/v8.5", "linux/arm64/v8.4", "linux/arm64/v8.3",
+             "linux/arm64/v8.2", "linux/arm64/v8.1", "linux/arm64", "linux/arm/v8", "linux/arm/v7",
+             "linux/arm/v6", "linux/arm/v5"}},
+           {{"linux", "arm64", "v9.2"},
+            {"linux/arm64/v9.2", "linux/arm64/v9.1", "linux/arm64/v9", "linux/arm64/v8.7",
+             "linux/arm64/v8.6", "linux/arm64/v8.5", "linux/arm64/v8.4", "linux/arm64/v8.3",
+             "linux/arm64/v8.2", "linux/arm64/v8.1", "linux/arm64", "linux/arm/v8", "linux/arm/v7",
+             "linux/arm/v6", "linux/arm/v5"}},
            {{"linux", "arm", "v7"}, {"linux/arm/v7", "linux/arm/v6", "linux/arm/v5"}},
            {{"linux", "arm", "v5"}, {"linux/arm/v5"}},
            {{"linux", "386", ""}, {"linux/386"}},
@@ -149,6 +158,9 @@ TEST(Matches, ConfigWithoutVariantMatchesOnOsAndArch) {
            {{"linux", "amd64", "v3"}, {"linux", "amd64", ""}, true},
            {{"linux", "arm64", ""}, {"linux", "aarch64", "v8"}, true},
            {{"linux", "amd64", ""}, {"linux", "386", ""}, true},
+           {{"linux", "arm64", "v9"}, {"linux", "arm64", ""}, true},
+           {{"linux", "arm64", "v9"}, {"linux", "arm64", "v8.4"}, true},
+           {{"linux", "arm64", ""}, {"linux", "arm64", "v9"}, false},
            {{"linux", "amd64", ""}, {"linux", "amd64", "v2"}, false},
            {{"linux", "arm", "v6"}, {"linux", "arm", "v7"}, false},
            {{"linux", "arm64", ""}, {"linux", "amd64", ""}, false},
@@ -173,6 +185,10 @@ TEST(SelectFromIndex, FallsBackInPreferenceOrder) {
   EXPECT_EQ(select_from_index(index, {"linux", "amd64", "v3"}), 2u);
   EXPECT_EQ(select_from_index(index, {"linux", "arm64", ""}), 3u);
   EXPECT_EQ(select_from_index({{"linux", "386", ""}}, {"linux", "amd64", ""}), 0u);
+  std::vector<Platform> arm64s = {
+      {"linux", "arm", "v7"}, {"linux", "arm64", "v8"}, {"linux", "arm64", "v8.2"}};
+  EXPECT_EQ(select_from_index(arm64s, {"linux", "arm64", "v9"}), 2u);
+  EXPECT_EQ(select_from_index(arm64s, {"linux", "arm64", ""}), 1u);
 }
 
 TEST(SelectFromIndex, TiesGoToFirstInIndex) {
