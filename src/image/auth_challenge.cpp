@@ -202,6 +202,10 @@ Result<std::string> token_request_url(const AuthChallenge& bearer,
   return realm + (realm.find('?') == std::string::npos ? "?" : "&") + join(query, "&");
 }
 
+std::string pull_scope(std::string_view repository_path) {
+  return "repository:" + std::string(repository_path) + ":pull";
+}
+
 Result<TokenResponse> parse_token_response(std::string_view body) {
   TRY_ASSIGN(detail::json doc, detail::parse_json_object(body, "token response"));
   TokenResponse r;

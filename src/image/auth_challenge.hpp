@@ -35,6 +35,9 @@ const AuthChallenge* find_challenge(const std::vector<AuthChallenge>& challenges
 Result<std::string> token_request_url(const AuthChallenge& bearer,
                                       const std::vector<std::string>& extra_scopes = {});
 
+// The Docker token scope for pulling a repository: "repository:library/busybox:pull".
+std::string pull_scope(std::string_view repository_path);
+
 struct TokenResponse {
   std::string token;        // "token", or "access_token" when only that is present
   int64_t expires_in = 60;  // seconds; the spec's default when absent or not positive

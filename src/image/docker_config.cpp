@@ -74,6 +74,11 @@ std::string normalize_registry_host(std::string_view key) {
   return std::string(v);
 }
 
+std::string basic_authorization(const RegistryCredentials& c) {
+  if (c.username.empty()) return {};
+  return "Basic " + base64_encode(c.username + ":" + c.password);
+}
+
 Result<DockerConfig> DockerConfig::parse(std::string_view json_text) {
   TRY_ASSIGN(json doc, detail::parse_json_object(json_text, "docker config"));
   DockerConfig cfg;

@@ -18,6 +18,10 @@ struct RegistryCredentials {
   std::string registry_token;  // "registrytoken": a bearer token sent as is
 };
 
+// "Basic <base64(user:password)>" for an Authorization header (Basic challenges, and the GET
+// token request when the registry wants credentials). "" when there is no username.
+std::string basic_authorization(const RegistryCredentials& c);
+
 struct CredentialLookup {
   std::optional<RegistryCredentials> credentials;  // absent: pull anonymously
   std::string matched_key;                         // the auths key the credentials came from

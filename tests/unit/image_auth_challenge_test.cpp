@@ -120,6 +120,13 @@ TEST(TokenRequestUrl, Table) {
   }
 }
 
+TEST(PullScope, FeedsTheTokenUrl) {
+  EXPECT_EQ(pull_scope("library/busybox"), "repository:library/busybox:pull");
+  auto ch = parse_www_authenticate(R"(Bearer realm="https://r/t",service="r")").value();
+  EXPECT_EQ(token_request_url(ch[0], {pull_scope("team/app")}).value(),
+            "https://r/t?service=r&scope=repository%3Ateam%2Fapp%3Apull");
+}
+
 TEST(TokenRequestUrl, RefusesNonBearerAndBadRealm) {
   for (const char* h :
        {R"(Basic realm="https://x")", R"(Bearer service="x")", R"(Bearer realm="ftp://x/token")"}) {

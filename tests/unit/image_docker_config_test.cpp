@@ -118,6 +118,12 @@ TEST(DockerConfigLookup, PrefersTheKeySpelledAsAsked) {
   EXPECT_EQ(cfg.lookup("https://index.docker.io/v1/")->credentials->username, "c");
 }
 
+TEST(BasicAuthorization, EncodesUserColonPassword) {
+  EXPECT_EQ(basic_authorization({"Aladdin", "open sesame", "", ""}),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+  EXPECT_EQ(basic_authorization({"", "", "token", ""}), "");
+}
+
 TEST(DockerConfigParse, EmptyAndMalformed) {
   auto empty = DockerConfig::parse("{}");
   ASSERT_TRUE(empty.has_value());
