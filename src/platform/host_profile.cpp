@@ -56,6 +56,7 @@ std::string describe_limits(const HostProfile& profile) {
 Error no_match(const HostProfile& profile, const std::vector<Platform>& entries,
                const std::string& wanted) {
   std::vector<std::string> names;
+  names.reserve(entries.size());
   for (const auto& e : entries) names.push_back(e.to_string());
   return make_error(ErrorCode::NotFound, "no matching manifest for " + wanted +
                                              " in the manifest list entries (the "
@@ -107,6 +108,7 @@ std::string HostProfile::accepted_text() const {
 Result<IndexChoice> HostProfile::select_from_index(const std::vector<Platform>& entries,
                                                    const std::optional<Platform>& want) const {
   std::vector<Platform> normalized;
+  normalized.reserve(entries.size());
   for (const auto& e : entries) normalized.push_back(normalize(e));
   auto find = [&](const Platform& p) -> std::optional<size_t> {
     for (size_t i = 0; i < normalized.size(); ++i)
