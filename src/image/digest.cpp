@@ -56,8 +56,8 @@ Result<Digest> Digest::parse(std::string_view s) {
   return Digest(std::string(algo), std::string(hex));
 }
 
-Digest Digest::sha256_from_hex(std::string hex_lower) {
-  return Digest("sha256", std::move(hex_lower));
+Digest Digest::from_sha256(const std::array<uint8_t, 32>& hash) {
+  return Digest("sha256", to_hex(hash.data(), hash.size()));
 }
 
 Sha256::Sha256() : h_(kInitialHash) {}
@@ -122,12 +122,13 @@ void Sha256::update(const void* data, size_t len) {
 
 std::array<uint8_t, 32> Sha256::final() {
   uint64_t bit_len = total_len_ * 8;
-  uint8_t pad[72] = {0x80};
+  // 0x80, zeros up to 56 mod 64, then the message length in bits, big-endian.
+  std::array<uint8_t, 72> pad{0x80};
   size_t pad_len = (buf_len_ < 56) ? 56 - buf_len_ : 120 - buf_len_;
-  update(pad, pad_len);
-  uint8_t len_be[8];
+  update(pad.data(), pad_len);
+  std::array<uint8_t, 8> len_be;
   for (int i = 0; i < 8; ++i) len_be[i] = static_cast<uint8_t>(bit_len >> (56 - 8 * i));
-  update(len_be, 8);
+  update(len_be.data(), len_be.size());
   std::array<uint8_t, 32> out;
   for (int i = 0; i < 8; ++i) {
     for (int j = 0; j < 4; ++j) out[4 * i + j] = static_cast<uint8_t>(h_[i] >> (24 - 8 * j));
@@ -154,7 +155,7 @@ std::string to_hex(const uint8_t* data, size_t len) {
 Digest sha256_digest(std::string_view bytes) {
   Sha256 h;
   h.update(bytes);
-  return Digest::sha256_from_hex(h.final_hex());
+  return Digest::from_sha256(h.final());
 }
 
 Status verify(std::string_view bytes, const Digest& expected) {

@@ -19,8 +19,8 @@ class Digest {
  public:
   Digest() = default;
   static Result<Digest> parse(std::string_view s);
-  // Digest of `hex_lower` under "sha256" without validation; for values this module computed.
-  static Digest sha256_from_hex(std::string hex_lower);
+  // "sha256:<hex of hash>": for a hash computed with Sha256 (streamed blobs).
+  static Digest from_sha256(const std::array<uint8_t, 32>& hash);
 
   const std::string& algorithm() const { return algorithm_; }
   const std::string& hex() const { return hex_; }
@@ -36,7 +36,8 @@ class Digest {
   std::string hex_;
 };
 
-// Streaming SHA-256. update() any number of times, then final() once.
+// Streaming SHA-256. update() any number of times, then final() (or final_hex()) once; the
+// object is spent afterwards.
 class Sha256 {
  public:
   Sha256();

@@ -60,7 +60,8 @@ TEST(Sha256, MillionAByteAtATimeInChunks) {
     h.update(chunk.data(), n);
     left -= n;
   }
-  EXPECT_EQ(h.final_hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(Digest::from_sha256(h.final()).str(),
+            "sha256:cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(DigestParse, AcceptsSha256AndSha512) {
