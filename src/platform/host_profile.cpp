@@ -16,7 +16,8 @@ std::vector<HostProfile> make_profiles() {
   // amd64/v2+ stay out until the translator's CPU features are checked against those levels.
   BackendSupport rosetta{Backend::Rosetta,
                          {linux_platform("amd64")},
-                         "translates with Rosetta",
+                         {"amd64", "386"},
+                         "translated from x86-64",
                          "rosetta translates 64-bit x86 at the baseline level only (no 386, no "
                          "amd64/v2 and above)"};
   HostProfile apple{
@@ -24,8 +25,10 @@ std::vector<HostProfile> make_profiles() {
       "Apple silicon: arm64 natively on hv, amd64 through Rosetta",
       {{Backend::Hv,
         {linux_platform("arm64")},
-        "runs natively",
-        "Apple silicon has no AArch32 (32-bit ARM) execution state, so hv runs linux/arm64 only"},
+        {"arm64", "arm"},
+        "native",
+        "hv runs linux/arm64 (the v8 baseline) only: Apple silicon has no AArch32 (32-bit ARM) "
+        "execution state"},
        rosetta}};
   // containerd's full arm64 vector: right on cores that execute AArch32 at EL0 (Cortex-A72,
   // Neoverse N1, ...), which is what a generic arm64 Linux host or a TCG guest provides.
@@ -35,8 +38,9 @@ std::vector<HostProfile> make_profiles() {
       {{Backend::Hv,
         {linux_platform("arm64"), linux_platform("arm", "v8"), linux_platform("arm", "v7"),
          linux_platform("arm", "v6"), linux_platform("arm", "v5")},
-        "runs natively",
-        "hv runs linux/arm64 and 32-bit linux/arm/v8 down to v5"},
+        {"arm64", "arm"},
+        "native",
+        "hv runs linux/arm64 (the v8 baseline) and 32-bit linux/arm/v8 down to v5"},
        rosetta}};
   return {apple, generic};
 }
@@ -47,10 +51,19 @@ bool contains(const std::vector<Platform>& ps, const Platform& p) {
   return false;
 }
 
-std::string describe_limits(const HostProfile& profile) {
-  std::vector<std::string> limits;
-  for (const auto& b : profile.backends) limits.push_back(b.limits);
-  return join(limits, "; ");
+// Why `p` cannot run: the limits of the backend whose family `p` belongs to, if any.
+std::string why_not(const HostProfile& profile, const Platform& p) {
+  if (p.os != "linux") return "twinbox runs Linux containers only";
+  for (const auto& b : profile.backends) {
+    for (const auto& arch : b.family)
+      if (arch == p.arch) return b.limits;
+  }
+  return "no backend runs " + p.arch;
+}
+
+std::string runs_on(const Platform& p, const BackendSupport& b, const std::string& profile) {
+  return p.to_string() + " runs on " + std::string(backend_name(b.backend)) + " (" + b.how +
+         ", host profile " + profile + ")";
 }
 
 Error no_match(const HostProfile& profile, const std::vector<Platform>& entries,
@@ -79,13 +92,10 @@ std::optional<Backend> parse_backend(std::string_view name) {
 BackendMatch HostProfile::backend_for(const Platform& p) const {
   Platform n = normalize(p);
   for (const auto& b : backends) {
-    if (!contains(b.platforms, n)) continue;
-    return {b.backend, n.to_string() + " " + b.how + " on " + std::string(backend_name(b.backend)) +
-                           " (host profile " + name + ")"};
+    if (contains(b.platforms, n)) return {b.backend, runs_on(n, b, name)};
   }
-  std::string why = n.os != "linux" ? "twinbox runs Linux containers only" : describe_limits(*this);
-  return {std::nullopt, "host profile " + name + " cannot run " + n.to_string() + ": " + why +
-                            " (accepted: " + accepted_text() + ")"};
+  return {std::nullopt, "host profile " + name + " cannot run " + n.to_string() + ": " +
+                            why_not(*this, n) + " (accepted: " + accepted_text() + ")"};
 }
 
 const std::vector<Platform>& HostProfile::accepted(Backend b) const {
@@ -129,8 +139,7 @@ Result<IndexChoice> HostProfile::select_from_index(const std::vector<Platform>& 
     for (const auto& p : b.platforms) {
       if (auto i = find(p))
         return IndexChoice{*i, b.backend, p,
-                           "no platform requested: the image provides " + p.to_string() +
-                               ", which " + b.how + " on " + std::string(backend_name(b.backend))};
+                           "no platform requested: the image provides " + runs_on(p, b, name)};
     }
   }
   return no_match(*this, normalized, "this host");

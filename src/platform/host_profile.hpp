@@ -22,8 +22,9 @@ std::optional<Backend> parse_backend(std::string_view name);
 struct BackendSupport {
   Backend backend;
   std::vector<Platform> platforms;  // what it runs, best first
-  std::string how;                  // "runs natively", "translates with Rosetta"
-  std::string limits;               // why nothing else: quoted when a platform is refused
+  std::vector<std::string> family;  // arches it is the home of: whose refusals quote `limits`
+  std::string how;                  // "native", "translated from x86-64"
+  std::string limits;               // why nothing else of its family runs here
 };
 
 // The outcome of asking a profile about one platform. `reason` is one human line either way.

@@ -73,6 +73,10 @@ TEST(HostProfile, RosettaRejects386AndHigherAmd64Levels) {
   }
   auto m = profile("apple-silicon").backend_for({"linux", "386", ""});
   EXPECT_NE(m.reason.find("no 386"), std::string::npos) << m.reason;
+  auto ok = profile("apple-silicon").backend_for({"linux", "x86_64", ""});
+  EXPECT_EQ(ok.reason,
+            "linux/amd64 runs on rosetta (translated from x86-64, host profile "
+            "apple-silicon)");
 }
 
 TEST(HostProfile, GenericArm64AcceptsContainerdArmFallbacks) {
@@ -85,12 +89,14 @@ TEST(HostProfile, GenericArm64AcceptsContainerdArmFallbacks) {
                                              {"linux/arm64/v9", nullptr}});
 }
 
-TEST(HostProfile, RejectsOtherOperatingSystems) {
+TEST(HostProfile, RejectsOtherOperatingSystemsAndArches) {
   for (const auto& prof : all_profiles()) {
     auto m = prof.backend_for({"windows", "amd64", ""});
     EXPECT_FALSE(m.backend.has_value());
     EXPECT_NE(m.reason.find("Linux containers only"), std::string::npos) << m.reason;
-    EXPECT_FALSE(prof.backend_for({"linux", "s390x", ""}).backend.has_value());
+    auto s390x = prof.backend_for({"linux", "s390x", ""});
+    EXPECT_FALSE(s390x.backend.has_value());
+    EXPECT_NE(s390x.reason.find("no backend runs s390x"), std::string::npos) << s390x.reason;
   }
 }
 
