@@ -99,6 +99,14 @@ TEST(DockerConfigLookup, CredentialHelperIsReportedNotRun) {
       << r.note;
 }
 
+TEST(DockerConfigLookup, CredHelpersBeatCredsStore) {
+  auto cfg = DockerConfig::parse(R"({"credsStore":"desktop",)"
+                                 R"("credHelpers":{"https://GCR.io/":"gcloud"}})")
+                 .value();
+  EXPECT_EQ(cfg.lookup("gcr.io")->helper, "gcloud");
+  EXPECT_EQ(cfg.lookup("ghcr.io")->helper, "desktop");
+}
+
 TEST(DockerConfigLookup, HelperWithInlineCredentialsUsesThem) {
   auto cfg =
       DockerConfig::parse(R"({"auths":{"ghcr.io":{"auth":"dTpw"}},"credsStore":"pass"})").value();
