@@ -9,31 +9,16 @@ RUNS=${1:-3}
 WORK=$(mktemp -d /tmp/tbbench.XXXXXX)
 trap 'pkill -f "$WORK" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-# Floor: one data disk per role seeded like twinboxd's (the guest wants its ssh keys).
 floor_once() {
-  local pids=() t0 role
+  local pids=() t0 t1 role
+  for role in hv rosetta; do floor_prepare "$WORK/floor-$role"; done
   t0=$(now)
   for role in hv rosetta; do
-    local d=$WORK/floor-$role
-    rm -rf "$d"; mkdir -p "$d/seed/twinbox/ssh"
-    ssh-keygen -q -t ed25519 -N '' -f "$d/seed/twinbox/ssh/ssh_host_ed25519_key"
-    ssh-keygen -q -t ed25519 -N '' -f "$d/client"
-    cp "$d/client.pub" "$d/seed/twinbox/ssh/authorized_keys"
-    mkfs.ext4 -q -F -d "$d/seed" "$d/data.img" 32G >/dev/null 2>&1
-    qemu-system-aarch64 -M virt -cpu cortex-a72 -accel tcg,tb-size=256 -smp 1 -m 2048 \
-      -display none -serial "file:$d/console.log" -monitor none -nodefaults \
-      -kernel "$ASSETS/vmlinuz" -initrd "$ASSETS/initramfs.img" \
-      -append "console=ttyAMA0 root=/dev/vda ro twinbox.role=$role twinbox.data=/dev/vdb loglevel=4" \
-      -drive "file=$ASSETS/base.img,if=none,id=b,format=raw,readonly=on" -device virtio-blk-pci,drive=b \
-      -drive "file=$d/data.img,if=none,id=d,format=raw" -device virtio-blk-pci,drive=d \
-      -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= &
+    floor_start "$role" "$WORK/floor-$role" 2>/dev/null
     pids+=($!)
   done
-  t0=$(now)
-  for role in hv rosetta; do
-    until grep -q "twinbox-guest: engine ready" "$WORK/floor-$role/console.log" 2>/dev/null; do sleep 0.1; done
-  done
-  local t1; t1=$(now)
+  floor_wait_ready "$WORK/floor-hv" "$WORK/floor-rosetta"
+  t1=$(now)
   kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
   awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f\n", b-a}'
 }

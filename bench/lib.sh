@@ -9,3 +9,31 @@ now() { date +%s.%N; }
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+
+# The floor: a plain QEMU of the same guest (kernel, initramfs, base image) with a data disk in
+# DIR seeded as twinboxd seeds its own (the guest wants its ssh keys). Not timed.
+floor_prepare() {  # DIR
+  local d=$1
+  rm -rf "$d"; mkdir -p "$d/seed/twinbox/ssh"
+  ssh-keygen -q -t ed25519 -N '' -f "$d/seed/twinbox/ssh/ssh_host_ed25519_key"
+  cp "$d/seed/twinbox/ssh/ssh_host_ed25519_key.pub" "$d/seed/twinbox/ssh/authorized_keys"
+  mkfs.ext4 -q -F -d "$d/seed" "$d/data.img" 32G >/dev/null 2>&1
+}
+# Starts the floor VM of ROLE from DIR in the background (same settings as the domain template);
+# its pid is in $! afterwards. The console goes to DIR/console.log.
+floor_start() {  # ROLE DIR
+  local role=$1 d=$2
+  qemu-system-aarch64 -M virt -cpu cortex-a72 -accel tcg,tb-size=256 -smp 1 -m 2048 \
+    -display none -serial "file:$d/console.log" -monitor none -nodefaults \
+    -kernel "$ASSETS/vmlinuz" -initrd "$ASSETS/initramfs.img" \
+    -append "console=ttyAMA0 root=/dev/vda ro twinbox.role=$role twinbox.data=/dev/vdb loglevel=4" \
+    -drive "file=$ASSETS/base.img,if=none,id=b,format=raw,readonly=on" -device virtio-blk-pci,drive=b \
+    -drive "file=$d/data.img,if=none,id=d,format=raw" -device virtio-blk-pci,drive=d \
+    -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= &
+}
+floor_wait_ready() {  # DIR...
+  local d
+  for d in "$@"; do
+    until grep -q "twinbox-guest: engine ready" "$d/console.log" 2>/dev/null; do sleep 0.1; done
+  done
+}

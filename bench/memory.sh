@@ -11,22 +11,11 @@ rss_mib() { ps -o rss= -p "$(echo "$@" | tr ' ' ',')" | awk '{s+=$1} END {printf
 
 pids=()
 for role in hv rosetta; do
-  d=$WORK/floor-$role; mkdir -p "$d/seed/twinbox/ssh"
-  ssh-keygen -q -t ed25519 -N '' -f "$d/seed/twinbox/ssh/ssh_host_ed25519_key"
-  cp "$d/seed/twinbox/ssh/ssh_host_ed25519_key.pub" "$d/seed/twinbox/ssh/authorized_keys"
-  mkfs.ext4 -q -F -d "$d/seed" "$d/data.img" 32G >/dev/null 2>&1
-  qemu-system-aarch64 -M virt -cpu cortex-a72 -accel tcg,tb-size=256 -smp 1 -m 2048 \
-    -display none -serial "file:$d/console.log" -monitor none -nodefaults \
-    -kernel "$ASSETS/vmlinuz" -initrd "$ASSETS/initramfs.img" \
-    -append "console=ttyAMA0 root=/dev/vda ro twinbox.role=$role twinbox.data=/dev/vdb loglevel=4" \
-    -drive "file=$ASSETS/base.img,if=none,id=b,format=raw,readonly=on" -device virtio-blk-pci,drive=b \
-    -drive "file=$d/data.img,if=none,id=d,format=raw" -device virtio-blk-pci,drive=d \
-    -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= &
+  floor_prepare "$WORK/floor-$role"
+  floor_start "$role" "$WORK/floor-$role" 2>/dev/null
   pids+=($!)
 done
-for role in hv rosetta; do
-  until grep -q "twinbox-guest: engine ready" "$WORK/floor-$role/console.log" 2>/dev/null; do sleep 0.2; done
-done
+floor_wait_ready "$WORK/floor-hv" "$WORK/floor-rosetta"
 sleep 5
 floor=$(rss_mib "${pids[@]}")
 kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
