@@ -1,104 +1,34 @@
 #include "router/platform_route.hpp"
 
-#include "platform/arch_table.hpp"
+#include "platform/host_profile.hpp"
+#include "platform/platform.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::router {
 
-namespace {
-
-struct Alias {
-  std::string_view from;
-  std::string_view arch;
-  std::string_view variant;  // applied when the input has no variant of its own
-};
-
-// Spellings beyond the `uname -m` names the arch table already maps (x86_64, aarch64).
-constexpr Alias kArchAliases[] = {
-    {"x86-64", "amd64", ""},
-    {"armhf", "arm", "v7"},
-    {"armel", "arm", "v6"},
-    {"i386", "386", ""},
-};
-
-bool is_known_os(std::string_view s) {
-  for (std::string_view os : {"linux", "windows", "darwin", "freebsd"})
-    if (s == os) return true;
-  return false;
-}
-
-// Canonical variants: amd64 v1 and arm64 v8 are the baseline and have no variant.
-std::string normalize_variant(std::string_view arch, std::string variant) {
-  if (arch == "amd64" && variant == "v1") return "";
-  if (arch == "arm64") {
-    if (variant == "8" || variant == "v8" || variant == "v8.0") return "";
-    if (variant == "9" || variant == "v9.0") return "v9";
-  }
-  if (arch == "arm" && variant.size() == 1 && variant[0] >= '5' && variant[0] <= '8')
-    return "v" + variant;
-  return variant;
-}
-
-}  // namespace
-
-std::string Platform::str() const {
-  return os + "/" + arch + (variant.empty() ? "" : "/" + variant);
-}
-
-Result<Platform> parse_platform(std::string_view s) {
-  std::string text = to_lower(trim(s));
-  auto parts = split(text, '/');
-  bool malformed = parts.size() > 3;
-  for (const auto& part : parts) malformed = malformed || part.empty();
-  if (malformed)
-    return make_error(ErrorCode::InvalidArgument,
-                      "malformed platform \"" + std::string(s) + "\" (want os/arch[/variant])");
-  Platform p;
-  p.os = "linux";
-  if (parts.size() == 1) {
-    p.arch = parts[0];
-  } else if (parts.size() == 2 && !is_known_os(parts[0])) {
-    p.arch = parts[0];  // "arm64/v8": an arch and its variant
-    p.variant = parts[1];
-  } else {
-    p.os = parts[0];
-    p.arch = parts[1];
-    if (parts.size() == 3) p.variant = parts[2];
-  }
-  if (auto oci = platform::oci_arch_from_uname(p.arch)) p.arch = *oci;
-  for (const auto& a : kArchAliases) {
-    if (p.arch != a.from) continue;
-    p.arch = a.arch;
-    if (p.variant.empty()) p.variant = a.variant;
-  }
-  p.variant = normalize_variant(p.arch, p.variant);
-  return p;
-}
-
 std::string accepted_platforms_text() {
-  return "accepted: linux/arm64 (also arm64, aarch64, linux/arm64/v8) runs on hv; linux/amd64 "
-         "(also amd64, x86_64, x86-64) runs on rosetta";
+  return "accepted on host profile " + platform::default_profile().name + ": " +
+         platform::default_profile().accepted_text() +
+         "; also spelled arm64, aarch64, linux/arm64/v8, amd64, x86_64, x86-64";
 }
 
 Result<PlatformChoice> backend_for_platform(std::string_view platform, std::string_view origin) {
-  auto parsed = parse_platform(platform);
+  auto parsed = platform::parse_platform(platform);
   if (!parsed)
     return make_error(ErrorCode::InvalidArgument, std::string(origin) + ": " +
                                                       parsed.error().message + " (" +
                                                       accepted_platforms_text() + ")");
-  PlatformChoice c;
-  c.platform = parsed->str();
-  c.arch = parsed->arch;
-  if (c.platform == "linux/arm64") {
-    c.backend = std::string(kHv);
-  } else if (c.platform == "linux/amd64") {
-    c.backend = std::string(kRosetta);
-  } else {
+  platform::Platform p = platform::normalize(*parsed);
+  auto match = platform::default_profile().backend_for(p);
+  if (!match.backend)
     return make_error(ErrorCode::InvalidArgument,
-                      std::string(origin) + ": twinbox cannot run platform " + c.platform + " (" +
-                          accepted_platforms_text() + ")");
-  }
-  c.reason = std::string(origin) + ": " + c.arch + " runs on " + c.backend;
+                      std::string(origin) + ": twinbox cannot run platform " + p.to_string() +
+                          " (" + accepted_platforms_text() + ")");
+  PlatformChoice c;
+  c.platform = p.to_string();
+  c.arch = p.arch;
+  c.backend = std::string(platform::backend_name(*match.backend));
+  c.reason = std::string(origin) + ": " + match.reason;
   return c;
 }
 
@@ -114,7 +44,8 @@ Result<PlatformChoice> choose_platform(const std::optional<std::string>& query_p
   c.backend = std::string(kHv);
   c.platform = "linux/arm64";
   c.arch = "arm64";
-  c.reason = "no platform requested: hv is the default backend";
+  c.reason = "no platform requested: hv is the default backend (host profile " +
+             platform::default_profile().name + ")";
   return c;
 }
 

@@ -18,20 +18,10 @@ struct PlatformChoice {
   std::string reason;    // one human line: why this backend
 };
 
-// A platform string in OCI form, normalized (lower case, trimmed, aliases resolved).
-struct Platform {
-  std::string os;       // "linux"
-  std::string arch;     // "amd64", "arm64", "arm", "386", ...
-  std::string variant;  // "" or e.g. "v7"
-  std::string str() const;
-};
-
-// Parses "os/arch[/variant]" or a bare "arch" with the OCI aliases (x86_64 -> amd64,
-// aarch64 -> arm64 with v8 dropped, armhf -> arm/v7, ...). InvalidArgument when malformed.
-Result<Platform> parse_platform(std::string_view s);
-
-// The backend for an explicit platform; InvalidArgument listing the accepted forms for any
-// platform twinbox cannot run. `origin` words the reason: "--platform x requested" etc.
+// The backend for an explicit platform: parsed and normalized by platform::parse_platform
+// (containerd's semantics), decided by the host profile (today the default, apple-silicon).
+// InvalidArgument listing the accepted forms for any platform twinbox cannot run. `origin`
+// words the reason: "--platform x requested" etc.
 Result<PlatformChoice> backend_for_platform(std::string_view platform, std::string_view origin);
 
 // The create/pull/build rule: the query parameter wins over a body field; neither (or empty

@@ -135,7 +135,8 @@ TEST(Decide, CreateCarriesPlatformNameAndReason) {
   ASSERT_TRUE(d.platform.has_value());
   EXPECT_EQ(d.platform->platform, "linux/amd64");
   EXPECT_EQ(d.name, "w");
-  EXPECT_EQ(d.reason, "--platform linux/amd64 requested: amd64 runs on rosetta");
+  EXPECT_EQ(d.reason, "--platform linux/amd64 requested: linux/amd64 runs on rosetta (translated from x86-64, "
+            "host profile apple-silicon)");
 }
 
 TEST(Decide, ImagesByNameFallBackToRosettaUnlessAPlatformChose) {

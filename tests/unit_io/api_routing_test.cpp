@@ -25,7 +25,8 @@ TEST_F(TwoEngines, CreateWithAmd64ReachesRosettaWithLabels) {
   EXPECT_EQ(body["Labels"]["io.twinbox.translator"], "qemu-x86_64 (binfmt F)");
   EXPECT_EQ(body["Labels"]["io.twinbox.platform"], "linux/amd64");
   EXPECT_EQ(body["Labels"]["io.twinbox.route.reason"],
-            "--platform linux/amd64 requested: amd64 runs on rosetta");
+            "--platform linux/amd64 requested: linux/amd64 runs on rosetta (translated from x86-64, "
+            "host profile apple-silicon)");
 }
 
 TEST_F(TwoEngines, QueryPlatformBeatsBodyPlatform) {
