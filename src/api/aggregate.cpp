@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api/docker_json.hpp"
+#include "platform/host_profile.hpp"
 #include "router/route.hpp"
 
 namespace twinbox::api {
@@ -66,6 +67,11 @@ std::string backend_label(const BackendStatus& s) {
          " translator=" + (s.translator.empty() ? "none" : s.translator);
 }
 
+std::string host_profile_label() {
+  const auto& p = platform::default_profile();
+  return "io.twinbox.host-profile=" + p.name + " (" + p.accepted_text() + ")";
+}
+
 std::string aggregate_info(const std::vector<BackendStatus>& statuses,
                            const std::vector<EngineReply>& replies) {
   auto infos = parsed_objects(replies);
@@ -84,6 +90,7 @@ std::string aggregate_info(const std::vector<BackendStatus>& statuses,
   Json labels = Json::array();
   for (auto& l : array_field(out, "Labels")) labels.push_back(std::move(l));
   for (const auto& s : statuses) labels.push_back(backend_label(s));
+  labels.push_back(host_profile_label());
   out["Labels"] = std::move(labels);
   Json warnings = Json::array();
   for (auto& w : array_field(out, "Warnings")) warnings.push_back(std::move(w));

@@ -23,6 +23,9 @@ struct EngineReply {
 // "io.twinbox.backend.hv=state=running arch=arm64 platform=linux/arm64 accelerator=tcg
 // translator=none": how `docker info` shows both backends (under Labels).
 std::string backend_label(const BackendStatus& s);
+// "io.twinbox.host-profile=apple-silicon (hv: linux/arm64; rosetta: linux/amd64)": what each
+// backend may run, shown by `docker info` under Labels.
+std::string host_profile_label();
 
 // GET /info: the first engine's info (hv first) with Name "twinbox", summed counters, one label
 // per backend, OperatingSystem naming twinbox, and a warning per backend not running.

@@ -45,6 +45,7 @@ if [[ "$out" == *web* ]]; then fail "web is gone after rm -f" "$out"; else pass 
 info=$(docker info 2>&1)
 expect_contains "docker info lists hv" "io.twinbox.backend.hv=state=running arch=arm64" "$info"
 expect_contains "docker info lists rosetta with its translator" "translator=qemu-x86_64 (binfmt F)" "$info"
+expect_contains "docker info names the host profile" "io.twinbox.host-profile=apple-silicon" "$info"
 
 # --- security: no engine reachable over TCP; the ssh channel wants twinboxd's key
 ports=$(our_qemu_ports | sed 's/.*://' | sort -u)

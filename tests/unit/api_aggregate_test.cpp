@@ -61,7 +61,9 @@ TEST(AggregateInfo, BothRunning) {
   EXPECT_EQ(out["Images"], 9);
   EXPECT_EQ(out["OperatingSystem"], "twinbox dual-stack (Debian GNU/Linux 12 (bookworm) on hv)");
   EXPECT_EQ(out["Labels"],
-            Json::parse(R"(["site=lab",")" + kHvLabel + R"(",")" + kRosettaLabel + R"("])"));
+            Json::parse(R"(["site=lab",")" + kHvLabel + R"(",")" + kRosettaLabel +
+                        R"x(","io.twinbox.host-profile=apple-silicon (hv: linux/arm64; )x"
+                        R"x(rosetta: linux/amd64)"])x"));
   EXPECT_EQ(out["Warnings"], Json::parse(R"(["WARNING: No swap limit support"])"));
   EXPECT_EQ(out["Driver"], "overlay2");  // everything else is hv's
 }
@@ -94,7 +96,7 @@ TEST(AggregateInfo, OnlyRosettaUpUsesItAsBase) {
   EXPECT_EQ(out["ID"], "ROSID:BBBB");
   EXPECT_EQ(out["OperatingSystem"],
             "twinbox dual-stack (Debian GNU/Linux 12 (bookworm) on rosetta)");
-  EXPECT_EQ(out["Labels"].size(), 2u);  // rosetta's Labels was null
+  EXPECT_EQ(out["Labels"].size(), 3u);  // rosetta's Labels was null: two backends + profile
   EXPECT_EQ(out["Warnings"].size(), 1u);
 }
 
@@ -107,7 +109,7 @@ TEST(AggregateInfo, BothDownStillAnswers) {
   EXPECT_EQ(out["OSType"], "linux");
   EXPECT_EQ(out["Containers"], 0);
   EXPECT_EQ(out["OperatingSystem"], "twinbox dual-stack (no engine running)");
-  EXPECT_EQ(out["Labels"].size(), 2u);
+  EXPECT_EQ(out["Labels"].size(), 3u);
   EXPECT_EQ(out["Warnings"].size(), 2u);
 }
 

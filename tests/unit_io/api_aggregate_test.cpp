@@ -33,10 +33,12 @@ TEST_F(TwoEngines, InfoAggregatesAndWarnsAboutADownBackend) {
   EXPECT_EQ(j["Containers"], 3);
   EXPECT_EQ(j["Images"], 2);
   EXPECT_EQ(j["ID"], "ID-hv");
-  EXPECT_EQ(j["Labels"].size(), 2u);
+  EXPECT_EQ(j["Labels"].size(), 3u);
   EXPECT_EQ(j["Labels"][1],
             "io.twinbox.backend.rosetta=state=running arch=arm64 platform=linux/amd64 "
             "accelerator=tcg translator=qemu-x86_64 (binfmt F)");
+  EXPECT_EQ(j["Labels"][2],
+            "io.twinbox.host-profile=apple-silicon (hv: linux/arm64; rosetta: linux/amd64)");
 
   backends_.set_state("rosetta", api::BackendState::Failed, "qemu exited");
   auto one = c.request("GET", "/v1.41/info");
