@@ -1,20 +1,16 @@
 #pragma once
-// A minimal blocking HTTP/1.1 client over twinboxd's unix socket: one request per connection.
+// Requests to twinboxd's socket: api::engine_request (the same client twinboxd uses towards the
+// guest engines) with a hint when nobody answers.
 #include <string>
 
+#include "api/engine_client.hpp"
 #include "util/result.hpp"
 
 namespace twinbox::cli {
 
-struct Response {
-  int status = 0;
-  std::string body;
-};
+using Response = api::EngineResponse;
 
 Result<Response> request(const std::string& socket_path, const std::string& method,
-                         const std::string& path, const std::string& body = "");
-
-// Pure: parses a complete response (Content-Length, chunked or close-delimited body).
-Result<Response> parse_response(const std::string& raw);
+                         const std::string& path);
 
 }  // namespace twinbox::cli
