@@ -1,8 +1,8 @@
 // Answers built from both engines: /info, /version, merged lists, the status document.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "test_data.hpp"
+
 
 #include "api/aggregate.hpp"
 #include "api/docker_json.hpp"
@@ -12,11 +12,9 @@ using namespace twinbox::api;
 namespace {
 
 std::string data(const std::string& name) {
-  std::ifstream f(std::string(TWINBOX_TEST_DATA) + "/api/" + name);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  EXPECT_FALSE(ss.str().empty()) << name;
-  return ss.str();
+  std::string text = read_test_data("api/" + name);
+  EXPECT_FALSE(text.empty()) << name;
+  return text;
 }
 
 BackendStatus status(const std::string& name, BackendState state, std::string detail = "") {

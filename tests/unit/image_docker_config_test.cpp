@@ -1,8 +1,8 @@
 // ~/.docker/config.json: key normalization, inline credentials, helpers reported not run.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "test_data.hpp"
+
 #include <vector>
 
 #include "image/docker_config.hpp"
@@ -12,10 +12,7 @@ using namespace twinbox::image;
 namespace {
 
 std::string data(const std::string& name) {
-  std::ifstream f(std::string(TWINBOX_TEST_DATA) + "/image/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return read_test_data("image/" + name);
 }
 
 TEST(NormalizeRegistryHost, Table) {

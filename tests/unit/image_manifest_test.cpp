@@ -2,8 +2,8 @@
 // errors, each of which must name the offending field.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "test_data.hpp"
+
 #include <vector>
 
 #include "image/manifest.hpp"
@@ -13,10 +13,7 @@ using namespace twinbox::image;
 namespace {
 
 std::string data(const std::string& name) {
-  std::ifstream f(std::string(TWINBOX_TEST_DATA) + "/image/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return read_test_data("image/" + name);
 }
 
 const std::string kHexA(64, 'a');

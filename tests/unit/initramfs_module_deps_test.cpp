@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "test_data.hpp"
+
 #include <string>
 #include <vector>
 
@@ -11,10 +11,7 @@ namespace twinbox::assets {
 namespace {
 
 std::string read_data(const std::string& name) {
-  std::ifstream in(std::string(TWINBOX_TEST_DATA) + "/assets/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_test_data("assets/" + name);
 }
 
 ModuleIndex sample_index() {

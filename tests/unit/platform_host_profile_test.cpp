@@ -2,7 +2,8 @@
 // manifest of an index each would run.
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include "test_data.hpp"
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -112,8 +113,7 @@ TEST(HostProfile, ListsAcceptedPlatformsPerBackend) {
 }
 
 std::vector<Platform> index_platforms(const std::string& file) {
-  std::ifstream in(std::string(TWINBOX_TEST_DATA) + "/platform/" + file);
-  auto doc = nlohmann::json::parse(in, nullptr, false);
+  auto doc = nlohmann::json::parse(read_test_data("platform/" + file), nullptr, false);
   EXPECT_FALSE(doc.is_discarded()) << file;
   std::vector<Platform> out;
   for (const auto& m : doc.value("manifests", nlohmann::json::array())) {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "test_data.hpp"
+
 
 #include "vm/accel.hpp"
 #include "vm/domain_xml.hpp"
@@ -11,15 +11,8 @@ using namespace twinbox::vm;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string utility_template() {
-  return slurp(std::string(TWINBOX_TEST_DATA) + "/../../vmtemplates/utility-vm.xml");
+  return read_test_data("../../vmtemplates/utility-vm.xml");
 }
 
 DomainSpec rosetta_spec() {
@@ -42,7 +35,7 @@ DomainSpec rosetta_spec() {
 TEST(DomainXml, RosettaUnderTcgMatchesGolden) {
   auto xml = render_domain_xml(utility_template(), rosetta_spec());
   ASSERT_TRUE(xml) << xml.error().message;
-  EXPECT_EQ(*xml, slurp(std::string(TWINBOX_TEST_DATA) + "/vm/rosetta-tcg.golden.xml"));
+  EXPECT_EQ(*xml, read_test_data("vm/rosetta-tcg.golden.xml"));
 }
 
 TEST(DomainXml, TcgCapsTranslationCacheAndUsesFastCpuModel) {
