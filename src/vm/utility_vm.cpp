@@ -4,6 +4,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "platform/arch_table.hpp"
@@ -65,7 +66,8 @@ Status UtilityVm::prepare_disk() {
   std::string disk = layout_.vm_data_disk(cfg_.role);
   if (fs::exists(disk)) return {};
   std::string seed = layout_.vm_dir(cfg_.role) + "/seed.tmp";
-  run_capture({"rm", "-rf", seed}).has_value();
+  std::error_code ignored;
+  std::filesystem::remove_all(seed, ignored);
   TRY(fs::make_dirs(seed + "/twinbox/ssh", 0700));
   TRY_ASSIGN(std::string client_pub, fs::read_file(layout_.ssh_client_key() + ".pub"));
   TRY_ASSIGN(std::string host_key, fs::read_file(layout_.vm_host_key(cfg_.role)));
@@ -78,7 +80,7 @@ Status UtilityVm::prepare_disk() {
   auto r = run_checked({"mkfs.ext4", "-q", "-F", "-L", "twinbox-" + cfg_.role, "-d", seed,
                         "-E", "lazy_itable_init=1,lazy_journal_init=1", tmp,
                         cfg_.data_disk_size});
-  run_capture({"rm", "-rf", seed}).has_value();
+  std::filesystem::remove_all(seed, ignored);
   if (!r) {
     ::unlink(tmp.c_str());
     return r.error().context("create data disk " + disk);
@@ -140,28 +142,31 @@ Status UtilityVm::start_domain() {
   return {};
 }
 
-// False with an error when the guest is gone or reported a fatal init error.
-Result<bool> UtilityVm::check_guest_alive() {
+// An error when the domain is no longer running.
+Status UtilityVm::check_domain_running() {
   TRY_ASSIGN(DomainState ds, driver_.state(domain_name()));
   if (ds == DomainState::Stopped || ds == DomainState::Crashed)
     return make_error(ErrorCode::Unavailable,
-                      "VM " + domain_name() + " stopped while booting (" + domain_state_name(ds) + ")");
+                      "VM " + domain_name() + " stopped (" + domain_state_name(ds) + ")");
+  return {};
+}
+
+// An error quoting the guest's "FATAL" console line, if its init printed one while booting.
+Status UtilityVm::check_console_fatal() {
   auto text = fs::read_file(layout_.vm_console_log(cfg_.role));
-  if (text) {
-    auto pos = text->find("twinbox-guest: FATAL");
-    if (pos != std::string::npos) {
-      auto end = text->find('\n', pos);
-      return make_error(ErrorCode::Unavailable, "guest init failed: " + text->substr(pos, end - pos));
-    }
-  }
-  return true;
+  if (!text) return {};
+  auto pos = text->find("twinbox-guest: FATAL");
+  if (pos == std::string::npos) return {};
+  auto end = text->find('\n', pos);
+  return make_error(ErrorCode::Unavailable, "guest init failed: " + text->substr(pos, end - pos));
 }
 
 Status UtilityVm::wait_ready(Clock::time_point deadline) {
   auto last_ssh_start = Clock::now() - std::chrono::seconds(10);
   while (Clock::now() < deadline) {
     if (cancel_) return make_error(ErrorCode::Unavailable, "boot cancelled by shutdown");
-    TRY(check_guest_alive());
+    TRY(check_domain_running());
+    TRY(check_console_fatal());
     if (!tunnel_.alive() && Clock::now() - last_ssh_start > std::chrono::seconds(2)) {
       TRY(tunnel_.start(ssh_port_));
       last_ssh_start = Clock::now();
@@ -213,7 +218,8 @@ Status UtilityVm::boot() {
 
 void UtilityVm::supervise() {
   if (status().phase != VmPhase::Running) return;
-  auto alive = check_guest_alive();
+  // After boot a fatal guest error powers the VM off, so the domain state says it all.
+  auto alive = check_domain_running();
   if (!alive) {
     set_status(VmPhase::Failed, alive.error().message);
     log::error(cfg_.role, alive.error().message);

@@ -69,7 +69,8 @@ class UtilityVm {
   Status prepare_disk();
   Status start_domain();
   Status wait_ready(std::chrono::steady_clock::time_point deadline);
-  Result<bool> check_guest_alive();
+  Status check_domain_running();
+  Status check_console_fatal();
   void set_status(VmPhase p, std::string detail);
   std::string console_tail() const;
 
