@@ -97,7 +97,7 @@ int run(const daemon::Config& cfg) {
   log::info("daemon", "twinboxd " + std::string(kVersion) + " pid " + std::to_string(::getpid()) +
                           ", state " + layout.root() + ", assets " + assets->dir);
 
-  daemon::start_qemu_reaper();
+  daemon::become_subreaper();
   std::string uri = cfg.libvirt_uri.empty() ? vm::LibvirtDriver::embed_uri(layout.libvirt_root())
                                             : cfg.libvirt_uri;
   auto driver = vm::LibvirtDriver::open(uri, layout.libvirt_root());

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -59,32 +58,30 @@ static void reap_qemu_zombies() {
   ::closedir(d);
 }
 
-void start_qemu_reaper() {
-  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-  std::thread([] {
-    for (;;) {
-      reap_qemu_zombies();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }).detach();
+void become_subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+
+static sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, s);
+  return set;
 }
 
 void block_signals() {
   ::signal(SIGPIPE, SIG_IGN);
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  sigset_t set = handled_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 void start_signal_thread(void (*on_signal)(int, void*), void* ctx) {
   std::thread([on_signal, ctx] {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+    sigset_t set = handled_signals();
     for (;;) {
       int sig = 0;
-      if (sigwait(&set, &sig) == 0) on_signal(sig, ctx);
+      if (sigwait(&set, &sig) != 0) continue;
+      // One SIGCHLD may stand for several exits; the scan reaps every QEMU zombie there is.
+      if (sig == SIGCHLD) reap_qemu_zombies();
+      else on_signal(sig, ctx);
     }
   }).detach();
 }

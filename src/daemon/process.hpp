@@ -11,13 +11,15 @@ namespace twinbox::daemon {
 // holds it (the message names its pid). The lock lives as long as the returned Fd.
 Result<Fd> lock_pid_file(const std::string& path);
 
-// Becomes a child subreaper and starts a thread that reaps zombie QEMU processes (libvirt
-// daemonizes QEMU; machine-facts: destroy is ~1.5 s when PID 1 reaps slowly, ~0.2 s this way).
-void start_qemu_reaper();
+// Makes orphaned descendants ours: libvirt daemonizes QEMU, and machine-facts measured destroy at
+// ~1.5 s when PID 1 reaps it slowly, ~0.2 s when we do (see start_signal_thread).
+void become_subreaper();
 
-// Blocks SIGTERM/SIGINT/SIGHUP in every thread created afterwards and ignores SIGPIPE.
+// Blocks SIGTERM/SIGINT/SIGHUP/SIGCHLD in every thread created afterwards; ignores SIGPIPE.
+// (Blocking SIGCHLD does not affect waitpid() by the owners of helper processes.)
 void block_signals();
-// Waits for one of the blocked signals on a thread; calls `on_signal(signo)` for each.
+// Waits for the blocked signals on one thread: SIGCHLD reaps zombie QEMU children (only those,
+// so helpers' exit statuses stay with their owners); the others call `on_signal(signo, ctx)`.
 void start_signal_thread(void (*on_signal)(int, void*), void* ctx);
 
 }  // namespace twinbox::daemon
