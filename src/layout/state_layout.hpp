@@ -14,6 +14,9 @@ class StateLayout {
   std::string pid_file() const { return root_ + "/twinboxd.pid"; }
   std::string daemon_log() const { return root_ + "/twinboxd.log"; }
   std::string workload_registry() const { return root_ + "/workloads.json"; }
+  // The host's content store (an OCI image layout) shared by both VMs: pulls land here once
+  // and are delivered into either engine by digest. `--content-store` may move it elsewhere.
+  std::string content_store() const { return root_ + "/content"; }
   // Private (0700) directory for sockets only twinboxd may use.
   std::string run_dir() const { return root_ + "/run"; }
   std::string libvirt_root() const { return root_ + "/libvirt"; }

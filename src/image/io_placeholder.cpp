@@ -1,0 +1,1 @@
+// Replaced by the registry client implementation.
