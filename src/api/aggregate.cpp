@@ -161,7 +161,10 @@ std::optional<std::vector<router::ContainerRecord>> containers_of_listing(const 
         break;
       }
     }
-    out.push_back({*id, "", name});
+    std::string project;
+    if (auto labels = c.find("Labels"); labels != c.end() && labels->is_object())
+      project = json_string(*labels, "com.docker.compose.project").value_or("");
+    out.push_back({*id, "", name, project});
   }
   return out;
 }

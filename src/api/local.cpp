@@ -148,6 +148,7 @@ struct ProbeHit {
   std::string backend;
   std::string id;
   std::string name_or_container;
+  std::string project;  // containers: the compose project label
 };
 }  // namespace
 
@@ -161,7 +162,11 @@ router::Decision Dispatcher::resolve_probe(const http::RequestHead& head, router
     auto j = Json::parse(*r.body, nullptr, false);
     auto id = json_string(j, d.probe_exec ? "ID" : "Id");
     auto other = json_string(j, d.probe_exec ? "ContainerID" : "Name");
-    if (id) hits.push_back({r.backend, *id, other.value_or("")});
+    std::string project;
+    if (auto cfg = j.find("Config"); !d.probe_exec && cfg != j.end() && cfg->is_object())
+      if (auto labels = cfg->find("Labels"); labels != cfg->end() && labels->is_object())
+        project = json_string(*labels, "com.docker.compose.project").value_or("");
+    if (id) hits.push_back({r.backend, *id, other.value_or(""), project});
   }
   d.kind = router::Decision::Kind::Backend;
   if (hits.empty()) {
@@ -188,7 +193,7 @@ router::Decision Dispatcher::resolve_probe(const http::RequestHead& head, router
     if (d.probe_exec)
       reg.record_exec(hit.id, hit.backend, hit.name_or_container);
     else
-      reg.record_container({hit.id, hit.backend, hit.name_or_container});
+      reg.record_container({hit.id, hit.backend, hit.name_or_container, hit.project});
     return true;
   });
   if (!st) log::warn("api", st.error().message);

@@ -22,7 +22,7 @@ void WorkloadRegistry::drop_name_of(const std::string& id) {
 
 void WorkloadRegistry::record_container(const ContainerRecord& c) {
   drop_name_of(c.id);
-  ContainerRecord rec{c.id, c.backend, std::string(strip_name_slash(c.name))};
+  ContainerRecord rec{c.id, c.backend, std::string(strip_name_slash(c.name)), c.project};
   if (!rec.name.empty()) {
     auto holder = names_.find(rec.name);
     if (holder != names_.end() && holder->second != rec.id) drop_name_of(holder->second);
@@ -115,12 +115,52 @@ bool WorkloadRegistry::reconcile_backend(std::string_view backend,
   for (const auto& c : live) {
     auto it = containers_.find(c.id);
     bool same = it != containers_.end() && it->second.backend == backend &&
-                it->second.name == strip_name_slash(c.name);
+                it->second.name == strip_name_slash(c.name) && it->second.project == c.project;
     if (same) continue;
-    record_container(ContainerRecord{c.id, std::string(backend), c.name});
+    record_container(ContainerRecord{c.id, std::string(backend), c.name, c.project});
     changed = true;
   }
   return changed;
+}
+
+void WorkloadRegistry::declare_project(const ProjectRecord& p) { declared_[p.name] = p; }
+
+bool WorkloadRegistry::forget_project(std::string_view name) {
+  auto it = declared_.find(name);
+  if (it == declared_.end()) return false;
+  declared_.erase(it);
+  return true;
+}
+
+std::optional<ProjectPlacement> WorkloadRegistry::project_placement(std::string_view name) const {
+  if (name.empty()) return std::nullopt;
+  std::optional<ProjectPlacement> out;
+  if (auto d = declared_.find(name); d != declared_.end())
+    out = ProjectPlacement{d->second.backend, true, d->second.reason, "", 0, false};
+  // The oldest known container decided an undeclared project; ids carry no age, so the
+  // registry keeps the first one it saw per project (map order is by id: stable, and what a
+  // restart rebuilds the same way).
+  for (const auto& [id, c] : containers_) {
+    if (c.project != name) continue;
+    if (!out) {
+      std::string who = c.name.empty() ? id.substr(0, 12) : c.name;
+      out = ProjectPlacement{c.backend, false, "", "container " + who, 0, false};
+    }
+    if (!out->declared && c.backend != out->backend) out->mixed = true;
+    out->containers++;
+  }
+  return out;
+}
+
+std::map<std::string, ProjectPlacement> WorkloadRegistry::projects() const {
+  std::set<std::string> names;
+  for (const auto& [n, p] : declared_) names.insert(n);
+  for (const auto& [id, c] : containers_)
+    if (!c.project.empty()) names.insert(c.project);
+  std::map<std::string, ProjectPlacement> out;
+  for (const auto& n : names)
+    if (auto p = project_placement(n)) out.emplace(n, *p);
+  return out;
 }
 
 std::string WorkloadRegistry::to_json() const {
@@ -128,7 +168,11 @@ std::string WorkloadRegistry::to_json() const {
   j["version"] = 1;
   j["containers"] = nlohmann::json::array();
   for (const auto& [id, c] : containers_)
-    j["containers"].push_back({{"id", c.id}, {"backend", c.backend}, {"name", c.name}});
+    j["containers"].push_back(
+        {{"id", c.id}, {"backend", c.backend}, {"name", c.name}, {"project", c.project}});
+  j["projects"] = nlohmann::json::array();
+  for (const auto& [n, p] : declared_)
+    j["projects"].push_back({{"name", p.name}, {"backend", p.backend}, {"reason", p.reason}});
   j["execs"] = nlohmann::json::array();
   for (const auto& [id, e] : execs_)
     j["execs"].push_back(
@@ -160,7 +204,8 @@ Result<WorkloadRegistry> WorkloadRegistry::from_json(std::string_view text) {
   for (const auto& c : containers != j.end() ? *containers : nlohmann::json::array()) {
     auto id = str_field(c, "id"), backend = str_field(c, "backend");
     if (!c.is_object() || !id || !backend) return bad("container entry without id or backend");
-    reg.record_container(ContainerRecord{*id, *backend, str_field(c, "name").value_or("")});
+    reg.record_container(ContainerRecord{*id, *backend, str_field(c, "name").value_or(""),
+                                         str_field(c, "project").value_or("")});
   }
   auto execs = j.find("execs");
   if (execs != j.end() && !execs->is_array()) return bad("\"execs\" not a list");
@@ -171,6 +216,13 @@ Result<WorkloadRegistry> WorkloadRegistry::from_json(std::string_view text) {
         e.contains("seq") && e["seq"].is_number_unsigned() ? e["seq"].get<uint64_t>() : 0;
     reg.execs_[*id] = ExecRecord{*id, *backend, str_field(e, "container").value_or(""), seq};
     reg.next_seq_ = std::max(reg.next_seq_, seq + 1);
+  }
+  auto projects = j.find("projects");
+  if (projects != j.end() && !projects->is_array()) return bad("\"projects\" not a list");
+  for (const auto& p : projects != j.end() ? *projects : nlohmann::json::array()) {
+    auto name = str_field(p, "name"), backend = str_field(p, "backend");
+    if (!p.is_object() || !name || !backend) return bad("project entry without name or backend");
+    reg.declared_[*name] = ProjectRecord{*name, *backend, str_field(p, "reason").value_or("")};
   }
   return reg;
 }

@@ -4,6 +4,7 @@
 // closed: a reference that could mean containers on two backends is a Conflict, never a guess.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,26 @@ struct ContainerRecord {
   std::string id;       // full 64-hex id as the engine returned it
   std::string backend;  // "hv" or "rosetta"
   std::string name;     // without the leading '/', "" when unknown
+  std::string project = {};  // its com.docker.compose.project label, "" when none
+};
+
+// A compose project placed on one backend before its first container (`twinbox compose`, or
+// POST /twinbox/v1/projects/{name}). Undeclared projects have no record: their placement is
+// the backend of their containers (the first one decided), rebuilt from labels after a restart.
+struct ProjectRecord {
+  std::string name;
+  std::string backend;
+  std::string reason;  // why that backend (the group decision's reason)
+};
+
+// Where a project's workloads go, and who said so.
+struct ProjectPlacement {
+  std::string backend;
+  bool declared = false;
+  std::string reason;         // declared: the declaration's reason
+  std::string decided_by;     // undeclared: "container <name or short id>" that placed it
+  size_t containers = 0;      // how many of its containers the registry knows
+  bool mixed = false;         // undeclared and its containers are on different backends
 };
 
 struct ExecRecord {
@@ -53,6 +74,14 @@ class WorkloadRegistry {
   // Exec ids are matched exactly, as dockerd does.
   Result<ExecRecord> find_exec(std::string_view id) const;
 
+  // Compose projects. A declaration replaces an earlier one of the same name.
+  void declare_project(const ProjectRecord& p);
+  bool forget_project(std::string_view name);
+  // nullopt when the project is neither declared nor has a known container.
+  std::optional<ProjectPlacement> project_placement(std::string_view name) const;
+  // Every declared project and every project some known container belongs to.
+  std::map<std::string, ProjectPlacement> projects() const;
+
   // Makes the records of `backend` equal to `live`, a complete listing from its engine
   // (GET /containers/json?all=1). Returns true when anything changed.
   bool reconcile_backend(std::string_view backend, const std::vector<ContainerRecord>& live);
@@ -73,6 +102,7 @@ class WorkloadRegistry {
   std::map<std::string, ContainerRecord, std::less<>> containers_;  // by id; sorted for prefixes
   std::map<std::string, std::string, std::less<>> names_;           // name -> id
   std::map<std::string, ExecRecord, std::less<>> execs_;            // by exec id
+  std::map<std::string, ProjectRecord, std::less<>> declared_;      // by project name
   uint64_t next_seq_ = 1;
 };
 

@@ -167,3 +167,63 @@ TEST(Json, RejectsWhatItDidNotWrite) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Projects, FirstKnownContainerPlacesAnUndeclaredProject) {
+  WorkloadRegistry r;
+  EXPECT_FALSE(r.project_placement("shop").has_value());
+  r.record_container({kB, "rosetta", "shop_db_1", "shop"});
+  r.record_container({kD, "hv", "other", ""});
+  auto p = r.project_placement("shop");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->backend, "rosetta");
+  EXPECT_FALSE(p->declared);
+  EXPECT_EQ(p->decided_by, "container shop_db_1");
+  EXPECT_EQ(p->containers, 1u);
+  EXPECT_FALSE(p->mixed);
+  r.record_container({kA, "hv", "shop_web_1", "shop"});
+  EXPECT_TRUE(r.project_placement("shop")->mixed);
+  EXPECT_FALSE(r.project_placement("").has_value());
+}
+
+TEST(Projects, DeclarationWinsAndSurvivesForgettingContainers) {
+  WorkloadRegistry r;
+  r.declare_project({"shop", "rosetta", "service db needs linux/amd64"});
+  r.record_container({kB, "rosetta", "shop_db_1", "shop"});
+  auto p = r.project_placement("shop");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_TRUE(p->declared);
+  EXPECT_EQ(p->reason, "service db needs linux/amd64");
+  EXPECT_EQ(p->containers, 1u);
+  r.forget_container(kB);
+  EXPECT_EQ(r.project_placement("shop")->backend, "rosetta");
+  EXPECT_TRUE(r.forget_project("shop"));
+  EXPECT_FALSE(r.forget_project("shop"));
+  EXPECT_FALSE(r.project_placement("shop").has_value());
+}
+
+TEST(Projects, ReconcileRebuildsPlacementFromLabels) {
+  // After a kill -9 the registry file may be stale; the engines' listings (with labels) rebuild
+  // where each project lives.
+  WorkloadRegistry r;
+  r.reconcile_backend("rosetta", {{kB, "", "/shop_db_1", "shop"}, {kC, "", "/shop_web_1", "shop"}});
+  r.reconcile_backend("hv", {{kD, "", "/lonely", ""}});
+  auto all = r.projects();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all.at("shop").backend, "rosetta");
+  EXPECT_EQ(all.at("shop").containers, 2u);
+}
+
+TEST(Projects, JsonRoundTripKeepsDeclarationsAndLabels) {
+  WorkloadRegistry r;
+  r.declare_project({"shop", "rosetta", "why"});
+  r.record_container({kA, "hv", "web", "blog"});
+  auto back = WorkloadRegistry::from_json(r.to_json());
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_TRUE(back->project_placement("shop")->declared);
+  EXPECT_EQ(back->project_placement("blog")->backend, "hv");
+  EXPECT_EQ(back->to_json(), r.to_json());
+}
+
+}  // namespace
