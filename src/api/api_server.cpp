@@ -1,5 +1,10 @@
 #include "api/api_server.hpp"
 
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
 #include "api/dispatch.hpp"
 #include "api/server.hpp"
 #include "router/registry_store.hpp"
@@ -8,18 +13,45 @@
 namespace twinbox::api {
 
 struct ApiServer::Impl {
-  Impl(ServerOptions o, BackendSet& backends)
-      : options(std::move(o)),
+  Impl(ServerOptions o, BackendSet& b)
+      : backends(b),
+        options(std::move(o)),
         registry(options.registry_path),
-        dispatcher(backends, registry, DaemonIdentity{options.socket_path, options.daemon_version},
+        dispatcher(b, registry, DaemonIdentity{options.socket_path, options.daemon_version},
                    &tracker),
         server(options.socket_path, options.socket_mode, dispatcher, tracker) {}
 
+  // Watches the backends; each time one becomes Running, its containers are reconciled into
+  // the registry (ids, names, project labels). Runs until stop().
+  void watch(BackendSet& backends) {
+    std::map<std::string, BackendState> seen;
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      lock.unlock();
+      for (const auto& s : backends.statuses()) {
+        auto before = seen.count(s.name) ? seen[s.name] : BackendState::Stopped;
+        seen[s.name] = s.state;
+        if (s.state != BackendState::Running || before == BackendState::Running) continue;
+        if (auto st = dispatcher.reconcile_backend(s.name); !st) {
+          log::warn("api", st.error().message + " (will retry)");
+          seen[s.name] = BackendState::Starting;
+        }
+      }
+      lock.lock();
+      cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; });
+    }
+  }
+
+  BackendSet& backends;
   ServerOptions options;
   router::RegistryStore registry;
   FdTracker tracker;
   Dispatcher dispatcher;
   Server server;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread watcher;
 };
 
 ApiServer::ApiServer(ServerOptions options, BackendSet& backends)
@@ -33,9 +65,19 @@ Status ApiServer::start() {
     if (st.error().code != ErrorCode::InvalidArgument) return st.error();
     log::warn("api", st.error().message);
   }
-  return impl_->server.start();
+  TRY(impl_->server.start());
+  impl_->watcher = std::thread([this] { impl_->watch(impl_->backends); });
+  return {};
 }
 
-void ApiServer::stop() { impl_->server.stop(impl_->options.shutdown_grace); }
+void ApiServer::stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->watcher.joinable()) impl_->watcher.join();
+  impl_->server.stop(impl_->options.shutdown_grace);
+}
 
 }  // namespace twinbox::api

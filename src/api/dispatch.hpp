@@ -41,6 +41,11 @@ class Dispatcher {
   // Serves the request whose head was just read from `client` (its body is still unread).
   RequestOutcome serve(Stream& client, const http::RequestHead& head);
 
+  // Rebuilds the registry's view of one running backend from its engine's complete listing
+  // (ids, names, compose labels). Called when a backend becomes Running, so a restarted
+  // twinboxd (even after kill -9) routes every container as before.
+  Status reconcile_backend(const std::string& backend);
+
  private:
   RequestOutcome answer(Stream& client, const http::RequestHead& head, const LocalResponse& r,
                         std::string backend, bool body_pending);

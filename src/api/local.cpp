@@ -98,6 +98,24 @@ LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool cont
   return json_response(200, merge_lists(replies, limit));
 }
 
+Status Dispatcher::reconcile_backend(const std::string& backend) {
+  auto* conn = backends_.connector(backend);
+  if (!conn) return make_error(ErrorCode::NotFound, "no backend " + backend);
+  auto r = engine_request(*conn, "GET", "/containers/json?all=1");
+  if (!r) return r.error().context("reconcile " + backend);
+  auto live = r->status == 200 ? containers_of_listing(r->body) : std::nullopt;
+  if (!live)
+    return make_error(ErrorCode::Io, "reconcile " + backend + ": engine answered " +
+                                         std::to_string(r->status) + " to the container listing");
+  size_t n = live->size();
+  TRY(registry_.update([&](router::WorkloadRegistry& reg) {
+    return reg.reconcile_backend(backend, *live);
+  }));
+  log::info("api", "registry reconciled with " + backend + ": " + std::to_string(n) +
+                       " container(s)");
+  return {};
+}
+
 RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& head,
                                        const router::Decision& d, bool body_pending) {
   using router::LocalHandler;
