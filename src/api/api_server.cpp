@@ -66,7 +66,8 @@ Status ApiServer::start() {
     log::warn("api", st.error().message);
   }
   TRY(impl_->server.start());
-  impl_->watcher = std::thread([this] { impl_->watch(impl_->backends); });
+  if (impl_->options.reconcile_on_running)
+    impl_->watcher = std::thread([this] { impl_->watch(impl_->backends); });
   return {};
 }
 

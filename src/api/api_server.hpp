@@ -37,6 +37,8 @@ struct ServerOptions {
   std::string registry_path;   // workload registry JSON; "" keeps it in memory only
   std::string daemon_version;  // shown in /version Components, /twinbox/v1/status, Server header
   std::chrono::milliseconds shutdown_grace{2000};
+  // List each backend's containers when it becomes Running and reconcile the registry.
+  bool reconcile_on_running = true;
 };
 
 class ApiServer {

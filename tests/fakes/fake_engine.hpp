@@ -57,7 +57,8 @@ class FakeEngine {
   // Overrides the built-in answer for `method` + version-less `path`.
   void on(const std::string& method, const std::string& path, FakeResponse r);
   // A container created behind twinbox's back (as after a daemon restart).
-  std::string add_container(const std::string& name, int64_t created = 1700000000);
+  std::string add_container(const std::string& name, int64_t created = 1700000000,
+                            const std::string& project = "");
   std::optional<FakeContainer> container(const std::string& ref) const;
 
   std::vector<RecordedRequest> requests() const;

@@ -31,11 +31,14 @@ FakeResponse no_such_container(const std::string& ref) {
 
 }  // namespace
 
-std::string FakeEngine::add_container(const std::string& name, int64_t created) {
+std::string FakeEngine::add_container(const std::string& name, int64_t created,
+                                      const std::string& project) {
   std::lock_guard lock(mu_);
   std::string id = id_prefix_ + std::to_string(next_id_++);
   id += std::string(64 - id.size(), '0');
-  containers_[id] = FakeContainer{id, name, created, "{}"};
+  json body = json::object();
+  if (!project.empty()) body["Labels"] = {{"com.docker.compose.project", project}};
+  containers_[id] = FakeContainer{id, name, created, body.dump()};
   return id;
 }
 
@@ -91,13 +94,16 @@ std::optional<FakeResponse> FakeEngine::builtin(const RecordedRequest& r) {
                              {"Warnings", nullptr}});
   if (m == "GET" && p == "/containers/json") {
     json list = json::array();
-    for (const auto& [id, c] : containers_)
+    for (const auto& [id, c] : containers_) {
+      auto body = json::parse(c.body, nullptr, false);
+      json labels = body.is_object() && body.contains("Labels") ? body["Labels"] : json::object();
       list.push_back({{"Id", id},
                       {"Names", {"/" + c.name}},
                       {"Created", c.created},
                       {"Image", "img"},
                       {"State", "running"},
-                      {"Labels", json::object()}});
+                      {"Labels", labels}});
+    }
     return json_answer(200, list, true);
   }
   if (m == "GET" && p == "/images/json")

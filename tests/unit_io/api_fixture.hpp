@@ -44,6 +44,7 @@ class TwoEngines : public ::testing::Test {
     o.registry_path = dir_ + "/workloads.json";
     o.daemon_version = "0.1.0-test";
     o.shutdown_grace = std::chrono::milliseconds(300);
+    o.reconcile_on_running = reconcile_;
     server_ = std::make_unique<api::ApiServer>(o, backends_);
     auto st = server_->start();
     ASSERT_TRUE(st) << st.error().message;
@@ -56,6 +57,8 @@ class TwoEngines : public ::testing::Test {
   }
 
   std::string socket() const { return dir_ + "/api.sock"; }
+  // Off by default so tests can count the requests each engine saw.
+  bool reconcile_ = false;
 
   TestClient client() {
     auto c = TestClient::connect(socket());

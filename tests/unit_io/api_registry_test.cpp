@@ -134,3 +134,35 @@ TEST_F(TwoEngines, FullListingReconcilesTheRegistry) {
 
 }  // namespace
 }  // namespace twinbox::fakes
+
+namespace twinbox::fakes {
+namespace {
+
+// kill -9 leaves a registry file that may not know containers created just before; when the
+// backends come up, their listings (with compose labels) rebuild it without any probing.
+TEST_F(TwoEngines, BackendsComingUpRebuildTheRegistryFromTheirListings) {
+  server_->stop();
+  ASSERT_TRUE(fs::write_file_atomic(dir_ + "/workloads.json", "{\"version\":1}"));
+  rosetta_->add_container("shop_db_1", 1700000000, "shop");
+  hv_->add_container("solo");
+  reconcile_ = true;
+  start_server();
+  std::string saved;
+  for (int i = 0; i < 100; ++i) {
+    saved = fs::read_file(dir_ + "/workloads.json").value_or("");
+    if (saved.find("shop_db_1") != std::string::npos && saved.find("solo") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(saved.find("\"project\": \"shop\""), std::string::npos) << saved;
+  auto c = client();
+  EXPECT_EQ(c.request("POST", "/v1.41/containers/shop_db_1/stop")->status, 204);
+  EXPECT_EQ(c.request("POST", "/v1.41/containers/solo/stop")->status, 204);
+  EXPECT_EQ(rosetta_->count("POST", "/containers/shop_db_1/stop"), 1u);
+  EXPECT_EQ(hv_->count("POST", "/containers/solo/stop"), 1u);
+  EXPECT_EQ(hv_->count("GET", "/containers/shop_db_1/json"), 0u);  // no probe was needed
+  EXPECT_EQ(rosetta_->count("GET", "/containers/solo/json"), 0u);
+}
+
+}  // namespace
+}  // namespace twinbox::fakes
