@@ -20,6 +20,7 @@ router::RouteInput route_input(const http::RequestHead& head) {
   in.path = head.path();
   in.api_version = head.api_version();
   for (const auto& q : head.parsed.query) in.query.emplace_back(q.name, q.value);
+  in.session_uuid = head.headers.get("X-Docker-Expose-Session-Uuid").value_or("");
   return in;
 }
 
@@ -72,6 +73,16 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
   }
   auto d = registry_.read([&](const router::WorkloadRegistry& reg) { return decide(in, reg); });
   if (d.kind == router::Decision::Kind::Probe) d = resolve_probe(head, std::move(d));
+  if (!d.session_wait.empty()) {
+    // The CLI sends the build right after opening the session; a minute covers a slow client.
+    if (auto b = sessions_.await(d.session_wait, std::chrono::seconds(60))) {
+      d.backend = *b;
+      d.reason = "BuildKit session " + d.session_wait + " follows its build to " + *b;
+    } else {
+      d.reason = "BuildKit session " + d.session_wait + ": no build named it within 60 s; hv";
+    }
+  }
+  if (!d.session_claim.empty()) sessions_.claim(d.session_claim, d.backend);
   std::string reason = d.kind == router::Decision::Kind::Local ? "" : d.reason;
   RequestOutcome out;
   switch (d.kind) {

@@ -10,6 +10,7 @@
 #include "api/http.hpp"
 #include "api/proxy.hpp"
 #include "api/responses.hpp"
+#include "api/session_rendezvous.hpp"
 #include "api/stream.hpp"
 #include "router/registry_store.hpp"
 #include "router/route.hpp"
@@ -70,6 +71,7 @@ class Dispatcher {
 
   BackendSet& backends_;
   router::RegistryStore& registry_;
+  SessionRendezvous sessions_;
   DaemonIdentity identity_;
   FdTracker* tracker_;
 };

@@ -224,8 +224,22 @@ Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
     return decide_exec(in, segs, registry);
   if (starts_with(in.path, "/images/") && in.path.size() > 8)
     return decide_images(in, std::string_view(in.path).substr(8));
-  if (in.path == "/build" && in.method == "POST")
-    return by_platform(in.query_value("platform"), {});
+  if (in.path == "/build" && in.method == "POST") {
+    Decision d = by_platform(in.query_value("platform"), {});
+    if (d.kind == Decision::Kind::Backend) d.session_claim = in.query_value("session").value_or("");
+    return d;
+  }
+  if (in.path == "/session" && in.method == "POST") {
+    if (in.session_uuid.empty())
+      return failure(make_error(ErrorCode::InvalidArgument,
+                                "POST /session without an X-Docker-Expose-Session-Uuid header: "
+                                "twinbox cannot tell which build it belongs to"));
+    Decision d = to_backend(kHv, "BuildKit session " + in.session_uuid +
+                                     " follows the build that names it (hv if none does)");
+    d.session_wait = in.session_uuid;
+    d.hijack_endpoint = true;
+    return d;
+  }
   return default_route(in);
 }
 

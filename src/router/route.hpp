@@ -36,6 +36,7 @@ struct RouteInput {
   std::string api_version;  // "" when the client sent none
   std::vector<std::pair<std::string, std::string>> query;  // decoded
   std::optional<std::string> body_platform;                // "platform" field of a create body
+  std::string session_uuid;  // X-Docker-Expose-Session-Uuid header, "" when absent
   std::optional<std::string> query_value(std::string_view name) const;
 };
 
@@ -63,6 +64,12 @@ struct Decision {
 
   // True for endpoints that may switch the connection to a raw stream (attach, exec start).
   bool hijack_endpoint = false;
+
+  // BuildKit: `POST /session` arrives before the build that uses it and says nothing about the
+  // platform. The session waits for the build naming it (`POST /build?session=ID`) and follows
+  // it to its backend; `backend` is only the default when no build claims it in time.
+  std::string session_wait;   // /session: the session id (X-Docker-Expose-Session-Uuid)
+  std::string session_claim;  // /build: the session id it names
 };
 
 // True when decide() needs `body_platform`: the caller reads the (small) body first.

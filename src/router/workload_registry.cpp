@@ -132,11 +132,11 @@ bool WorkloadRegistry::forget_project(std::string_view name) {
   return true;
 }
 
-std::optional<ProjectPlacement> WorkloadRegistry::project_placement(std::string_view name) const {
+std::optional<ProjectSummary> WorkloadRegistry::project_placement(std::string_view name) const {
   if (name.empty()) return std::nullopt;
-  std::optional<ProjectPlacement> out;
+  std::optional<ProjectSummary> out;
   if (auto d = declared_.find(name); d != declared_.end())
-    out = ProjectPlacement{d->second.backend, true, d->second.reason, "", 0, false};
+    out = ProjectSummary{d->second.backend, true, d->second.reason, "", 0, false};
   // The oldest known container decided an undeclared project; ids carry no age, so the
   // registry keeps the first one it saw per project (map order is by id: stable, and what a
   // restart rebuilds the same way).
@@ -144,7 +144,7 @@ std::optional<ProjectPlacement> WorkloadRegistry::project_placement(std::string_
     if (c.project != name) continue;
     if (!out) {
       std::string who = c.name.empty() ? id.substr(0, 12) : c.name;
-      out = ProjectPlacement{c.backend, false, "", "container " + who, 0, false};
+      out = ProjectSummary{c.backend, false, "", "container " + who, 0, false};
     }
     if (!out->declared && c.backend != out->backend) out->mixed = true;
     out->containers++;
@@ -152,12 +152,12 @@ std::optional<ProjectPlacement> WorkloadRegistry::project_placement(std::string_
   return out;
 }
 
-std::map<std::string, ProjectPlacement> WorkloadRegistry::projects() const {
+std::map<std::string, ProjectSummary> WorkloadRegistry::projects() const {
   std::set<std::string> names;
   for (const auto& [n, p] : declared_) names.insert(n);
   for (const auto& [id, c] : containers_)
     if (!c.project.empty()) names.insert(c.project);
-  std::map<std::string, ProjectPlacement> out;
+  std::map<std::string, ProjectSummary> out;
   for (const auto& n : names)
     if (auto p = project_placement(n)) out.emplace(n, *p);
   return out;

@@ -29,8 +29,8 @@ struct ProjectRecord {
   std::string reason;  // why that backend (the group decision's reason)
 };
 
-// Where a project's workloads go, and who said so.
-struct ProjectPlacement {
+// Where a project's workloads go, who said so, and how many containers it has.
+struct ProjectSummary {
   std::string backend;
   bool declared = false;
   std::string reason;         // declared: the declaration's reason
@@ -78,9 +78,9 @@ class WorkloadRegistry {
   void declare_project(const ProjectRecord& p);
   bool forget_project(std::string_view name);
   // nullopt when the project is neither declared nor has a known container.
-  std::optional<ProjectPlacement> project_placement(std::string_view name) const;
+  std::optional<ProjectSummary> project_placement(std::string_view name) const;
   // Every declared project and every project some known container belongs to.
-  std::map<std::string, ProjectPlacement> projects() const;
+  std::map<std::string, ProjectSummary> projects() const;
 
   // Makes the records of `backend` equal to `live`, a complete listing from its engine
   // (GET /containers/json?all=1). Returns true when anything changed.

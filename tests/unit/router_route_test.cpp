@@ -179,3 +179,27 @@ TEST(Decide, BodyPlatformOnlyReadForCreate) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Decide, BuildKitSessionWaitsForTheBuildThatNamesIt) {
+  WorkloadRegistry reg;
+  auto session = input("POST", "/session");
+  session.session_uuid = "s-1";
+  auto d = decide(session, reg);
+  EXPECT_EQ(d.kind, Kind::Backend);
+  EXPECT_EQ(d.session_wait, "s-1");
+  EXPECT_TRUE(d.hijack_endpoint);
+  EXPECT_EQ(d.backend, "hv");  // only when no build claims it
+
+  auto build = decide(input("POST", "/build", {{"platform", "linux/amd64"}, {"session", "s-1"}}),
+                      reg);
+  EXPECT_EQ(build.backend, "rosetta");
+  EXPECT_EQ(build.session_claim, "s-1");
+
+  auto anonymous = decide(input("POST", "/session"), reg);
+  EXPECT_EQ(anonymous.kind, Kind::Error);
+  EXPECT_NE(anonymous.error.message.find("X-Docker-Expose-Session-Uuid"), std::string::npos);
+}
+
+}  // namespace
