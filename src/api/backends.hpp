@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "guest/connector.hpp"
+#include "util/result.hpp"
 
 namespace twinbox::api {
 
@@ -31,6 +32,17 @@ class BackendSet {
   virtual guest::GuestConnector* connector(const std::string& name) = 0;
   // Asks the daemon to shut down (twinbox down). Returns at once.
   virtual void request_shutdown() = 0;
+
+  // Published ports: forward host `host_ip:host_port` to the same port in `backend`'s VM, and
+  // undo it. The default (fake engines) has nothing to forward: Unavailable.
+  virtual Status forward_port(const std::string& backend, const std::string& proto,
+                              const std::string& host_ip, int host_port) {
+    return make_error(ErrorCode::Unavailable, "this twinboxd cannot publish ports on " + backend);
+  }
+  virtual Status unforward_port(const std::string& backend, const std::string& proto,
+                                const std::string& host_ip, int host_port) {
+    return make_error(ErrorCode::Unavailable, "this twinboxd cannot publish ports on " + backend);
+  }
 };
 
 }  // namespace twinbox::api

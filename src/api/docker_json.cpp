@@ -1,5 +1,10 @@
 #include "api/docker_json.hpp"
 
+#include <cstdlib>
+
+#include "router/workload_registry.hpp"
+#include "util/strings.hpp"
+
 namespace twinbox::api {
 
 std::string dump_json(const Json& j) {
@@ -57,6 +62,103 @@ Labels routing_labels(std::string_view backend, std::string_view translator,
       {"io.twinbox.platform", std::string(platform)},
       {"io.twinbox.route.reason", std::string(reason)},
   };
+}
+
+namespace {
+
+const Json* object_field(const Json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? &*it : nullptr;
+}
+
+// "container:db" -> "db"; anything else -> "".
+std::string container_mode_target(const Json& host_config, const char* key) {
+  auto v = json_string(host_config, key).value_or("");
+  return v.rfind("container:", 0) == 0 ? v.substr(10) : "";
+}
+
+}  // namespace
+
+Result<CreateFacts> parse_create_facts(std::string_view body) {
+  auto j = Json::parse(body.empty() ? std::string_view("{}") : body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return make_error(ErrorCode::InvalidArgument,
+                      "container create: the request body is not a JSON object");
+  CreateFacts f;
+  f.image = json_string(j, "Image").value_or("");
+  f.platform = create_body_platform(body);
+  if (const Json* labels = object_field(j, "Labels")) {
+    f.project = json_string(*labels, "com.docker.compose.project").value_or("");
+    f.service = json_string(*labels, "com.docker.compose.service").value_or("");
+  }
+  const Json* hc = object_field(j, "HostConfig");
+  if (!hc) return f;
+  for (auto [key, relation] : {std::pair{"NetworkMode", "network_mode"}, std::pair{"PidMode", "pid"},
+                               std::pair{"IpcMode", "ipc"}})
+    if (auto t = container_mode_target(*hc, key); !t.empty()) f.peers.emplace_back(relation, t);
+  auto list = [&](const char* key) -> const Json* {
+    auto it = hc->find(key);
+    return it != hc->end() && it->is_array() ? &*it : nullptr;
+  };
+  if (const Json* vf = list("VolumesFrom"))
+    for (const auto& v : *vf)
+      if (v.is_string()) f.peers.emplace_back("volumes_from", split(v.get<std::string>(), ':')[0]);
+  if (const Json* links = list("Links"))
+    for (const auto& l : *links)
+      if (l.is_string())
+        f.peers.emplace_back("links", std::string(router::strip_name_slash(
+                                          split(l.get<std::string>(), ':')[0])));
+  if (auto pb = hc->find("PortBindings"); pb != hc->end()) {
+    auto plain = nlohmann::json::parse(pb->dump(), nullptr, false);
+    auto reqs = router::parse_port_bindings(plain);
+    if (!reqs) return reqs.error().context("container create: HostConfig.PortBindings");
+    f.ports = std::move(reqs).value();
+  }
+  return f;
+}
+
+Result<std::string> rewrite_port_bindings(std::string_view body,
+                                          const std::vector<router::PortReservation>& held) {
+  auto j = Json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !object_field(j, "HostConfig"))
+    return make_error(ErrorCode::InvalidArgument, "container create: no HostConfig to rewrite");
+  Json bindings = Json::object();
+  for (const auto& r : held) {
+    std::string key = std::to_string(r.request.container_port) + "/" + r.request.proto;
+    if (!bindings.contains(key)) bindings[key] = Json::array();
+    bindings[key].push_back({{"HostIp", ""}, {"HostPort", std::to_string(r.request.host_port)}});
+  }
+  j["HostConfig"]["PortBindings"] = bindings;
+  return dump_json(j);
+}
+
+std::string published_label(const std::vector<router::PortReservation>& held) {
+  std::vector<std::string> parts;
+  for (const auto& r : held)
+    parts.push_back(r.request.proto + ":" + r.request.host_ip + ":" +
+                    std::to_string(r.request.host_port) + ":" +
+                    std::to_string(r.request.container_port));
+  return join(parts, ",");
+}
+
+std::vector<router::PortRequest> parse_published_label(std::string_view label) {
+  std::vector<router::PortRequest> out;
+  for (const auto& entry : split(label, ',')) {
+    // proto:ip:host:container; an IPv6 ip has colons, so split from both ends.
+    size_t first = entry.find(':'), last = entry.rfind(':');
+    if (first == std::string::npos || last == first) continue;
+    size_t mid = entry.rfind(':', last - 1);
+    if (mid == std::string::npos || mid <= first) continue;
+    router::PortRequest r;
+    r.proto = entry.substr(0, first);
+    r.host_ip = entry.substr(first + 1, mid - first - 1);
+    r.host_port = std::atoi(entry.substr(mid + 1, last - mid - 1).c_str());
+    r.container_port = std::atoi(entry.substr(last + 1).c_str());
+    if (r.host_port <= 0 || r.container_port <= 0 || r.host_ip.empty()) continue;
+    out.push_back(r);
+  }
+  return out;
 }
 
 }  // namespace twinbox::api

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "router/port_allocator.hpp"
 #include "util/result.hpp"
 
 namespace twinbox::api {
@@ -33,6 +34,32 @@ Result<std::string> add_create_labels(std::string_view body, const Labels& label
 // The labels twinbox puts on every container it creates.
 Labels routing_labels(std::string_view backend, std::string_view translator,
                       std::string_view platform, std::string_view reason);
+
+// What routing needs from a container-create body.
+struct CreateFacts {
+  std::string image;                   // "Image"
+  std::optional<std::string> platform; // "platform" / "Platform"
+  std::string project;                 // Labels["com.docker.compose.project"]
+  std::string service;                 // Labels["com.docker.compose.service"]
+  // Containers this one joins: {relation, container reference}, e.g. {"network_mode", "db"}
+  // for HostConfig.NetworkMode "container:db"; also pid, ipc, volumes_from, links.
+  std::vector<std::pair<std::string, std::string>> peers;
+  std::vector<router::PortRequest> ports;  // HostConfig.PortBindings
+};
+// InvalidArgument naming the field when the body is not a create body twinbox can route.
+Result<CreateFacts> parse_create_facts(std::string_view body);
+
+// Replaces HostConfig.PortBindings with what the guest engine must bind: every reservation's
+// host port on all guest interfaces (the VM is private; the host side is the forward).
+Result<std::string> rewrite_port_bindings(std::string_view body,
+                                          const std::vector<router::PortReservation>& held);
+
+// The label that remembers the host side of published ports across restarts:
+// "tcp:127.0.0.1:8080,udp:0.0.0.0:5353" (guest port = host port).
+inline constexpr std::string_view kPublishedLabel = "io.twinbox.published";
+std::string published_label(const std::vector<router::PortReservation>& held);
+// Entries that do not parse are skipped: the label is twinbox's own.
+std::vector<router::PortRequest> parse_published_label(std::string_view label);
 
 // Reads a string/integer field without throwing; nullopt when missing or of another type.
 std::optional<std::string> json_string(const Json& j, std::string_view key);

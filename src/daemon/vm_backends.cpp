@@ -40,6 +40,20 @@ guest::GuestConnector* VmBackends::connector(const std::string& name) {
   return nullptr;
 }
 
+Status VmBackends::forward_port(const std::string& backend, const std::string& proto,
+                                const std::string& host_ip, int host_port) {
+  for (auto& vm : vms_)
+    if (vm->config().role == backend) return vm->forward_port(proto, host_ip, host_port, host_port);
+  return make_error(ErrorCode::NotFound, "no backend " + backend);
+}
+
+Status VmBackends::unforward_port(const std::string& backend, const std::string& proto,
+                                  const std::string& host_ip, int host_port) {
+  for (auto& vm : vms_)
+    if (vm->config().role == backend) return vm->unforward_port(proto, host_ip, host_port);
+  return make_error(ErrorCode::NotFound, "no backend " + backend);
+}
+
 void VmBackends::request_shutdown() {
   {
     std::lock_guard lock(mu_);

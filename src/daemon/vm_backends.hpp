@@ -19,6 +19,10 @@ class VmBackends final : public api::BackendSet {
   std::vector<api::BackendStatus> statuses() const override;
   guest::GuestConnector* connector(const std::string& name) override;
   void request_shutdown() override;
+  Status forward_port(const std::string& backend, const std::string& proto,
+                      const std::string& host_ip, int host_port) override;
+  Status unforward_port(const std::string& backend, const std::string& proto,
+                        const std::string& host_ip, int host_port) override;
 
   // Blocks up to `timeout_ms`; true once a shutdown was requested.
   bool wait_shutdown_requested(int timeout_ms);

@@ -140,4 +140,16 @@ Result<std::vector<PortRequest>> parse_port_bindings(const nlohmann::json& bindi
   return out;
 }
 
+std::vector<PortReservation> PortAllocator::reservations_of(const std::string& container_id) const {
+  std::vector<PortReservation> out;
+  for (const auto& [k, r] : held_)
+    if (r.holder.container_id == container_id) out.push_back(r);
+  return out;
+}
+
+void PortAllocator::rehold(const std::string& from_id, const PortHolder& to) {
+  for (auto& [k, r] : held_)
+    if (r.holder.container_id == from_id) r.holder = to;
+}
+
 }  // namespace twinbox::router

@@ -45,6 +45,10 @@ class PortAllocator {
   std::optional<PortHolder> holder_of(const std::string& host_ip, int port,
                                       const std::string& proto) const;
   std::vector<PortReservation> reservations() const;
+  // What one container holds.
+  std::vector<PortReservation> reservations_of(const std::string& container_id) const;
+  // Hands every port of `from_id` (a pending create) to `to` (the created container).
+  void rehold(const std::string& from_id, const PortHolder& to);
 
  private:
   struct Key {

@@ -142,6 +142,31 @@ Status UtilityVm::start_domain() {
   return {};
 }
 
+Status UtilityVm::forward_port(const std::string& proto, const std::string& host_ip,
+                               int host_port, int guest_port) {
+  std::string rule = proto + ":" + host_ip + ":" + std::to_string(host_port) + "-:" +
+                     std::to_string(guest_port);
+  TRY_ASSIGN(std::string out, driver_.monitor_command(domain_name(), "hostfwd_add hostnet0 " + rule));
+  // HMP answers "" on success and a message ("Could not set up host forwarding rule ...")
+  // when the host port is taken by another process.
+  if (!trim(out).empty())
+    return make_error(ErrorCode::Conflict, "cannot publish host port " + host_ip + ":" +
+                                               std::to_string(host_port) + "/" + proto + " (" +
+                                               std::string(trim(out)) +
+                                               "); another program on this host holds it");
+  return {};
+}
+
+Status UtilityVm::unforward_port(const std::string& proto, const std::string& host_ip,
+                                 int host_port) {
+  std::string rule = proto + ":" + host_ip + ":" + std::to_string(host_port);
+  TRY_ASSIGN(std::string out,
+             driver_.monitor_command(domain_name(), "hostfwd_remove hostnet0 " + rule));
+  if (!trim(out).empty() && trim(out).find("removed") == std::string_view::npos)
+    return make_error(ErrorCode::Io, "hostfwd_remove " + rule + ": " + std::string(trim(out)));
+  return {};
+}
+
 // An error when the domain is no longer running.
 Status UtilityVm::check_domain_running() {
   TRY_ASSIGN(DomainState ds, driver_.state(domain_name()));

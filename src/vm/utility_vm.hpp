@@ -65,6 +65,12 @@ class UtilityVm {
   std::string domain_name() const { return "twinbox-" + cfg_.role; }
   guest::GuestConnector& connector() { return connector_; }
 
+  // A published port: host `host_ip:host_port` -> the guest's `guest_port` (slirp hostfwd,
+  // added and removed at runtime over the QEMU monitor). `proto` is "tcp" or "udp".
+  Status forward_port(const std::string& proto, const std::string& host_ip, int host_port,
+                      int guest_port);
+  Status unforward_port(const std::string& proto, const std::string& host_ip, int host_port);
+
  private:
   Status prepare_disk();
   Status start_domain();

@@ -120,3 +120,63 @@ TEST(Responses, ErrorStatusFollowsTheCode) {
 }
 
 }  // namespace
+
+namespace twinbox::api {
+namespace {
+
+TEST(CreateFacts, ReadsImageProjectPeersAndPorts) {
+  auto f = parse_create_facts(R"({"Image":"web:1","platform":"linux/amd64",
+    "Labels":{"com.docker.compose.project":"shop","com.docker.compose.service":"web"},
+    "HostConfig":{"NetworkMode":"container:db","PidMode":"host","IpcMode":"container:cache",
+      "VolumesFrom":["data:ro"],"Links":["/redis:cache"],
+      "PortBindings":{"80/tcp":[{"HostIp":"","HostPort":"8080"}],"53/udp":[{"HostPort":""}]}}})");
+  ASSERT_TRUE(f.has_value()) << f.error().message;
+  EXPECT_EQ(f->image, "web:1");
+  EXPECT_EQ(f->platform, "linux/amd64");
+  EXPECT_EQ(f->project, "shop");
+  EXPECT_EQ(f->service, "web");
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(f->peers, (std::vector<P>{{"network_mode", "db"}, {"ipc", "cache"},
+                                       {"volumes_from", "data"}, {"links", "redis"}}));
+  ASSERT_EQ(f->ports.size(), 2u);
+  EXPECT_EQ(f->ports[1].host_port, 8080);
+  EXPECT_EQ(f->ports[1].container_port, 80);
+  EXPECT_EQ(f->ports[0].proto, "udp");
+  EXPECT_EQ(f->ports[0].host_port, 0);
+}
+
+TEST(CreateFacts, BadInputNamesTheField) {
+  EXPECT_FALSE(parse_create_facts("[1]").has_value());
+  auto bad = parse_create_facts(R"({"HostConfig":{"PortBindings":{"http/tcp":[]}}})");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("PortBindings"), std::string::npos) << bad.error().message;
+  EXPECT_TRUE(parse_create_facts("").has_value());  // docker accepts an empty body; so do we
+}
+
+TEST(PublishedPorts, RewriteBindsAllGuestInterfacesOnTheAssignedPort) {
+  router::PortReservation a{{"127.0.0.1", 8080, 80, "tcp"}, {"hv", "id", ""}};
+  router::PortReservation b{{"0.0.0.0", 49152, 80, "tcp"}, {"hv", "id", ""}};
+  auto out = rewrite_port_bindings(R"({"Image":"x","HostConfig":{"PortBindings":{}}})", {a, b});
+  ASSERT_TRUE(out.has_value());
+  auto j = Json::parse(*out);
+  EXPECT_EQ(j["HostConfig"]["PortBindings"]["80/tcp"].size(), 2u);
+  EXPECT_EQ(j["HostConfig"]["PortBindings"]["80/tcp"][1]["HostPort"], "49152");
+  EXPECT_EQ(j["HostConfig"]["PortBindings"]["80/tcp"][0]["HostIp"], "");
+  EXPECT_EQ(j["Image"], "x");
+}
+
+TEST(PublishedPorts, LabelRoundTripsIncludingIpv6) {
+  router::PortReservation a{{"127.0.0.1", 8080, 80, "tcp"}, {}};
+  router::PortReservation b{{"::1", 5353, 53, "udp"}, {}};
+  std::string label = published_label({a, b});
+  EXPECT_EQ(label, "tcp:127.0.0.1:8080:80,udp:::1:5353:53");
+  auto back = parse_published_label(label + ",garbage,tcp:x");
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[1].host_ip, "::1");
+  EXPECT_EQ(back[1].host_port, 5353);
+  EXPECT_EQ(back[1].container_port, 53);
+  EXPECT_EQ(back[0].proto, "tcp");
+}
+
+}  // namespace
+}  // namespace twinbox::api
