@@ -1,0 +1,630 @@
+#include "image/registry_client.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+#include <variant>
+
+#include "image/auth_challenge.hpp"
+#include "image/curl_transport.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+#ifndef TWINBOX_VERSION
+#define TWINBOX_VERSION "0"
+#endif
+
+namespace twinbox::image {
+
+namespace {
+
+constexpr size_t kMaxManifestBytes = 4 << 20;   // containerd's limit for manifests and indexes
+constexpr size_t kMaxConfigBytes = 16 << 20;    // configs are small; a huge one is not a config
+constexpr size_t kMaxErrorBodyBytes = 64 << 10;  // enough for any registry error document
+constexpr int64_t kProgressStep = 256 << 10;     // a Downloading event per 256 KiB
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+bool transient_status(int status) { return status == 429 || status >= 500; }
+
+// "Retry-After: <seconds>"; an HTTP date or garbage -> nullopt (the backoff applies).
+std::optional<milliseconds> retry_after(const HttpResponse& r) {
+  std::string v(trim(r.header("Retry-After")));
+  if (v.empty() || v.size() > 9) return std::nullopt;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  return milliseconds(std::stoll(v) * 1000);
+}
+
+std::string short_id(const Digest& d) { return d.hex().substr(0, 12); }
+
+}  // namespace
+
+const char* pull_phase_text(PullPhase p) {
+  switch (p) {
+    case PullPhase::Waiting: return "Waiting";
+    case PullPhase::Downloading: return "Downloading";
+    case PullPhase::Verifying: return "Verifying Checksum";
+    case PullPhase::DownloadComplete: return "Download complete";
+    case PullPhase::AlreadyExists: return "Already exists";
+  }
+  return "?";
+}
+
+// One repository on one registry: what every request of a pull shares.
+struct RegistryClient::Repo {
+  platform::Reference ref;
+  RegistryEndpoint ep;
+  std::string scope;  // "repository:<path>:pull"
+
+  std::string url(std::string_view kind, std::string_view what) const {
+    return ep.base_url + "/v2/" + ref.path + "/" + std::string(kind) + "/" + std::string(what);
+  }
+  // "127.0.0.1:5000/twinbox/busybox:latest on registry 127.0.0.1:5000", for every error.
+  std::string where() const {
+    return ref.familiar() + " (registry " + ep.registry + ", " + ep.base_url + ")";
+  }
+};
+
+struct RegistryClient::Fetched {
+  HttpResponse head;
+  std::string body;
+};
+
+RegistryClient::RegistryClient(RegistryOptions opts, std::shared_ptr<Transport> transport)
+    : opts_(std::move(opts)), transport_(std::move(transport)) {
+  if (opts_.user_agent.empty()) opts_.user_agent = std::string("twinbox/") + TWINBOX_VERSION;
+  if (opts_.max_attempts < 1) opts_.max_attempts = 1;
+  if (!transport_) {
+    CurlTransportOptions t;
+    t.connect_timeout = opts_.connect_timeout;
+    t.stall_timeout = opts_.stall_timeout;
+    t.user_agent = opts_.user_agent;
+    transport_ = std::make_shared<CurlTransport>(t);
+  }
+}
+
+RegistryClient::~RegistryClient() = default;
+
+std::string RegistryClient::config_path() const {
+  if (!opts_.docker_config_path.empty()) return opts_.docker_config_path;
+  if (const char* d = std::getenv("DOCKER_CONFIG"); d && *d) return std::string(d) + "/config.json";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "") + "/.docker/config.json";
+}
+
+Result<std::optional<RegistryCredentials>> RegistryClient::credentials_for(
+    const std::string& registry) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!config_loaded_) {
+    config_loaded_ = true;
+    std::string path = config_path();
+    if (fs::exists(path)) {
+      auto text = fs::read_file(path);
+      if (!text) {
+        config_error_ = "reading " + path + ": " + text.error().message;
+      } else if (auto cfg = DockerConfig::parse(*text); !cfg) {
+        config_error_ = path + ": " + cfg.error().message;
+      } else {
+        config_ = std::move(*cfg);
+      }
+    }
+  }
+  if (!config_error_.empty()) {
+    return make_error(ErrorCode::InvalidArgument,
+                      "the docker config with registry credentials is unusable: " + config_error_);
+  }
+  if (!config_) return std::optional<RegistryCredentials>();
+  auto found = config_->lookup(registry);
+  if (!found) return found.error();
+  if (!found->note.empty()) log::info("image", found->note);
+  return found->credentials;
+}
+
+void RegistryClient::sleep_before_retry(int attempt, const HttpResponse* resp) {
+  milliseconds delay = opts_.initial_backoff;
+  for (int i = 1; i < attempt && delay < opts_.max_backoff; i++) delay *= 2;
+  delay = std::min(delay, opts_.max_backoff);
+  if (resp) {
+    if (auto ra = retry_after(*resp)) delay = *ra;
+  }
+  std::this_thread::sleep_for(delay);
+}
+
+namespace {
+
+// One attempt's outcome inside the retry loop.
+struct Attempt {
+  Result<HttpResponse> result;
+  bool body_failed = false;  // the consumer refused the body: never retried
+};
+
+}  // namespace
+
+Result<HttpResponse> RegistryClient::request(
+    const Repo& repo, const std::string& url, const HeaderList& extra, milliseconds timeout,
+    const std::function<Status(const HttpResponse&, std::string_view)>& on_ok_body,
+    const std::function<void()>& on_retry, std::string* error_body) {
+  bool challenged = false;
+  std::string authorization;
+  // Once a registry has asked for auth, later requests send what it accepted up front.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tokens_.find(repo.ep.registry + " " + repo.scope);
+    if (it != tokens_.end() && Clock::now() < it->second.expires) {
+      authorization = it->second.authorization;
+    }
+  }
+  for (int attempt = 1;; attempt++) {
+    HttpRequest req;
+    req.url = url;
+    req.headers = extra;
+    req.timeout = timeout;
+    if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
+    bool body_failed = false;
+    error_body->clear();
+    auto body = [&](const HttpResponse& head, std::string_view chunk) -> Status {
+      if (head.status >= 200 && head.status < 300) {
+        Status s = on_ok_body(head, chunk);
+        if (!s) body_failed = true;
+        return s;
+      }
+      if (error_body->size() < kMaxErrorBodyBytes) {
+        error_body->append(chunk.substr(0, kMaxErrorBodyBytes - error_body->size()));
+      }
+      return {};
+    };
+    Result<HttpResponse> r = transport_->send(req, body);
+    if (!r && body_failed) return r.error();
+
+    if (r && r->status == 401 && !challenged) {
+      // The challenge flow: learn what the registry wants, get it, ask again (once).
+      challenged = true;
+      std::string header = r->header("WWW-Authenticate");
+      if (header.empty()) return r;
+      auto challenges = parse_www_authenticate(header);
+      if (!challenges) {
+        return make_error(ErrorCode::InvalidArgument,
+                          repo.where() + ": the registry's WWW-Authenticate header is malformed: " +
+                              challenges.error().message);
+      }
+      TRY_ASSIGN(authorization, authorization_for(repo, true, *challenges));
+      if (authorization.empty()) return r;  // nothing to offer: the caller reports 401
+      on_retry();
+      attempt--;  // the challenge round trip is not a failed attempt
+      continue;
+    }
+
+    bool transient = r ? transient_status(r->status)
+                       : (r.error().code == ErrorCode::Unavailable ||
+                          r.error().code == ErrorCode::Timeout);
+    if (!transient || attempt >= opts_.max_attempts) return r;
+    if (r) {
+      auto ra = retry_after(*r);
+      if (ra && *ra > opts_.max_retry_after) return r;
+    }
+    std::string why = r ? "HTTP " + std::to_string(r->status) : r.error().message;
+    log::warn("image", "GET " + url + " failed (" + why + "); retrying (attempt " +
+                           std::to_string(attempt + 1) + " of " +
+                           std::to_string(opts_.max_attempts) + ")");
+    sleep_before_retry(attempt, r ? &*r : nullptr);
+    on_retry();
+  }
+}
+
+Result<std::string> RegistryClient::authorization_for(
+    const Repo& repo, bool force_refresh, const std::vector<AuthChallenge>& challenges) {
+  const std::string key = repo.ep.registry + " " + repo.scope;
+  if (!force_refresh) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tokens_.find(key);
+    if (it != tokens_.end() && Clock::now() < it->second.expires) return it->second.authorization;
+  }
+  TRY_ASSIGN(auto creds, credentials_for(repo.ep.registry));
+  std::string authorization;
+  auto expires = Clock::now() + std::chrono::hours(24 * 365);
+  if (const AuthChallenge* bearer = find_challenge(challenges, "bearer")) {
+    if (creds && !creds->registry_token.empty()) {
+      authorization = "Bearer " + creds->registry_token;
+    } else {
+      TRY_ASSIGN(auto token_url, token_request_url(*bearer, {repo.scope}));
+      HttpRequest req;
+      req.url = token_url;
+      req.timeout = opts_.request_timeout;
+      if (creds) {
+        std::string basic = basic_authorization(*creds);
+        if (!basic.empty()) req.headers.emplace_back("Authorization", basic);
+      }
+      std::string body;
+      Result<HttpResponse> r = make_error(ErrorCode::Internal, "no attempt");
+      for (int attempt = 1;; attempt++) {
+        body.clear();
+        r = transport_->send(req, [&](const HttpResponse&, std::string_view chunk) -> Status {
+          if (body.size() + chunk.size() > kMaxConfigBytes) {
+            return make_error(ErrorCode::InvalidArgument, "token response too large");
+          }
+          body.append(chunk);
+          return {};
+        });
+        bool transient = r ? transient_status(r->status)
+                           : (r.error().code == ErrorCode::Unavailable ||
+                              r.error().code == ErrorCode::Timeout);
+        if (!transient || attempt >= opts_.max_attempts) break;
+        sleep_before_retry(attempt, r ? &*r : nullptr);
+      }
+      std::string realm = bearer->param("realm");
+      if (!r) {
+        return r.error().context(repo.where() + ": fetching a token from " + realm);
+      }
+      if (r->status != 200) {
+        std::string answer = "HTTP " + std::to_string(r->status);
+        if (auto s = registry_error_summary(body); !s.empty()) answer += " " + s;
+        std::string what;
+        if (r->status == 401 || r->status == 403) {
+          what = creds ? "the credentials for " + repo.ep.registry + " in " + config_path() +
+                             " were refused: check the user name and password (docker login " +
+                             repo.ep.registry + ")"
+                       : "unauthorized: docker login " + repo.ep.registry +
+                             " or add credentials for it to " + config_path();
+        } else {
+          what = "the token service did not give a token";
+        }
+        return make_error(r->status >= 500 ? ErrorCode::Unavailable : ErrorCode::InvalidArgument,
+                          repo.where() + ": token request to " + realm + " answered " + answer +
+                              ": " + what);
+      }
+      auto token = parse_token_response(body);
+      if (!token) return token.error().context(repo.where() + ": token from " + realm);
+      authorization = "Bearer " + token->token;
+      // A few seconds early, so a token does not expire between the check and the request.
+      expires = Clock::now() + std::chrono::seconds(std::max<int64_t>(token->expires_in - 5, 1));
+    }
+  } else if (find_challenge(challenges, "basic")) {
+    if (!creds) return std::string();
+    authorization = basic_authorization(*creds);
+    if (authorization.empty()) return std::string();
+  } else {
+    return std::string();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  tokens_[key] = CachedToken{authorization, expires};
+  return authorization;
+}
+
+namespace {
+
+Error http_error(const std::string& where, const std::string& what, int status,
+                 const std::string& body, const std::string& config_path,
+                 const std::string& registry, int attempts) {
+  std::string answer = "HTTP " + std::to_string(status);
+  if (auto s = registry_error_summary(body); !s.empty()) answer += " " + s;
+  std::string head = where + ": " + what + ": the registry answered " + answer;
+  switch (status) {
+    case 404:
+      return make_error(ErrorCode::NotFound, head + ": not found: check the name and tag");
+    case 401:
+      return make_error(ErrorCode::InvalidArgument,
+                        head + ": unauthorized: docker login " + registry +
+                            " or add credentials for it to " + config_path);
+    case 403:
+      return make_error(ErrorCode::InvalidArgument,
+                        head + ": access denied: check that these credentials may pull it");
+    case 429:
+      return make_error(ErrorCode::Unavailable,
+                        head + " after " + std::to_string(attempts) +
+                            " attempts: rate limited, try again later");
+    default:
+      break;
+  }
+  if (status >= 500) {
+    return make_error(ErrorCode::Unavailable, head + " after " + std::to_string(attempts) +
+                                                  " attempts: the registry is failing, try again "
+                                                  "later");
+  }
+  return make_error(ErrorCode::InvalidArgument, head);
+}
+
+}  // namespace
+
+Result<RegistryClient::Fetched> RegistryClient::get_small(const Repo& repo, const std::string& url,
+                                                          const std::string& accept,
+                                                          const std::string& what) {
+  Fetched f;
+  size_t limit = accept.empty() ? kMaxConfigBytes : kMaxManifestBytes;
+  HeaderList headers;
+  if (!accept.empty()) headers.emplace_back("Accept", accept);
+  std::string error_body;
+  auto r = request(
+      repo, url, headers, opts_.request_timeout,
+      [&](const HttpResponse&, std::string_view chunk) -> Status {
+        if (f.body.size() + chunk.size() > limit) {
+          return make_error(ErrorCode::InvalidArgument,
+                            repo.where() + ": " + what + " is larger than " +
+                                std::to_string(limit) + " bytes; refusing it");
+        }
+        f.body.append(chunk);
+        return {};
+      },
+      [&] { f.body.clear(); }, &error_body);
+  if (!r) return r.error().context(repo.where() + ": " + what);
+  if (r->status != 200) {
+    return http_error(repo.where(), what, r->status, error_body, config_path(), repo.ep.registry,
+                      opts_.max_attempts);
+  }
+  f.head = std::move(*r);
+  return f;
+}
+
+Result<std::string> RegistryClient::fetch_manifest(const Repo& repo, const std::string& ref,
+                                                   const Digest* want, std::string* media_type,
+                                                   Digest* digest) {
+  std::string what = "fetching manifest " + ref;
+  TRY_ASSIGN(Fetched f, get_small(repo, repo.url("manifests", ref), manifest_accept_header(), what));
+  Digest actual = sha256_digest(f.body);
+  if (want) {
+    if (want->algorithm() != "sha256") {
+      Status v = verify(f.body, *want);
+      if (!v) return v.error().context(repo.where() + ": " + what);
+    } else if (actual != *want) {
+      return make_error(ErrorCode::InvalidArgument,
+                        repo.where() + ": " + what + ": the registry sent content that hashes to " +
+                            actual.str() + ", not the requested " + want->str() +
+                            "; refusing it (registry or proxy corruption)");
+    }
+  }
+  std::string sent = f.head.header("Docker-Content-Digest");
+  if (!sent.empty()) {
+    auto d = Digest::parse(trim(sent));
+    if (!d) {
+      return make_error(ErrorCode::InvalidArgument, repo.where() + ": " + what +
+                                                        ": malformed Docker-Content-Digest: " +
+                                                        d.error().message);
+    }
+    if (d->algorithm() == "sha256" && *d != actual) {
+      return make_error(ErrorCode::InvalidArgument,
+                        repo.where() + ": " + what + ": the content hashes to " + actual.str() +
+                            " but the registry says Docker-Content-Digest " + d->str() +
+                            "; refusing it");
+    }
+  }
+  if (media_type) *media_type = f.head.header("Content-Type");
+  if (digest) *digest = want ? *want : actual;
+  return std::move(f.body);
+}
+
+Result<std::string> RegistryClient::fetch_config(const Repo& repo, const Descriptor& config) {
+  std::string what = "fetching image config " + config.digest.str();
+  TRY_ASSIGN(Fetched f, get_small(repo, repo.url("blobs", config.digest.str()), "", what));
+  Status v = verify(f.body, config.digest);
+  if (!v) return v.error().context(repo.where() + ": " + what);
+  return std::move(f.body);
+}
+
+Result<ImageOffer> RegistryClient::inspect(std::string_view reference) {
+  TRY_ASSIGN(auto ref, platform::parse_reference(reference));
+  return inspect(ref);
+}
+
+Result<ImageOffer> RegistryClient::inspect(const platform::Reference& ref) {
+  Repo repo{ref, registry_endpoint(ref.domain, opts_.insecure_registries), pull_scope(ref.path)};
+  std::optional<Digest> pinned;
+  if (!ref.digest.empty()) {
+    TRY_ASSIGN(pinned, Digest::parse(ref.digest));
+  }
+  std::string content_type;
+  Digest digest;
+  TRY_ASSIGN(std::string bytes,
+             fetch_manifest(repo, pinned ? pinned->str() : ref.tag, pinned ? &*pinned : nullptr,
+                            &content_type, &digest));
+  auto parsed = parse_manifest(bytes, content_type);
+  if (!parsed) return parsed.error().context(repo.where() + ": manifest " + digest.str());
+  if (auto* index = std::get_if<Index>(&*parsed)) {
+    return offer_from_index(ref, digest, std::move(bytes), std::move(*index));
+  }
+  auto& manifest = std::get<ImageManifest>(*parsed);
+  TRY_ASSIGN(std::string config_bytes, fetch_config(repo, manifest.config));
+  auto config = parse_image_config(config_bytes);
+  if (!config) {
+    return config.error().context(repo.where() + ": image config " + manifest.config.digest.str());
+  }
+  return offer_from_manifest(ref, digest, std::move(bytes), std::move(manifest),
+                             std::move(config_bytes), std::move(*config));
+}
+
+Result<ResolvedImage> RegistryClient::resolve(const ImageOffer& offer,
+                                              const std::optional<platform::Platform>& want) {
+  Repo repo{offer.reference, registry_endpoint(offer.reference.domain, opts_.insecure_registries),
+            pull_scope(offer.reference.path)};
+  ResolvedImage out;
+  out.reference = offer.reference;
+  if (!offer.is_index) {
+    // A single manifest is what it is, whether named by tag or pinned by digest: no platform
+    // filter picks anything else; an explicit platform can only confirm it or be refused.
+    if (!offer.manifest || !offer.config) {
+      return make_error(ErrorCode::Internal, "image offer without its manifest or config");
+    }
+    platform::Platform expected = config_platform(*offer.config);
+    if (want) {
+      TRY_ASSIGN(auto chosen, choose_platform(offer, *want));
+      (void)chosen;
+      expected = *want;
+    }
+    Status ok = check_resolved_config(*offer.manifest, *offer.config, expected);
+    if (!ok) return ok.error().context(repo.where() + ": manifest " + offer.digest.str());
+    out.manifest_digest = offer.digest;
+    out.manifest_media_type = offer.media_type;
+    out.manifest_bytes = offer.bytes;
+    out.manifest = *offer.manifest;
+    out.config_bytes = offer.config_bytes;
+    out.config = *offer.config;
+    out.platform = config_platform(*offer.config);
+    return out;
+  }
+  if (!want) {
+    return make_error(ErrorCode::InvalidArgument,
+                      repo.where() + " is an index (" + offer.platforms_text() +
+                          "): a platform must be chosen to resolve it");
+  }
+  TRY_ASSIGN(OfferedPlatform chosen, choose_platform(offer, *want));
+  std::string media_type;
+  TRY_ASSIGN(out.manifest_bytes,
+             fetch_manifest(repo, chosen.digest.str(), &chosen.digest, &media_type, nullptr));
+  auto manifest = parse_image_manifest(out.manifest_bytes, media_type);
+  if (!manifest) {
+    return manifest.error().context(repo.where() + ": manifest " + chosen.digest.str() + " (" +
+                                    chosen.platform.to_string() + ")");
+  }
+  TRY_ASSIGN(out.config_bytes, fetch_config(repo, manifest->config));
+  auto config = parse_image_config(out.config_bytes);
+  if (!config) {
+    return config.error().context(repo.where() + ": image config " + manifest->config.digest.str());
+  }
+  Status ok = check_resolved_config(*manifest, *config, chosen.platform);
+  if (!ok) {
+    return ok.error().context(repo.where() + ": manifest " + chosen.digest.str() +
+                              " listed for " + chosen.platform.to_string());
+  }
+  out.manifest_digest = chosen.digest;
+  out.manifest_media_type = manifest->media_type;
+  out.manifest = std::move(*manifest);
+  out.config = std::move(*config);
+  out.platform = config_platform(out.config);
+  out.index_digest = offer.digest;
+  out.index_media_type = offer.media_type;
+  out.index_bytes = offer.bytes;
+  return out;
+}
+
+Status RegistryClient::store_bytes(BlobSink& sink, const Digest& d, const std::string& bytes) {
+  if (sink.has(d)) return {};
+  TRY_ASSIGN(auto w, sink.begin(d, static_cast<int64_t>(bytes.size())));
+  Status s = w->write(bytes);
+  if (s) s = w->commit();
+  if (!s) {
+    w->abort();
+    return s.error().context("storing " + d.str());
+  }
+  return {};
+}
+
+Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSink& sink,
+                                  const ProgressCallback& progress) {
+  const std::string what = "fetching layer " + d.digest.str();
+  PullProgress ev;
+  ev.id = short_id(d.digest);
+  ev.digest = d.digest;
+  ev.total = d.size;
+  auto emit = [&](PullPhase phase) {
+    ev.phase = phase;
+    if (progress) progress(ev);
+  };
+  if (d.digest.algorithm() != "sha256") {
+    return make_error(ErrorCode::Unavailable,
+                      repo.where() + ": " + what + ": only sha256 layers can be verified");
+  }
+  TRY_ASSIGN(std::unique_ptr<BlobWriter> writer, sink.begin(d.digest, d.size));
+  Sha256 hash;
+  int64_t received = 0;
+  int64_t reported = 0;
+  Status restart_failed;
+  auto on_body = [&](const HttpResponse&, std::string_view chunk) -> Status {
+    if (!restart_failed) return restart_failed;
+    received += static_cast<int64_t>(chunk.size());
+    if (received > d.size) {
+      return make_error(ErrorCode::InvalidArgument,
+                        repo.where() + ": " + what + ": the registry sent more than the " +
+                            std::to_string(d.size) + " bytes the manifest lists; refusing it");
+    }
+    hash.update(chunk);
+    TRY(writer->write(chunk));
+    if (received - reported >= kProgressStep || received == d.size) {
+      reported = received;
+      ev.current = received;
+      emit(PullPhase::Downloading);
+    }
+    return {};
+  };
+  auto on_retry = [&] {
+    // A broken transfer starts over: nothing partial is kept.
+    writer->abort();
+    hash = Sha256();
+    received = reported = 0;
+    auto w = sink.begin(d.digest, d.size);
+    if (!w) {
+      restart_failed = w.error();
+      return;
+    }
+    writer = std::move(*w);
+  };
+  std::string error_body;
+  auto r = request(repo, repo.url("blobs", d.digest.str()), {}, milliseconds(0), on_body, on_retry,
+                   &error_body);
+  auto fail = [&](Error e) -> Status {
+    writer->abort();
+    return e;
+  };
+  if (!restart_failed) return fail(restart_failed.error().context(repo.where() + ": " + what));
+  if (!r) return fail(r.error().context(repo.where() + ": " + what));
+  if (r->status != 200) {
+    return fail(http_error(repo.where(), what, r->status, error_body, config_path(),
+                           repo.ep.registry, opts_.max_attempts));
+  }
+  if (received != d.size) {
+    return fail(make_error(ErrorCode::Unavailable,
+                           repo.where() + ": " + what + ": got " + std::to_string(received) +
+                               " of " + std::to_string(d.size) + " bytes"));
+  }
+  emit(PullPhase::Verifying);
+  Digest actual = Digest::from_sha256(hash.final());
+  if (actual != d.digest) {
+    return fail(make_error(ErrorCode::InvalidArgument,
+                           repo.where() + ": " + what + ": the content hashes to " + actual.str() +
+                               ", not " + d.digest.str() + "; refusing it (nothing stored)"));
+  }
+  Status c = writer->commit();
+  if (!c) return fail(c.error().context(repo.where() + ": " + what));
+  emit(PullPhase::DownloadComplete);
+  return {};
+}
+
+Status RegistryClient::fetch(const ResolvedImage& image, BlobSink& sink,
+                             const ProgressCallback& progress) {
+  Repo repo{image.reference, registry_endpoint(image.reference.domain, opts_.insecure_registries),
+            pull_scope(image.reference.path)};
+  std::vector<bool> present;
+  for (const auto& layer : image.manifest.layers) {
+    bool have = sink.has(layer.digest);
+    present.push_back(have);
+    if (progress) {
+      PullProgress ev;
+      ev.id = short_id(layer.digest);
+      ev.digest = layer.digest;
+      ev.total = layer.size;
+      ev.phase = have ? PullPhase::AlreadyExists : PullPhase::Waiting;
+      progress(ev);
+    }
+  }
+  for (size_t i = 0; i < image.manifest.layers.size(); i++) {
+    if (present[i]) continue;
+    const Descriptor& layer = image.manifest.layers[i];
+    // An earlier layer of this same image may be the same blob.
+    if (sink.has(layer.digest)) continue;
+    TRY(fetch_blob(repo, layer, sink, progress));
+  }
+  // Referrers after what they reference: a manifest is stored only once its blobs are.
+  auto ctx = [&](Status s, const std::string& what) -> Status {
+    if (!s) return s.error().context(repo.where() + ": " + what);
+    return {};
+  };
+  TRY(ctx(store_bytes(sink, image.manifest.config.digest, image.config_bytes), "image config"));
+  TRY(ctx(store_bytes(sink, image.manifest_digest, image.manifest_bytes), "manifest"));
+  if (image.index_digest) {
+    TRY(ctx(store_bytes(sink, *image.index_digest, image.index_bytes), "index"));
+  }
+  return {};
+}
+
+}  // namespace twinbox::image
