@@ -16,6 +16,7 @@
 
 #include "cli/client.hpp"
 #include "cli/doctor.hpp"
+#include "cli/route_cmd.hpp"
 #include "util/fs.hpp"
 
 using json = nlohmann::json;
@@ -28,6 +29,9 @@ const char* kUsage =
     "  status [--wait SECONDS] [--json]  both utility VMs: state, arch, accelerator, translator\n"
     "  down [--timeout SECONDS]          ACPI shutdown of both VMs, then twinboxd exits\n"
     "  doctor                            check this host's prerequisites\n"
+    "  route explain --image REF [--platform P] [--project NAME] [--image-platforms P1,P2]\n"
+    "        [--profile NAME] [--json]   which backend would run REF, and why (route --help)\n"
+    "  route test [--verbose] FILE       check a file of routing cases; exit 1 on a failure\n"
     "The socket is --socket, else $TWINBOX_SOCKET, else <state dir>/docker.sock.\n";
 
 std::string default_socket() {
@@ -155,6 +159,7 @@ int main(int argc, char** argv) {
   if (cmd == "status") return cmd_status(sock, args);
   if (cmd == "down") return cmd_down(sock, args);
   if (cmd == "doctor") return cli::cmd_doctor(sock);
+  if (cmd == "route") return cli::cmd_route(sock, args);
   std::fprintf(stderr, "twinbox: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }

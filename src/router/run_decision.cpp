@@ -65,7 +65,7 @@ bool is_wrong_backend(const Error& e) {
 // linux/amd64" / "--platform linux/amd64 requested".
 std::string needs_text(const RunRequest& req) {
   if (auto ep = explicit_platform(req)) return *ep;
-  return "its image offers " + platforms_text(req.image_platforms);
+  return "its image offers only " + platforms_text(req.image_platforms);
 }
 
 // The decision on `target` ("" = anywhere). Errors other than wrong_backend are the
@@ -286,8 +286,10 @@ Result<RunDecision> decide_run(const RunRequest& req, const RouteEnv& env) {
         service + " cannot join compose project " + pname + " on " + project->backend +
             " (" + placement_text(*project) + "): " + needs + ", which does not run on " +
             project->backend + " (host profile " + prof.name +
-            "); declare the project first: `twinbox compose -f FILE up`, or remove it with "
-            "`docker-compose down`");
+            (project->source == PlacementSource::Declared
+                 ? "); re-declare the project from the compose file that has this service: "
+                 : "); declare the project first: ") +
+            "`twinbox compose -f FILE up`, or remove it with `docker-compose down`");
   }
   d->reason += joins;
 
