@@ -15,7 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/client.hpp"
+#include "cli/compose_cmd.hpp"
 #include "cli/doctor.hpp"
+#include "cli/image_cmd.hpp"
 #include "cli/route_cmd.hpp"
 #include "util/fs.hpp"
 
@@ -29,6 +31,8 @@ const char* kUsage =
     "  status [--wait SECONDS] [--json]  both utility VMs: state, arch, accelerator, translator\n"
     "  down [--timeout SECONDS]          ACPI shutdown of both VMs, then twinboxd exits\n"
     "  doctor                            check this host's prerequisites\n"
+    "  compose [-f F]... [-p P] [--mixed] ARGS  declare the project, then run docker-compose\n"
+    "  image import|export|ls|prune|prewarm     the host image store (image --help)\n"
     "  route explain --image REF [--platform P] [--project NAME] [--image-platforms P1,P2]\n"
     "        [--profile NAME] [--json]   which backend would run REF, and why (route --help)\n"
     "  route test [--verbose] FILE       check a file of routing cases; exit 1 on a failure\n"
@@ -159,6 +163,8 @@ int main(int argc, char** argv) {
   if (cmd == "status") return cmd_status(sock, args);
   if (cmd == "down") return cmd_down(sock, args);
   if (cmd == "doctor") return cli::cmd_doctor(sock);
+  if (cmd == "compose") return cli::cmd_compose(sock, args);
+  if (cmd == "image") return cli::cmd_image(sock, args);
   if (cmd == "route") return cli::cmd_route(sock, args);
   std::fprintf(stderr, "twinbox: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
