@@ -1,6 +1,7 @@
 #include "api/dispatch.hpp"
 
 #include "api/docker_json.hpp"
+#include "api/engine_client.hpp"
 #include "api/proxy.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -122,11 +123,37 @@ std::optional<Error> Dispatcher::unavailable(const std::string& backend,
 }
 
 Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
-                                                    const std::string& body) {
+                                                    const std::string& body,
+                                                    const std::string& pending_id) {
   auto s = status_of(d.backend);
   std::string translator = s ? s->translator : "";
   std::string platform = d.platform ? d.platform->platform : "";
-  return add_create_labels(body, routing_labels(d.backend, translator, platform, d.reason));
+  Labels labels = routing_labels(d.backend, translator, platform, d.reason);
+  TRY_ASSIGN(CreateFacts facts, parse_create_facts(body));
+  std::string out = body;
+  if (!facts.ports.empty()) {
+    TRY_ASSIGN(auto held, ports_.publish(d.backend, pending_id, d.name, facts.ports,
+                                         [&](const router::PortHolder& h) {
+                                           return container_exists(h.backend, h.container_id);
+                                         }));
+    auto rewritten = rewrite_port_bindings(out, held);
+    if (!rewritten) {
+      ports_.release(pending_id);
+      return rewritten.error();
+    }
+    out = std::move(rewritten).value();
+    labels.emplace_back(std::string(kPublishedLabel), published_label(held));
+  }
+  auto labelled = add_create_labels(out, labels);
+  if (!labelled) ports_.release(pending_id);
+  return labelled;
+}
+
+bool Dispatcher::container_exists(const std::string& backend, const std::string& id) {
+  auto* conn = backends_.connector(backend);
+  if (!conn) return false;
+  auto r = engine_request(*conn, "GET", "/containers/" + url_encode(id) + "/json");
+  return !r || r->status != 404;  // unsure (engine unreachable) counts as alive
 }
 
 RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head,
@@ -141,19 +168,33 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
   opts.hijack_endpoint = d.hijack_endpoint;
   opts.tracker = tracker_;
   opts.intercept_404 = fallback_up && !fallback.empty();
+  std::string pending;
   if (d.follow_up != router::FollowUp::None)
     opts.on_answer = [&](int status, const std::string& answer) {
       apply_follow_up(head, d, status, answer);
+      if (pending.empty()) return;
+      auto id = json_string(Json::parse(answer, nullptr, false), "Id");
+      if (status >= 200 && status < 300 && id) {
+        ports_.adopt(pending, *id);
+      } else {
+        ports_.release(pending);
+      }
+      pending.clear();
     };
   if (body && d.follow_up == router::FollowUp::RecordContainer) {
-    auto rewritten = prepare_create_body(d, *body);
-    if (!rewritten) return answer(client, head, error_response(rewritten.error()), "-", false);
+    pending = "pending-" + std::to_string(next_pending_++);
+    auto rewritten = prepare_create_body(d, *body, pending);
+    if (!rewritten) {
+      Error e = rewritten.error();
+      return answer(client, head, error_response(e), d.backend, false);
+    }
     opts.replaced_body = std::move(rewritten).value();
   } else if (body) {
     opts.replaced_body = std::move(body);
   }
   std::string label = d.backend;
   ProxyResult r = proxy_to(client, head, d.backend, opts);
+  if (!pending.empty()) ports_.release(pending);  // no answer reached on_answer
   if (r.intercepted) {
     d.backend = fallback;
     label += "->" + fallback;
@@ -195,6 +236,8 @@ void Dispatcher::apply_follow_up(const http::RequestHead& head, const router::De
   });
   if (!st)
     log::warn("api", st.error().message + " (after " + head.method + " " + head.path() + ")");
+  if (d.follow_up == FollowUp::ForgetContainer && !d.container_id.empty())
+    ports_.release(d.container_id);
 }
 
 // A registry entry whose engine no longer knows it (auto-removed with --rm): forget it.
@@ -204,6 +247,7 @@ void Dispatcher::forget_if_stale(const http::RequestHead& head, const router::De
   auto st = registry_.update(
       [&](router::WorkloadRegistry& reg) { return reg.forget_container(d.container_id); });
   if (!st) log::warn("api", st.error().message);
+  ports_.release(d.container_id);
 }
 
 ProxyResult Dispatcher::proxy_to(Stream& client, const http::RequestHead& head,

@@ -2,6 +2,7 @@
 // Executes routing decisions for one request: answers local endpoints, fans out to both
 // engines, probes for unknown containers, forwards everything else through the proxy, and
 // records what the answers tell the workload registry. The decision itself is router::decide.
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "api/backends.hpp"
 #include "api/http.hpp"
 #include "api/proxy.hpp"
+#include "api/ports.hpp"
 #include "api/responses.hpp"
 #include "api/session_rendezvous.hpp"
 #include "api/stream.hpp"
@@ -36,6 +38,7 @@ class Dispatcher {
              FdTracker* tracker)
       : backends_(backends),
         registry_(registry),
+        ports_(backends),
         identity_(std::move(identity)),
         tracker_(tracker) {}
 
@@ -56,7 +59,11 @@ class Dispatcher {
                          std::optional<std::string> body);
   // Probe: asks the running engines where the container/exec lives.
   router::Decision resolve_probe(const http::RequestHead& head, router::Decision d);
-  Result<std::string> prepare_create_body(const router::Decision& d, const std::string& body);
+  // The body the engine gets: routing labels added, published ports reserved and forwarded
+  // (under `pending_id`) and rewritten to what the guest binds.
+  Result<std::string> prepare_create_body(const router::Decision& d, const std::string& body,
+                                          const std::string& pending_id);
+  bool container_exists(const std::string& backend, const std::string& id);
   void apply_follow_up(const http::RequestHead& head, const router::Decision& d, int status,
                        const std::string& answer);
   void forget_if_stale(const http::RequestHead& head, const router::Decision& d, int status);
@@ -72,6 +79,8 @@ class Dispatcher {
   BackendSet& backends_;
   router::RegistryStore& registry_;
   SessionRendezvous sessions_;
+  PortPublisher ports_;
+  std::atomic<uint64_t> next_pending_{1};
   DaemonIdentity identity_;
   FdTracker* tracker_;
 };

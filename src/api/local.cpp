@@ -92,6 +92,13 @@ LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool cont
       return changed;
     });
     if (!st) log::warn("api", st.error().message);
+    for (const auto& r : replies) {
+      auto live = r.body ? containers_of_listing(*r.body) : std::nullopt;
+      if (!live) continue;
+      std::vector<std::string> ids;
+      for (const auto& c : *live) ids.push_back(c.id);
+      ports_.forget_missing(r.backend, ids);
+    }
   }
   int64_t limit = 0;
   if (auto l = head.query_value("limit")) limit = std::atoll(l->c_str());
@@ -111,6 +118,18 @@ Status Dispatcher::reconcile_backend(const std::string& backend) {
   TRY(registry_.update([&](router::WorkloadRegistry& reg) {
     return reg.reconcile_backend(backend, *live);
   }));
+  // Published ports: the VM may be new (its forwards gone); re-apply them from the labels.
+  std::vector<std::string> ids;
+  for (const auto& c : Json::parse(r->body, nullptr, false)) {
+    auto id = json_string(c, "Id");
+    if (!id) continue;
+    ids.push_back(*id);
+    auto labels = c.find("Labels");
+    if (labels == c.end() || !labels->is_object()) continue;
+    auto published = json_string(*labels, kPublishedLabel);
+    if (published) ports_.restore(backend, *id, id->substr(0, 12), parse_published_label(*published));
+  }
+  ports_.forget_missing(backend, ids);
   log::info("api", "registry reconciled with " + backend + ": " + std::to_string(n) +
                        " container(s)");
   return {};

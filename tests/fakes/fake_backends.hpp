@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "api/backends.hpp"
 
@@ -43,7 +44,29 @@ class FakeBackends final : public api::BackendSet {
   }
   void request_shutdown() override { ++shutdown_requests; }
 
+  // Forwards as "backend proto ip:port"; a port in `taken_ports` fails like a busy host port.
+  Status forward_port(const std::string& backend, const std::string& proto,
+                      const std::string& host_ip, int host_port) override {
+    std::lock_guard lock(mu_);
+    if (taken_ports.count(host_port))
+      return make_error(ErrorCode::Conflict, "host port " + std::to_string(host_port) + " busy");
+    forwards.insert(backend + " " + proto + " " + host_ip + ":" + std::to_string(host_port));
+    return {};
+  }
+  Status unforward_port(const std::string& backend, const std::string& proto,
+                        const std::string& host_ip, int host_port) override {
+    std::lock_guard lock(mu_);
+    forwards.erase(backend + " " + proto + " " + host_ip + ":" + std::to_string(host_port));
+    return {};
+  }
+  std::set<std::string> forwards_snapshot() const {
+    std::lock_guard lock(mu_);
+    return forwards;
+  }
+
   std::atomic<int> shutdown_requests{0};
+  std::set<int> taken_ports;  // set before the test's requests
+  std::set<std::string> forwards;
 
  private:
   mutable std::mutex mu_;
