@@ -41,7 +41,8 @@ Explanation explain(const ExplainQuery& q, const RouteEnv& env) {
   if (q.image_platforms) {
     e.image_platforms.emplace();
     for (const auto& p : *q.image_platforms)
-      e.image_platforms->push_back(platform::normalize(p).to_string());
+      if (p.os != "unknown")  // attestation manifests
+        e.image_platforms->push_back(platform::normalize(p).to_string());
   }
   if (!q.image.empty()) {
     auto ref = platform::parse_reference(q.image);

@@ -208,10 +208,13 @@ std::optional<std::string> explicit_platform(const RunRequest& req) {
 
 std::string platforms_text(const std::optional<std::vector<platform::Platform>>& ps) {
   if (!ps) return "unknown";
-  if (ps->empty()) return "nothing";
   std::vector<std::string> names;
-  for (const auto& p : *ps) names.push_back(platform::normalize(p).to_string());
-  return join(names, ", ");
+  for (const auto& p : *ps) {
+    // BuildKit's attestation manifests sit in indexes as unknown/unknown: not a platform.
+    if (p.os == "unknown") continue;
+    names.push_back(platform::normalize(p).to_string());
+  }
+  return names.empty() ? "nothing" : join(names, ", ");
 }
 
 Result<std::optional<std::vector<platform::Platform>>> parse_platform_list(std::string_view s) {

@@ -108,7 +108,8 @@ Result<RunDecision> decide_on_backend(const RunRequest& req, const RouteEnv& env
 // the explicit platform of a request, query first.
 std::optional<std::string> explicit_platform(const RunRequest& req);
 
-// "linux/amd64, linux/arm64" or "unknown" for messages.
+// "linux/amd64, linux/arm64" or "unknown" for messages; BuildKit attestation entries
+// (unknown/unknown) are left out.
 std::string platforms_text(const std::optional<std::vector<platform::Platform>>& ps);
 
 // Parses "linux/amd64, arm64" (comma or space separated) with platform::parse_platform's

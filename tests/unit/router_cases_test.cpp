@@ -178,3 +178,99 @@ TEST(RouteCases, ShippedExampleFilePasses) {
 }
 
 }  // namespace
+
+namespace {
+
+ExplainQuery query(std::string image, std::optional<std::string> platform, const char* offers) {
+  ExplainQuery q;
+  q.image = std::move(image);
+  q.platform = std::move(platform);
+  q.image_platforms = *parse_platform_list(offers);
+  return q;
+}
+
+TEST(Explain, DecisionJson) {
+  auto q = query("busybox", std::nullopt, "linux/amd64, linux/arm64");
+  q.group.project_name = "shop";
+  auto e = explain(q, RouteEnv{});
+  ASSERT_TRUE(e.decision.has_value());
+  EXPECT_EQ(explanation_status(e), 200);
+  auto j = explanation_to_json(e);
+  EXPECT_EQ(j["backend"], "hv");
+  EXPECT_EQ(j["translator"], "none");
+  EXPECT_EQ(j["platform"], "linux/arm64");
+  EXPECT_EQ(j["profile"], "apple-silicon");
+  EXPECT_EQ(j["project"], "shop");
+  EXPECT_EQ(j["image"]["reference"], "docker.io/library/busybox:latest");
+  EXPECT_EQ(j["image"]["platforms"], nlohmann::json({"linux/amd64", "linux/arm64"}));
+  EXPECT_FALSE(j.contains("error"));
+  EXPECT_NE(j["reason"].get<std::string>().find("host profile apple-silicon"), std::string::npos);
+
+  auto back = explanation_from_json(j.dump());
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  ASSERT_TRUE(back->decision.has_value());
+  EXPECT_EQ(back->decision->reason, e.decision->reason);
+  EXPECT_EQ(back->decision->translator, "none");
+  EXPECT_EQ(back->image_platforms, e.image_platforms);
+  EXPECT_EQ(back->project, "shop");
+  EXPECT_EQ(explanation_text(*back), explanation_text(e));
+}
+
+TEST(Explain, ErrorJsonCarriesStatusAndDockerMessage) {
+  RouteEnv env;
+  env.backends.rosetta = "failed";
+  auto e = explain(query("busybox", "linux/amd64", "unknown"), env);
+  ASSERT_TRUE(e.error.has_value());
+  EXPECT_EQ(explanation_status(e), 503);
+  auto j = explanation_to_json(e);
+  EXPECT_EQ(j["error"]["code"], "Unavailable");
+  EXPECT_EQ(j["error"]["status"], 503);
+  EXPECT_EQ(j["message"], j["error"]["message"]);
+  EXPECT_TRUE(j["image"]["platforms"].is_null());
+  EXPECT_FALSE(j.contains("backend"));
+  auto back = explanation_from_json(j.dump());
+  ASSERT_TRUE(back.has_value());
+  ASSERT_TRUE(back->error.has_value());
+  EXPECT_EQ(back->error->code, ErrorCode::Unavailable);
+  EXPECT_FALSE(back->image_platforms.has_value());
+  EXPECT_EQ(explanation_text(*back).rfind("error (503 Unavailable): backend rosetta", 0), 0u);
+}
+
+TEST(Explain, InvalidReferenceIsTheError) {
+  auto e = explain(query("UPPER//case", std::nullopt, "linux/amd64"), RouteEnv{});
+  ASSERT_TRUE(e.error.has_value());
+  EXPECT_EQ(explanation_status(e), 400);
+  EXPECT_NE(e.error->message.find("invalid reference format"), std::string::npos);
+  EXPECT_EQ(e.image, "UPPER//case");
+}
+
+TEST(Explain, AttestationEntriesAreNotPlatforms) {
+  auto q = query("busybox", std::nullopt, "linux/amd64");
+  q.image_platforms->push_back({"unknown", "unknown", ""});
+  auto e = explain(q, RouteEnv{});
+  ASSERT_TRUE(e.decision.has_value());
+  EXPECT_EQ(e.image_platforms, (std::vector<std::string>{"linux/amd64"}));
+  EXPECT_EQ(e.decision->backend, "rosetta");
+  EXPECT_EQ(e.decision->reason.find("unknown/unknown"), std::string::npos) << e.decision->reason;
+}
+
+TEST(Explain, FromJsonRejectsOtherShapes) {
+  EXPECT_FALSE(explanation_from_json("not json").has_value());
+  EXPECT_FALSE(explanation_from_json("[1]").has_value());
+  EXPECT_FALSE(explanation_from_json(R"({"profile":"x"})").has_value());
+  EXPECT_FALSE(explanation_from_json(R"({"error":{"code":"Nope","message":"m"}})").has_value());
+  // A plain Docker error (a daemon without the endpoint) is kept as an error.
+  auto plain = explanation_from_json(R"({"message":"page not found"})");
+  ASSERT_TRUE(plain.has_value());
+  ASSERT_TRUE(plain->error.has_value());
+  EXPECT_EQ(plain->error->message, "page not found");
+}
+
+TEST(Explain, ErrorCodeIdsRoundTrip) {
+  for (auto c : {ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::InvalidArgument,
+                 ErrorCode::Unavailable, ErrorCode::Timeout, ErrorCode::Io, ErrorCode::Internal})
+    EXPECT_EQ(parse_error_code_id(error_code_id(c)), c);
+  EXPECT_EQ(parse_error_code_id("notfound"), std::nullopt);
+}
+
+}  // namespace
