@@ -32,14 +32,24 @@ Result<PlatformChoice> backend_for_platform(std::string_view platform, std::stri
   return c;
 }
 
+std::optional<RequestedPlatform> requested_platform(
+    const std::optional<std::string>& query_platform,
+    const std::optional<std::string>& body_platform) {
+  if (query_platform && !trim(*query_platform).empty()) {
+    std::string p(trim(*query_platform));
+    return RequestedPlatform{p, "--platform " + p + " requested"};
+  }
+  if (body_platform && !trim(*body_platform).empty()) {
+    std::string p(trim(*body_platform));
+    return RequestedPlatform{p, "platform " + p + " in the request body"};
+  }
+  return std::nullopt;
+}
+
 Result<PlatformChoice> choose_platform(const std::optional<std::string>& query_platform,
                                        const std::optional<std::string>& body_platform) {
-  if (query_platform && !trim(*query_platform).empty())
-    return backend_for_platform(*query_platform,
-                                "--platform " + std::string(trim(*query_platform)) + " requested");
-  if (body_platform && !trim(*body_platform).empty())
-    return backend_for_platform(
-        *body_platform, "platform " + std::string(trim(*body_platform)) + " in the request body");
+  if (auto req = requested_platform(query_platform, body_platform))
+    return backend_for_platform(req->platform, req->origin);
   PlatformChoice c;
   c.backend = std::string(kHv);
   c.platform = "linux/arm64";

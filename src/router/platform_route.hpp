@@ -24,8 +24,19 @@ struct PlatformChoice {
 // words the reason: "--platform x requested" etc.
 Result<PlatformChoice> backend_for_platform(std::string_view platform, std::string_view origin);
 
-// The create/pull/build rule: the query parameter wins over a body field; neither (or empty
-// strings) routes to hv, the default backend.
+// The explicit platform of a request and how to word where it came from.
+struct RequestedPlatform {
+  std::string platform;  // trimmed, as the client wrote it
+  std::string origin;    // "--platform x requested" / "platform x in the request body"
+};
+
+// The rule of create/pull/build: the query parameter wins over a body field; empty strings
+// count as absent. nullopt when neither gives a platform. decide_run() uses it too.
+std::optional<RequestedPlatform> requested_platform(
+    const std::optional<std::string>& query_platform,
+    const std::optional<std::string>& body_platform);
+
+// The create/pull/build rule: requested_platform(), else hv, the default backend.
 Result<PlatformChoice> choose_platform(const std::optional<std::string>& query_platform,
                                        const std::optional<std::string>& body_platform);
 

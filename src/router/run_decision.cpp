@@ -73,15 +73,12 @@ std::string needs_text(const RunRequest& req) {
 Result<RunDecision> decide_core(const RunRequest& req, const RouteEnv& env,
                                 const std::string& target) {
   const HostProfile& prof = env.host();
-  auto want_text = req.query_platform && !trim(*req.query_platform).empty()
-                       ? req.query_platform
-                       : req.body_platform;
-  auto origin = explicit_platform(req);
+  auto requested = requested_platform(req.query_platform, req.body_platform);
   RunDecision d;
 
-  if (origin) {
-    std::string requested(trim(*want_text));
-    auto parsed = platform::parse_platform(requested);
+  if (requested) {
+    const std::string* origin = &requested->origin;
+    auto parsed = platform::parse_platform(requested->platform);
     if (!parsed)
       return make_error(ErrorCode::InvalidArgument,
                         *origin + ": " + parsed.error().message + " (host profile " + prof.name +
@@ -199,11 +196,9 @@ const platform::HostProfile& RouteEnv::host() const {
 }
 
 std::optional<std::string> explicit_platform(const RunRequest& req) {
-  if (req.query_platform && !trim(*req.query_platform).empty())
-    return "--platform " + std::string(trim(*req.query_platform)) + " requested";
-  if (req.body_platform && !trim(*req.body_platform).empty())
-    return "platform " + std::string(trim(*req.body_platform)) + " in the request body";
-  return std::nullopt;
+  auto r = requested_platform(req.query_platform, req.body_platform);
+  if (!r) return std::nullopt;
+  return r->origin;
 }
 
 std::string platforms_text(const std::optional<std::vector<platform::Platform>>& ps) {
