@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/compose_model.hpp"
@@ -71,15 +70,15 @@ std::vector<std::string> config_files(const ComposeArgs& a) {
 // else from the env file (--env-file, else <project dir>/.env).
 std::string project_name(const ComposeArgs& a) {
   auto files = config_files(a);
-  std::string override_dir =
-      !a.project_directory.empty() ? a.project_directory
-                                   : (files.empty() ? "" : parent_dir(files[0]));
+  std::string override_dir = !a.project_directory.empty()
+                                 ? a.project_directory
+                                 : (files.empty() ? "" : parent_dir(files[0]));
   std::string env_name = env_or("COMPOSE_PROJECT_NAME", "");
   if (env_name.empty() && a.project_name.empty()) {
-    std::string env_path = !a.env_file.empty()
-                               ? a.env_file
-                               : (override_dir.empty() ? "." : override_dir) + "/.env";
-    if (auto text = fs::read_file(env_path)) env_name = env_file_value(*text, "COMPOSE_PROJECT_NAME");
+    std::string env_path =
+        !a.env_file.empty() ? a.env_file : (override_dir.empty() ? "." : override_dir) + "/.env";
+    if (auto text = fs::read_file(env_path))
+      env_name = env_file_value(*text, "COMPOSE_PROJECT_NAME");
   }
   std::string working_dir;
   if (!override_dir.empty()) {
@@ -150,17 +149,19 @@ Result<std::string> resolved_config_json(const std::vector<std::string>& compose
   Status read_st;
   if (py > 0) {
     auto r = read_to_eof(j_read.get());
-    if (r) out = std::move(r).value();
-    else read_st = r.error();
+    if (r)
+      out = std::move(r).value();
+    else
+      read_st = r.error();
   }
   int compose_rc = compose > 0 ? wait_exit(compose) : -1;
   int py_rc = py > 0 ? wait_exit(py) : -1;
   if (compose < 0 || py < 0)
     return make_error(ErrorCode::Io, std::string("fork: ") + std::strerror(errno));
   if (compose_rc != 0)
-    return make_error(ErrorCode::InvalidArgument,
-                      compose_argv[0] + " config failed (exit " + std::to_string(compose_rc) +
-                          "); its message is above");
+    return make_error(ErrorCode::InvalidArgument, compose_argv[0] + " config failed (exit " +
+                                                      std::to_string(compose_rc) +
+                                                      "); its message is above");
   if (!read_st) return read_st.error();
   if (py_rc != 0)
     return make_error(ErrorCode::Internal,
@@ -178,15 +179,15 @@ int cmd_compose(const std::string& socket_path, const std::vector<std::string>& 
   }
   auto parsed = parse_compose_args(args);
   if (!parsed) {
-    std::fprintf(stderr, "twinbox compose: %s\n%s", parsed.error().message.c_str(),
-                 kComposeUsage);
+    std::fprintf(stderr, "twinbox compose: %s\n%s", parsed.error().message.c_str(), kComposeUsage);
     return 2;
   }
   const ComposeArgs& a = *parsed;
   std::string project = project_name(a);
   if (project.empty()) {
-    std::fprintf(stderr, "twinbox compose: the project name is empty once normalized (only "
-                         "[-_a-z0-9] are kept); pass -p NAME\n");
+    std::fprintf(stderr,
+                 "twinbox compose: the project name is empty once normalized (only "
+                 "[-_a-z0-9] are kept); pass -p NAME\n");
     return 2;
   }
   std::string compose_bin = env_or("TWINBOX_COMPOSE", "docker-compose");

@@ -160,8 +160,8 @@ Result<std::vector<ComposeService>> compose_services(std::string_view config_jso
   if (sit == j.end() || !sit->is_object() || sit->empty())
     return make_error(ErrorCode::InvalidArgument, "the compose file defines no services");
   // compose strips leading '_' and '-' from the project when it names a built image.
-  std::string image_prefix = project.substr(std::min(project.find_first_not_of("_-"),
-                                                     project.size()));
+  std::string image_prefix =
+      project.substr(std::min(project.find_first_not_of("_-"), project.size()));
   std::vector<ComposeService> out;
   for (const auto& [name, svc] : sit->items()) {
     if (!svc.is_object())

@@ -2,11 +2,10 @@
 // `twinbox compose`, the pure half: its command line, docker-compose 1.29's project name, and
 // the project declaration built from the JSON form of `docker-compose config`. No process,
 // file or environment access here; compose_cmd.cpp gathers those inputs.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "util/result.hpp"
 

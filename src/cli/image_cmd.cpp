@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/compose_model.hpp"
@@ -27,7 +26,7 @@ const char* kImageUsage =
     "  export -o FILE REF...       write REFs as one OCI archive (-o - = stdout)\n"
     "  ls [--json]                 list the images in the store\n"
     "  prune                       remove blobs no image references\n"
-    "  prewarm FILE                pull every reference listed in FILE (one per line, # comments)\n";
+    "  prewarm FILE                pull every reference listed in FILE (one a line, # comments)\n";
 
 int usage() {
   std::fputs(kImageUsage, stderr);
@@ -46,17 +45,20 @@ Result<json> json_answer(const Result<CallResult>& r) {
     return make_error(ErrorCode::Io, daemon_message(r->status, r->body));
   auto j = json::parse(r->body, nullptr, false);
   if (j.is_discarded())
-    return make_error(ErrorCode::Io, "twinboxd answered something that is not JSON: " +
-                                         r->body.substr(0, 200));
+    return make_error(ErrorCode::Io,
+                      "twinboxd answered something that is not JSON: " + r->body.substr(0, 200));
   return j;
 }
 
 int cmd_import(const std::string& sock, const std::vector<std::string>& args) {
   std::string file, repo;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--name" && i + 1 < args.size()) repo = args[++i];
-    else if (file.empty() && (args[i] == "-" || args[i][0] != '-')) file = args[i];
-    else return usage();
+    if (args[i] == "--name" && i + 1 < args.size())
+      repo = args[++i];
+    else if (file.empty() && (args[i] == "-" || args[i][0] != '-'))
+      file = args[i];
+    else
+      return usage();
   }
   if (file.empty()) return usage();
   std::string doing = "importing " + (file == "-" ? std::string("stdin") : file);
@@ -84,9 +86,12 @@ int cmd_export(const std::string& sock, const std::vector<std::string>& args) {
   std::string out;
   std::vector<std::string> refs;
   for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "-o" || args[i] == "--output") && i + 1 < args.size()) out = args[++i];
-    else if (args[i][0] != '-') refs.push_back(args[i]);
-    else return usage();
+    if ((args[i] == "-o" || args[i] == "--output") && i + 1 < args.size())
+      out = args[++i];
+    else if (args[i][0] != '-')
+      refs.push_back(args[i]);
+    else
+      return usage();
   }
   if (out.empty() || refs.empty()) return usage();
   std::string doing = "exporting to " + out;
@@ -133,13 +138,17 @@ int cmd_export(const std::string& sock, const std::vector<std::string>& args) {
 int cmd_ls(const std::string& sock, const std::vector<std::string>& args) {
   bool as_json = false;
   for (const auto& a : args) {
-    if (a == "--json") as_json = true;
-    else return usage();
+    if (a == "--json")
+      as_json = true;
+    else
+      return usage();
   }
   auto j = json_answer(call(sock, "GET", "/twinbox/v1/images"));
   if (!j) return fail("listing images", j.error().message);
-  if (as_json) std::printf("%s\n", j->dump(2).c_str());
-  else std::fputs(format_image_table(*j).c_str(), stdout);
+  if (as_json)
+    std::printf("%s\n", j->dump(2).c_str());
+  else
+    std::fputs(format_image_table(*j).c_str(), stdout);
   return 0;
 }
 

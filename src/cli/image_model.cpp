@@ -89,7 +89,7 @@ std::string format_image_table(const json& images) {
       r.digest = short_digest(img.value("digest", std::string()));
       auto sz = img.find("size");
       r.size = sz != img.end() && sz->is_number_unsigned() ? human_size(sz->get<uint64_t>())
-                                                          : std::string("-");
+                                                           : std::string("-");
       rows.push_back(std::move(r));
     }
   }

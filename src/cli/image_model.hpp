@@ -2,11 +2,10 @@
 // `twinbox image`, the pure half: request targets, the prewarm list format, and the text shown
 // for the daemon's answers. image_cmd.cpp does the files and the socket.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "util/result.hpp"
 

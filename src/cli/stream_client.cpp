@@ -128,8 +128,8 @@ Result<CallResult> call(const std::string& socket_path, const std::string& metho
                               " (is it running? start it with scripts/run)");
   api::Stream s(std::move(fd).value());
 
-  int64_t length = body.fd >= 0 ? remaining_regular(body.fd)
-                                : static_cast<int64_t>(body.data.size());
+  int64_t length =
+      body.fd >= 0 ? remaining_regular(body.fd) : static_cast<int64_t>(body.data.size());
   std::string head = method + " " + target +
                      " HTTP/1.1\r\nHost: twinbox\r\nUser-Agent: twinbox-cli\r\n"
                      "Connection: close\r\n";
@@ -148,8 +148,8 @@ Result<CallResult> call(const std::string& socket_path, const std::string& metho
   if (local_error) return sent.error();
 
   auto rh = api::read_response_head(s);
-  while (rh.state == api::HeadRead<api::http::ResponseHead>::State::Ok &&
-         rh.head.status >= 100 && rh.head.status < 200)
+  while (rh.state == api::HeadRead<api::http::ResponseHead>::State::Ok && rh.head.status >= 100 &&
+         rh.head.status < 200)
     rh = api::read_response_head(s);
   if (rh.state != api::HeadRead<api::http::ResponseHead>::State::Ok) {
     if (!sent) return sent.error().context(what + ": sending the request to twinboxd");

@@ -11,8 +11,8 @@ using json = nlohmann::json;
 
 TEST(CliComposeArgs, OptionsBeforeTheCommandAreTwinboxsTheRestGoesToCompose) {
   auto a = parse_compose_args({"-f", "a.yml", "--file=b.yml", "-p", "Shop", "--mixed",
-                               "--project-directory", "/srv/x", "--env-file", "e.env",
-                               "--profile", "dev", "up", "-d", "-p", "not-ours"});
+                               "--project-directory", "/srv/x", "--env-file", "e.env", "--profile",
+                               "dev", "up", "-d", "-p", "not-ours"});
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_EQ(a->files, (std::vector<std::string>{"a.yml", "b.yml"}));
   EXPECT_EQ(a->project_name, "Shop");
@@ -22,10 +22,10 @@ TEST(CliComposeArgs, OptionsBeforeTheCommandAreTwinboxsTheRestGoesToCompose) {
   EXPECT_TRUE(a->mixed);
   EXPECT_EQ(a->rest, (std::vector<std::string>{"up", "-d", "-p", "not-ours"}));
   EXPECT_EQ(compose_command(*a), "up");
-  EXPECT_EQ(compose_global_argv(*a, "shop"),
-            (std::vector<std::string>{"-f", "a.yml", "-f", "b.yml", "-p", "shop",
-                                      "--project-directory", "/srv/x", "--env-file", "e.env",
-                                      "--profile", "dev"}));
+  EXPECT_EQ(
+      compose_global_argv(*a, "shop"),
+      (std::vector<std::string>{"-f", "a.yml", "-f", "b.yml", "-p", "shop", "--project-directory",
+                                "/srv/x", "--env-file", "e.env", "--profile", "dev"}));
 }
 
 TEST(CliComposeArgs, TheDeclaredProjectNameIsAlwaysPassedToCompose) {
@@ -116,7 +116,8 @@ TEST(CliComposeServices, ImagePlatformAndBuildOnly) {
 }
 
 TEST(CliComposeServices, DefaultPlatformFillsOnlyServicesWithoutOne) {
-  std::string cfg = R"({"services":{"a":{"image":"x"},"b":{"image":"y","platform":"linux/arm64"}}})";
+  std::string cfg =
+      R"({"services":{"a":{"image":"x"},"b":{"image":"y","platform":"linux/arm64"}}})";
   auto s = compose_services(cfg, "p", "linux/amd64");
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ((*s)[0].platform, "linux/amd64");
@@ -124,10 +125,10 @@ TEST(CliComposeServices, DefaultPlatformFillsOnlyServicesWithoutOne) {
 }
 
 TEST(CliComposeServices, BadInputs) {
-  for (const char* bad : {"", "not json", "[1,2]", "{}", R"({"services":{}})",
-                          R"({"services":[]})", R"({"services":{"a":"nginx"}})",
-                          R"({"services":{"a":{"command":"true"}}})",
-                          R"({"services":{"a":{"build":null}}})"}) {
+  for (const char* bad :
+       {"", "not json", "[1,2]", "{}", R"({"services":{}})", R"({"services":[]})",
+        R"({"services":{"a":"nginx"}})", R"({"services":{"a":{"command":"true"}}})",
+        R"({"services":{"a":{"build":null}}})"}) {
     auto s = compose_services(bad, "p", "");
     EXPECT_FALSE(s) << bad;
   }

@@ -49,7 +49,8 @@ TEST(CliImageModel, TableMarksPartialPlatformsAndAlignsColumns) {
                             std::string(64, 'b') + R"(","size":2200000,
      "platforms":[{"platform":"linux/amd64","complete":true},
                   {"platform":"linux/arm64","complete":false}]},
-    {"reference":"x:1","digest":"sha256:)" + std::string(64, 'c') + R"(","platforms":[]}])");
+    {"reference":"x:1","digest":"sha256:)" +
+                            std::string(64, 'c') + R"(","platforms":[]}])");
   EXPECT_EQ(format_image_table(images),
             "REFERENCE                               PLATFORMS                          "
             "DIGEST                SIZE\n"
@@ -57,20 +58,18 @@ TEST(CliImageModel, TableMarksPartialPlatformsAndAlignsColumns) {
             "sha256:bbbbbbbbbbbb   2.2MB\n"
             "x:1                                     -                                  "
             "sha256:cccccccccccc   -\n");
-  EXPECT_EQ(format_image_table(json::array()),
-            "REFERENCE   PLATFORMS   DIGEST   SIZE\n");
+  EXPECT_EQ(format_image_table(json::array()), "REFERENCE   PLATFORMS   DIGEST   SIZE\n");
 }
 
 TEST(CliImageModel, PrewarmResultLines) {
   bool failed = true;
-  EXPECT_EQ(format_prewarm_result(json::parse(R"({"reference":"a:1","status":"pulled"})"),
-                                  &failed),
+  EXPECT_EQ(format_prewarm_result(json::parse(R"({"reference":"a:1","status":"pulled"})"), &failed),
             "pulled a:1");
   EXPECT_FALSE(failed);
-  EXPECT_EQ(format_prewarm_result(
-                json::parse(R"({"reference":"b:2","status":"error","message":"not found"})"),
-                &failed),
-            "error  b:2: not found");
+  EXPECT_EQ(
+      format_prewarm_result(
+          json::parse(R"({"reference":"b:2","status":"error","message":"not found"})"), &failed),
+      "error  b:2: not found");
   EXPECT_TRUE(failed);
   EXPECT_EQ(format_prewarm_result(json::parse(R"({"reference":"c"})"), &failed),
             "error  c: no status in the answer");
