@@ -83,12 +83,11 @@ int main(int argc, char** argv) {
   mix.push_back(pod);
   RouteEnv env;
 
-  std::vector<ServiceSpec> services = {
-      {"web", std::nullopt, offers("linux/amd64,linux/arm64")},
-      {"api", std::nullopt, offers("linux/amd64,linux/arm64")},
-      {"cache", std::nullopt, offers("linux/arm64,linux/amd64")},
-      {"db", "linux/amd64", offers("linux/amd64")},
-      {"worker", std::nullopt, offers("unknown")}};
+  std::vector<ServiceSpec> services = {{"web", std::nullopt, offers("linux/amd64,linux/arm64")},
+                                       {"api", std::nullopt, offers("linux/amd64,linux/arm64")},
+                                       {"cache", std::nullopt, offers("linux/arm64,linux/amd64")},
+                                       {"db", "linux/amd64", offers("linux/amd64")},
+                                       {"worker", std::nullopt, offers("unknown")}};
 
   ExplainQuery q;
   q.image = "localhost:5000/twinbox/busybox:latest";
@@ -126,35 +125,28 @@ int main(int argc, char** argv) {
     auto d = decide_project("shop", services, env);
     g_sink += d->services.size();
   });
-  row("explain + JSON (the live endpoint's work)", seconds, [&] {
-    g_sink += explanation_to_json(explain(q, env)).dump().size();
-  });
+  row("explain + JSON (the live endpoint's work)", seconds,
+      [&] { g_sink += explanation_to_json(explain(q, env)).dump().size(); });
   i = 0;
-  row("registry: find by full id (10k)", seconds, [&] {
-    g_sink += reg.find_container(ids[i++ % ids.size()])->backend.size();
-  });
+  row("registry: find by full id (10k)", seconds,
+      [&] { g_sink += reg.find_container(ids[i++ % ids.size()])->backend.size(); });
   i = 0;
-  row("registry: find by name (10k)", seconds, [&] {
-    g_sink += reg.find_container(names[i++ % names.size()])->backend.size();
-  });
+  row("registry: find by name (10k)", seconds,
+      [&] { g_sink += reg.find_container(names[i++ % names.size()])->backend.size(); });
   i = 0;
   std::vector<std::string> slashed;
   for (const auto& n : names) slashed.push_back("/" + n);
-  row("registry: find by /name (10k)", seconds, [&] {
-    g_sink += reg.find_container(slashed[i++ % slashed.size()])->backend.size();
-  });
+  row("registry: find by /name (10k)", seconds,
+      [&] { g_sink += reg.find_container(slashed[i++ % slashed.size()])->backend.size(); });
   i = 0;
-  row("registry: find by 12-char id prefix (10k)", seconds, [&] {
-    g_sink += reg.find_container(prefixes[i++ % prefixes.size()])->backend.size();
-  });
+  row("registry: find by 12-char id prefix (10k)", seconds,
+      [&] { g_sink += reg.find_container(prefixes[i++ % prefixes.size()])->backend.size(); });
   i = 0;
-  row("registry: miss (NotFound) (10k)", seconds, [&] {
-    g_sink += reg.find_container("nosuch-" + std::to_string(i++ & 1023)).has_value();
-  });
+  row("registry: miss (NotFound) (10k)", seconds,
+      [&] { g_sink += reg.find_container("nosuch-" + std::to_string(i++ & 1023)).has_value(); });
   row("registry: to_json, 10k workloads", seconds / 5, [&] { g_sink += reg.to_json().size(); });
-  row("registry: from_json, 10k workloads", seconds / 5, [&] {
-    g_sink += WorkloadRegistry::from_json(serialized)->containers().size();
-  });
+  row("registry: from_json, 10k workloads", seconds / 5,
+      [&] { g_sink += WorkloadRegistry::from_json(serialized)->containers().size(); });
   std::printf("\nbuilding the 10k registry: %.1f ms; its JSON: %zu bytes (sink %zu)\n", build_ms,
               serialized.size(), g_sink % 10);
   return 0;

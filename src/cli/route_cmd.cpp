@@ -49,13 +49,20 @@ int cmd_explain(const std::string& sock, const std::vector<std::string>& args) {
       return true;
     };
     bool ok = true;
-    if (a == "--image") ok = value(image);
-    else if (a == "--platform") ok = value(platform);
-    else if (a == "--project") ok = value(project);
-    else if (a == "--image-platforms") ok = value(image_platforms);
-    else if (a == "--profile") ok = value(profile);
-    else if (a == "--json") as_json = true;
-    else return usage("explain: unknown argument '" + a + "'");
+    if (a == "--image")
+      ok = value(image);
+    else if (a == "--platform")
+      ok = value(platform);
+    else if (a == "--project")
+      ok = value(project);
+    else if (a == "--image-platforms")
+      ok = value(image_platforms);
+    else if (a == "--profile")
+      ok = value(profile);
+    else if (a == "--json")
+      as_json = true;
+    else
+      return usage("explain: unknown argument '" + a + "'");
     if (!ok) return usage("explain: " + a + " needs a value");
   }
   if (!image || image->empty()) return usage("explain: --image is required");
@@ -79,8 +86,9 @@ int cmd_explain(const std::string& sock, const std::vector<std::string>& args) {
   }
 
   if (profile)
-    return usage("explain: --profile applies offline only (with --image-platforms); twinboxd "
-                 "uses the profile it was started with");
+    return usage(
+        "explain: --profile applies offline only (with --image-platforms); twinboxd "
+        "uses the profile it was started with");
   std::string path = "/twinbox/v1/route/explain?image=" + url_encode(*image);
   if (platform) path += "&platform=" + url_encode(*platform);
   if (project) path += "&project=" + url_encode(*project);
@@ -103,9 +111,12 @@ int cmd_test(const std::vector<std::string>& args) {
   bool verbose = false;
   std::string file;
   for (const auto& a : args) {
-    if (a == "--verbose" || a == "-v") verbose = true;
-    else if (!file.empty() || (a.size() > 1 && a[0] == '-')) return usage("test: unexpected '" + a + "'");
-    else file = a;
+    if (a == "--verbose" || a == "-v")
+      verbose = true;
+    else if (!file.empty() || (a.size() > 1 && a[0] == '-'))
+      return usage("test: unexpected '" + a + "'");
+    else
+      file = a;
   }
   if (file.empty()) return usage("test: a case FILE is required");
   auto text = fs::read_file(file);

@@ -9,9 +9,12 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::pair<ErrorCode, const char*> kCodes[] = {
-    {ErrorCode::NotFound, "NotFound"},       {ErrorCode::Conflict, "Conflict"},
-    {ErrorCode::InvalidArgument, "InvalidArgument"}, {ErrorCode::Unavailable, "Unavailable"},
-    {ErrorCode::Timeout, "Timeout"},         {ErrorCode::Io, "Io"},
+    {ErrorCode::NotFound, "NotFound"},
+    {ErrorCode::Conflict, "Conflict"},
+    {ErrorCode::InvalidArgument, "InvalidArgument"},
+    {ErrorCode::Unavailable, "Unavailable"},
+    {ErrorCode::Timeout, "Timeout"},
+    {ErrorCode::Io, "Io"},
     {ErrorCode::Internal, "Internal"}};
 
 std::string str(const json& j, const char* key) {
@@ -59,8 +62,10 @@ Explanation explain(const ExplainQuery& q, const RouteEnv& env) {
   req.image_platforms = q.image_platforms;
   req.group = q.group;
   auto d = decide_run(req, env);
-  if (d) e.decision = *d;
-  else e.error = d.error();
+  if (d)
+    e.decision = *d;
+  else
+    e.error = d.error();
   return e;
 }
 
@@ -121,8 +126,8 @@ Result<Explanation> explanation_from_json(std::string_view text) {
     }
     return bad("neither \"backend\" nor \"error\"");
   }
-  e.decision = RunDecision{str(j, "backend"), str(j, "translator"), str(j, "platform"),
-                           str(j, "reason")};
+  e.decision =
+      RunDecision{str(j, "backend"), str(j, "translator"), str(j, "platform"), str(j, "reason")};
   return e;
 }
 

@@ -14,12 +14,11 @@
 //    "message": "backend rosetta is ...",               // the Docker error form, same text
 //    "profile": ..., "image": {...}, "project": ...}
 // "code" is one of NotFound, Conflict, InvalidArgument, Unavailable, Timeout, Io, Internal.
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "router/run_decision.hpp"
 #include "util/result.hpp"
@@ -29,7 +28,7 @@ namespace twinbox::router {
 // What `route explain` asks. The live endpoint fills image_platforms from the image store or
 // the registry, and group from the project/pod state it keeps.
 struct ExplainQuery {
-  std::string image;                   // as typed: "busybox", "localhost:5000/app:v1"
+  std::string image;                         // as typed: "busybox", "localhost:5000/app:v1"
   std::optional<std::string> platform;       // --platform / ?platform= (wins over the body)
   std::optional<std::string> body_platform;  // a create body's platform field
   std::optional<std::vector<platform::Platform>> image_platforms;  // nullopt: unknown

@@ -71,9 +71,10 @@ Result<ProjectDecision> decide_project(std::string_view project,
 
   if (!forcing) {
     out.backend = std::string(kHv);
-    out.reason = "every service of project " + out.project + " runs on hv (host profile " +
-                 prof + ")";
-    for (size_t i = 0; i < services.size(); ++i) out.services.push_back({services[i].name, alone[i]});
+    out.reason =
+        "every service of project " + out.project + " runs on hv (host profile " + prof + ")";
+    for (size_t i = 0; i < services.size(); ++i)
+      out.services.push_back({services[i].name, alone[i]});
     return out;
   }
 
@@ -86,8 +87,8 @@ Result<ProjectDecision> decide_project(std::string_view project,
         return d.error().context("compose project " + out.project + ", service " + s.name);
       return make_error(ErrorCode::Conflict,
                         "compose project " + out.project + " needs rosetta because " +
-                            forcing_text(*forcing) + ", but service " + s.name + " cannot run there: " +
-                            d.error().message +
+                            forcing_text(*forcing) + ", but service " + s.name +
+                            " cannot run there: " + d.error().message +
                             "; one project runs on one backend (mixed-backend projects are the "
                             "experimental mixed_projects switch)");
     }

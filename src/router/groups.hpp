@@ -3,12 +3,11 @@
 // pod (containers joined by network_mode/pid/ipc "container:X", volumes_from or links). Pure:
 // the create body and the registry in, a project decision or the pod's peers out. How a single
 // container joins a placed project or a pod is decide_run()'s GroupContext (run_decision.hpp).
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "router/run_decision.hpp"
 #include "router/workload_registry.hpp"
@@ -22,7 +21,7 @@ inline constexpr std::string_view kComposeServiceLabel = "com.docker.compose.ser
 // One service of a compose file, as `twinbox compose` declares it.
 struct ServiceSpec {
   std::string name;
-  std::optional<std::string> platform;  // compose `platform:`
+  std::optional<std::string> platform;                             // compose `platform:`
   std::optional<std::vector<platform::Platform>> image_platforms;  // nullopt: unknown
 };
 
@@ -33,7 +32,7 @@ struct ServicePlacement {
 
 struct ProjectDecision {
   std::string project;
-  std::string backend;  // "hv", "rosetta", or "mixed" (only with env.mixed_projects)
+  std::string backend;    // "hv", "rosetta", or "mixed" (only with env.mixed_projects)
   std::string forced_by;  // the service that put the project on rosetta, "" otherwise
   std::string reason;     // one line naming the host profile
   std::vector<ServicePlacement> services;  // in input order

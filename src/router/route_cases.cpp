@@ -55,8 +55,9 @@ Status parse_project(int line, std::string_view v, GroupContext& g) {
   g.project_name = w[0];
   if (w.size() == 1) return {};
   if (w.size() < 4 || w[1] != "on")
-    return at(line, "project: expected \"NAME\" or \"NAME on hv|rosetta (declared)\" or \"NAME "
-                    "on hv|rosetta (first container SERVICE)\"");
+    return at(line,
+              "project: expected \"NAME\" or \"NAME on hv|rosetta (declared)\" or \"NAME "
+              "on hv|rosetta (first container SERVICE)\"");
   ProjectPlacement p;
   p.name = w[0];
   TRY_ASSIGN(p.backend, backend_word(line, "project", w[2]));
@@ -67,8 +68,10 @@ Status parse_project(int line, std::string_view v, GroupContext& g) {
     p.source = PlacementSource::FirstContainer;
     p.decided_by = "container " + std::string(trim(rest.substr(16, rest.size() - 17)));
   } else {
-    return at(line, "project: after the backend, \"(declared)\" or \"(first container "
-                    "SERVICE)\", not \"" + rest + "\"");
+    return at(line,
+              "project: after the backend, \"(declared)\" or \"(first container "
+              "SERVICE)\", not \"" +
+                  rest + "\"");
   }
   g.project = p;
   return {};
@@ -120,7 +123,8 @@ Status parse_expect(int line, std::string_view v, CaseExpect& e) {
     e.backend = w[0];
     return {};
   }
-  if (w[0] != "error") return at(line, "expect: \"" + w[0] + "\" is not hv, rosetta, mixed or error");
+  if (w[0] != "error")
+    return at(line, "expect: \"" + w[0] + "\" is not hv, rosetta, mixed or error");
   e.error = true;
   std::string rest(trim(trim(v).substr(5)));
   if (rest.size() >= 3 && std::isdigit(static_cast<unsigned char>(rest[0])) &&
@@ -149,8 +153,8 @@ Status apply(int line, const std::string& key, const std::string& v, RouteCase& 
   } else if (key == "profile") {
     c.env.profile = platform::find_profile(v);
     if (!c.env.profile)
-      return at(line, "profile: unknown host profile \"" + v + "\" (known: " +
-                          platform::profile_names_text() + ")");
+      return at(line, "profile: unknown host profile \"" + v +
+                          "\" (known: " + platform::profile_names_text() + ")");
   } else if (key == "backends") {
     for (const auto& w : words(v)) {
       auto eq = w.find('=');
@@ -259,7 +263,8 @@ CaseOutcome run_route_case(const RouteCase& c) {
   std::optional<Error> err;
   std::string backend, platform, translator, reason;
   if (!c.services.empty()) {
-    std::string project = c.query.group.project_name.empty() ? "project" : c.query.group.project_name;
+    std::string project =
+        c.query.group.project_name.empty() ? "project" : c.query.group.project_name;
     auto d = decide_project(project, c.services, c.env);
     if (d) {
       backend = d->backend;
@@ -289,10 +294,9 @@ CaseOutcome run_route_case(const RouteCase& c) {
                (e.substring.empty() || icontains(err->message, e.substring));
     return o;
   }
-  o.actual = backend + " " + platform + (translator.empty() ? "" : " (translator " + translator + ")") +
-             ": " + reason;
-  o.passed = !e.error && backend == e.backend &&
-             (e.platform.empty() || e.platform == platform) &&
+  o.actual = backend + " " + platform +
+             (translator.empty() ? "" : " (translator " + translator + ")") + ": " + reason;
+  o.passed = !e.error && backend == e.backend && (e.platform.empty() || e.platform == platform) &&
              (e.translator.empty() || e.translator == translator) &&
              (e.reason.empty() || icontains(reason, e.reason));
   return o;

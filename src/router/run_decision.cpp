@@ -27,11 +27,12 @@ Result<Placement> place(const Platform& p, Backend b, const RouteEnv& env) {
   if (!env.translator.hv_fallback.empty())
     return Placement{std::string(kHv), env.translator.hv_fallback,
                      p.to_string() + " runs in hv through the fallback translator " +
-                         env.translator.hv_fallback + " because rosetta is disabled (host profile " +
-                         prof.name + ")"};
+                         env.translator.hv_fallback +
+                         " because rosetta is disabled (host profile " + prof.name + ")"};
   return make_error(ErrorCode::Unavailable,
-                    p.to_string() + " needs the rosetta translator: translator disabled and no "
-                                    "fallback translator configured (host profile " +
+                    p.to_string() +
+                        " needs the rosetta translator: translator disabled and no "
+                        "fallback translator configured (host profile " +
                         prof.name +
                         "); enable rosetta or configure a fallback translator for hv in the "
                         "twinbox configuration");
@@ -80,9 +81,9 @@ Result<RunDecision> decide_core(const RunRequest& req, const RouteEnv& env,
     const std::string* origin = &requested->origin;
     auto parsed = platform::parse_platform(requested->platform);
     if (!parsed)
-      return make_error(ErrorCode::InvalidArgument,
-                        *origin + ": " + parsed.error().message + " (host profile " + prof.name +
-                            " runs " + prof.accepted_text() + ")");
+      return make_error(ErrorCode::InvalidArgument, *origin + ": " + parsed.error().message +
+                                                        " (host profile " + prof.name + " runs " +
+                                                        prof.accepted_text() + ")");
     Platform want = *parsed;
     auto strict = prof.backend_for(want);
     Platform chosen = want;
@@ -126,8 +127,8 @@ Result<RunDecision> decide_core(const RunRequest& req, const RouteEnv& env,
   }
 
   std::vector<Platform> entries = normalized(*req.image_platforms);
-  std::string offered = "no platform requested, the image offers " +
-                        platforms_text(req.image_platforms) + ": ";
+  std::string offered =
+      "no platform requested, the image offers " + platforms_text(req.image_platforms) + ": ";
   if (target.empty()) {
     auto pick = prof.select_from_index(entries, std::nullopt);
     if (!pick) return pick.error();
@@ -178,9 +179,9 @@ Result<RunDecision> decide_on_backend(const RunRequest& req, const RouteEnv& env
                                       std::string_view backend) {
   auto d = decide_core(req, env, std::string(backend));
   if (!d && is_wrong_backend(d.error()))
-    return make_error(ErrorCode::Conflict,
-                      d.error().message.substr(kWrongBackend.size()) + ", which does not run on " +
-                          std::string(backend) + " (host profile " + env.host().name + ")");
+    return make_error(ErrorCode::Conflict, d.error().message.substr(kWrongBackend.size()) +
+                                               ", which does not run on " + std::string(backend) +
+                                               " (host profile " + env.host().name + ")");
   return d;
 }
 
@@ -245,22 +246,20 @@ Result<RunDecision> decide_run(const RunRequest& req, const RouteEnv& env) {
     }
   }
   const auto& project = req.group.project;
-  const std::string& pname = project && !project->name.empty() ? project->name
-                                                                : req.group.project_name;
+  const std::string& pname =
+      project && !project->name.empty() ? project->name : req.group.project_name;
   bool follow_project = project && !env.mixed_projects;
   if (follow_project && !target.empty() && project->backend != target)
     return make_error(ErrorCode::Conflict,
                       container_text(req) + " joins pod peer " + pod_peer->name + " (" +
                           pod_peer->relation + ") on " + pod_peer->backend + " but project " +
-                          pname + " is on " + project->backend + " (" +
-                          placement_text(*project) + "); a pod never spans backends (host profile " +
-                          prof.name + ")");
+                          pname + " is on " + project->backend + " (" + placement_text(*project) +
+                          "); a pod never spans backends (host profile " + prof.name + ")");
   if (pod_peer) {
     joins = "; joins pod peer " + pod_peer->name + " (" + pod_peer->relation + ") on " + target;
   } else if (follow_project) {
     target = project->backend;
-    joins = "; joins project " + pname + " on " + target + " (" +
-            placement_text(*project) + ")";
+    joins = "; joins project " + pname + " on " + target + " (" + placement_text(*project) + ")";
   } else if (project) {
     joins = "; project " + pname + " is on " + project->backend +
             ", but mixed-backend projects (experimental) decide each container";
@@ -281,8 +280,8 @@ Result<RunDecision> decide_run(const RunRequest& req, const RouteEnv& env) {
     std::string service = req.name.empty() ? "this service" : "service " + req.name;
     return make_error(
         ErrorCode::Conflict,
-        service + " cannot join compose project " + pname + " on " + project->backend +
-            " (" + placement_text(*project) + "): " + needs + ", which does not run on " +
+        service + " cannot join compose project " + pname + " on " + project->backend + " (" +
+            placement_text(*project) + "): " + needs + ", which does not run on " +
             project->backend + " (host profile " + prof.name +
             (project->source == PlacementSource::Declared
                  ? "); re-declare the project from the compose file that has this service: "
@@ -293,9 +292,9 @@ Result<RunDecision> decide_run(const RunRequest& req, const RouteEnv& env) {
 
   const std::string& state = env.backends.of(d->backend);
   if (state.empty())
-    return make_error(ErrorCode::Unavailable, "backend " + d->backend +
-                                                  " is not configured in this twinboxd; " +
-                                                  d->reason);
+    return make_error(
+        ErrorCode::Unavailable,
+        "backend " + d->backend + " is not configured in this twinboxd; " + d->reason);
   if (state != "running")
     return make_error(ErrorCode::Unavailable,
                       "backend " + d->backend + " is not running (state: " + state + "); " +

@@ -10,6 +10,7 @@
 
 #include "platform/host_profile.hpp"
 #include "platform/platform.hpp"
+#include "router/platform_route.hpp"
 #include "util/result.hpp"
 
 namespace twinbox::router {

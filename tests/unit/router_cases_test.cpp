@@ -1,9 +1,8 @@
 // Routing-case files: parsing (with line-numbered errors), running cases, and the shipped
 // example file (docs/examples/routing-cases.txt) passing as a whole.
-#include "router/route_cases.hpp"
-
 #include <gtest/gtest.h>
 
+#include "router/route_cases.hpp"
 #include "test_data.hpp"
 
 using namespace twinbox;
@@ -87,8 +86,8 @@ TEST(RouteCases, ErrorsNameTheLine) {
   EXPECT_EQ(parse_error("case: a\nplatform: x\nplatform: y\nexpect: hv\n")
                 .rfind("line 3: \"platform\" given twice", 0),
             0u);
-  EXPECT_EQ(parse_error("\n\ncase: a\nimage: x\n").rfind("line 3: case \"a\" has no \"expect:\"", 0),
-            0u);
+  EXPECT_EQ(
+      parse_error("\n\ncase: a\nimage: x\n").rfind("line 3: case \"a\" has no \"expect:\"", 0), 0u);
   EXPECT_EQ(parse_error("image: x\nexpect: hv\n").rfind("line 1: this case has no \"case:\"", 0),
             0u);
   EXPECT_EQ(parse_error("case: a\nexpect: sideways\n").rfind("line 2: expect:", 0), 0u);
@@ -132,8 +131,7 @@ TEST(RouteCases, RunPassesAndFails) {
 
   auto wrong = run_route_case(one("case: a\nplatform: amd64\nexpect: hv\n"));
   EXPECT_FALSE(wrong.passed);
-  EXPECT_EQ(wrong.actual.rfind("rosetta linux/amd64 (translator qemu-x86_64 (binfmt F)): ", 0),
-            0u)
+  EXPECT_EQ(wrong.actual.rfind("rosetta linux/amd64 (translator qemu-x86_64 (binfmt F)): ", 0), 0u)
       << wrong.actual;
 
   auto err_expected = run_route_case(one("case: a\nplatform: amd64\nexpect: error\n"));
@@ -146,9 +144,9 @@ TEST(RouteCases, RunPassesAndFails) {
   auto text = run_route_case(one("case: a\nplatform: 386\nexpect: error 400 NO 386\n"));
   EXPECT_TRUE(text.passed) << "case-insensitive: " << text.actual;
 
-  auto platform = run_route_case(
-      one("case: a\nimage-platforms: linux/amd64,linux/arm64\nexpect: hv\n"
-          "expect-platform: linux/amd64\n"));
+  auto platform =
+      run_route_case(one("case: a\nimage-platforms: linux/amd64,linux/arm64\nexpect: hv\n"
+                         "expect-platform: linux/amd64\n"));
   EXPECT_FALSE(platform.passed);
   EXPECT_EQ(platform.expected, "hv, platform linux/amd64");
 
@@ -157,10 +155,10 @@ TEST(RouteCases, RunPassesAndFails) {
 }
 
 TEST(RouteCases, ProjectCases) {
-  auto o = run_route_case(one(
-      "case: p\nproject: shop\ncompose-service: web image-platforms=linux/arm64,linux/amd64\n"
-      "compose-service: old image-platforms=amd64\nexpect: rosetta\n"
-      "expect-platform: web=rosetta linux/amd64, old=rosetta linux/amd64\n"));
+  auto o = run_route_case(
+      one("case: p\nproject: shop\ncompose-service: web image-platforms=linux/arm64,linux/amd64\n"
+          "compose-service: old image-platforms=amd64\nexpect: rosetta\n"
+          "expect-platform: web=rosetta linux/amd64, old=rosetta linux/amd64\n"));
   EXPECT_TRUE(o.passed) << o.actual;
 }
 

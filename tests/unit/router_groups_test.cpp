@@ -1,8 +1,8 @@
 // Groups as tables: compose projects placed as one (decide_project), late containers joining a
 // placed project or a pod (decide_run with a GroupContext), and pod references of create bodies.
-#include "router/groups.hpp"
-
 #include <gtest/gtest.h>
+
+#include "router/groups.hpp"
 
 using namespace twinbox;
 using namespace twinbox::router;
@@ -88,8 +88,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "hv arm=linux/arm64 web=linux/arm64"}));
 
 TEST(Project, ReasonNamesTheForcingService) {
-  auto d = decide_project("shop", {svc("web", "linux/arm64,linux/amd64"), svc("legacy", "linux/amd64")},
-                          RouteEnv{});
+  auto d = decide_project(
+      "shop", {svc("web", "linux/arm64,linux/amd64"), svc("legacy", "linux/amd64")}, RouteEnv{});
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->forced_by, "legacy");
   EXPECT_NE(d->reason.find("service legacy's image offers only linux/amd64"), std::string::npos)
@@ -150,10 +150,9 @@ TEST(JoinProject, ConflictingLateServiceNamesTheFix) {
   ASSERT_FALSE(d.has_value());
   EXPECT_EQ(d.error().code, ErrorCode::Conflict);
   const std::string& m = d.error().message;
-  for (const char* part : {"service legacy", "project shop on hv",
-                           "decided by its first container web", "linux/amd64",
-                           "twinbox compose -f FILE up", "docker-compose down",
-                           "host profile apple-silicon"})
+  for (const char* part :
+       {"service legacy", "project shop on hv", "decided by its first container web", "linux/amd64",
+        "twinbox compose -f FILE up", "docker-compose down", "host profile apple-silicon"})
     EXPECT_NE(m.find(part), std::string::npos) << part << " not in: " << m;
 }
 
@@ -261,10 +260,10 @@ TEST(PodRefs, FromCreateBody) {
   auto refs = pod_refs_from_create_body(body);
   std::vector<std::string> got;
   for (const auto& r : refs) got.push_back(r.container + "|" + r.relation);
-  EXPECT_EQ(got, (std::vector<std::string>{"db|network_mode container:db", "db|pid container:db",
-                                           "data|volumes_from data", "logs|volumes_from logs",
-                                           "cache|links cache", "queue|links queue",
-                                           "data|links data"}));
+  EXPECT_EQ(
+      got, (std::vector<std::string>{"db|network_mode container:db", "db|pid container:db",
+                                     "data|volumes_from data", "logs|volumes_from logs",
+                                     "cache|links cache", "queue|links queue", "data|links data"}));
 }
 
 TEST(PodRefs, NoneForPlainBodies) {
@@ -276,8 +275,8 @@ TEST(PodRefs, NoneForPlainBodies) {
 }
 
 TEST(PodRefs, ComposeLabels) {
-  json body = {{"Labels", {{"com.docker.compose.project", "shop"},
-                           {"com.docker.compose.service", "web"}}}};
+  json body = {
+      {"Labels", {{"com.docker.compose.project", "shop"}, {"com.docker.compose.service", "web"}}}};
   EXPECT_EQ(compose_project_of(body), "shop");
   EXPECT_EQ(compose_service_of(body), "web");
   EXPECT_EQ(compose_project_of(json::parse(R"({"Labels":{"com.docker.compose.project":""}})")),

@@ -1,10 +1,9 @@
 // Run decisions as a table: explicit platform, image platforms, backend states, translator
 // configuration and host profile in; backend, translator, platform and reason (or error) out.
-#include "router/run_decision.hpp"
-
 #include <gtest/gtest.h>
 
 #include "platform/host_profile.hpp"
+#include "router/run_decision.hpp"
 
 using namespace twinbox;
 using namespace twinbox::router;
@@ -98,13 +97,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"i386_alias_not_on_apple", req("i386"), env(), "error 400 linux/386"},
         Case{"armv7_not_on_apple", req("linux/arm/v7"), env(), "error 400 no AArch32"},
         Case{"armhf_not_on_apple", req("armhf"), env(), "error 400 linux/arm/v7"},
-        Case{"armv7_on_generic", req("linux/arm/v7"), env(true, "", "running", "running",
-                                                          "generic-arm64"),
-             "hv linux/arm/v7 none"},
+        Case{"armv7_on_generic", req("linux/arm/v7"),
+             env(true, "", "running", "running", "generic-arm64"), "hv linux/arm/v7 none"},
         Case{"386_not_on_generic", req("linux/386"),
              env(true, "", "running", "running", "generic-arm64"), "error 400 generic-arm64"},
-        Case{"amd64_v3_refused_unknown_image", req("linux/amd64/v3"), env(),
-             "error 400 amd64/v2"},
+        Case{"amd64_v3_refused_unknown_image", req("linux/amd64/v3"), env(), "error 400 amd64/v2"},
         Case{"riscv_refused", req("linux/riscv64"), env(), "error 400 no backend runs riscv64"},
         // Translator configuration.
         Case{"rosetta_off_fallback", req("linux/amd64"), env(false, "qemu-x86_64 (hv fallback)"),
@@ -135,8 +132,8 @@ INSTANTIATE_TEST_SUITE_P(
              kRos},
         Case{"explicit_arm64_not_offered", req("linux/arm64", "linux/amd64"), env(),
              "error 404 the index has: linux/amd64"},
-        Case{"explicit_v3_finds_baseline", req("linux/amd64/v3", "linux/amd64,linux/arm64"),
-             env(), kRos},
+        Case{"explicit_v3_finds_baseline", req("linux/amd64/v3", "linux/amd64,linux/arm64"), env(),
+             kRos},
         Case{"explicit_386_offered_but_not_runnable", req("linux/386", "linux/386"), env(),
              "error 400 no 386"},
         // Backend states.
@@ -159,8 +156,8 @@ TEST(RunDecision, ReasonSaysUnknownPlatforms) {
 }
 
 TEST(RunDecision, ReasonNamesFallbackTranslatorAndGenericProfile) {
-  auto d = decide_run(req("amd64"), env(false, "qemu-x86_64 (hv fallback)", "running", "running",
-                                        "generic-arm64"));
+  auto d = decide_run(
+      req("amd64"), env(false, "qemu-x86_64 (hv fallback)", "running", "running", "generic-arm64"));
   ASSERT_TRUE(d.has_value());
   EXPECT_NE(d->reason.find("fallback translator qemu-x86_64 (hv fallback)"), std::string::npos)
       << d->reason;
@@ -193,6 +190,23 @@ TEST(RunDecision, TranslatorLabelsMatchTheDaemonsStrings) {
   // api::BackendStatus::translator and the io.twinbox.translator label use these exact strings.
   EXPECT_EQ(kTranslatorNone, "none");
   EXPECT_EQ(kTranslatorRosetta, "qemu-x86_64 (binfmt F)");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RunDecision, RequestedPlatformQueryWinsEmptyIsAbsent) {
+  auto q = requested_platform(std::string(" linux/arm64 "), std::string("linux/amd64"));
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->platform, "linux/arm64");
+  EXPECT_EQ(q->origin, "--platform linux/arm64 requested");
+  auto b = requested_platform(std::string("  "), std::string("amd64"));
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->origin, "platform amd64 in the request body");
+  EXPECT_FALSE(requested_platform(std::nullopt, std::string("")).has_value());
+  EXPECT_EQ(explicit_platform(req(std::nullopt, "unknown", "amd64")),
+            "platform amd64 in the request body");
 }
 
 }  // namespace
