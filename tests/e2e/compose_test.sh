@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Compose projects (issue 4): `twinbox compose` declares a docker-compose 1.29 project before its
+# first container. A project mixing an arm64-capable and an amd64-only service lands entirely on
+# rosetta and its services reach each other by name; an all-arm64 project lands on hv; `down`
+# removes the containers and forgets the declaration.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+IMG=127.0.0.1:5000/twinbox/busybox:latest
+IMG_AMD64=127.0.0.1:5000/twinbox/busybox-amd64:latest
+
+check "test registry answers on 127.0.0.1:5000" curl -fsS http://127.0.0.1:5000/v2/
+check "docker-compose is installed" docker-compose version
+start_twinboxd
+SOCK=$STATE/docker.sock
+tb() { "$TWINBOX" --socket "$SOCK" "$@"; }
+backend_of() { docker inspect --format '{{index .Config.Labels "io.twinbox.backend"}}' "$1" 2>&1; }
+# "declared" field of project $1 in GET /twinbox/v1/projects ("absent" when not listed).
+declared() {
+  curl -fsS --unix-socket "$SOCK" http://twinbox/twinbox/v1/projects 2>&1 | python3 -c '
+import sys, json
+p = [x for x in json.load(sys.stdin) if x.get("project") == sys.argv[1]]
+print(str(p[0].get("declared")).lower() if p else "absent")' "$1"
+}
+
+# --- a mixed project: the amd64-only service pulls the whole project onto rosetta
+MIXED=$STATE/Mixed.Proj  # compose 1.29 names it "mixedproj"
+mkdir -p "$MIXED"
+cat >"$MIXED/docker-compose.yml" <<EOF
+version: "2.4"
+services:
+  web:
+    image: $IMG
+    command: ["sleep", "600"]
+  legacy:
+    image: $IMG_AMD64
+    command: ["sleep", "600"]
+EOF
+out=$(cd "$MIXED" && tb compose up -d 2>&1)
+rc=$?
+expect_eq "twinbox compose up -d succeeds" "0" "$rc"
+expect_contains "the declaration names rosetta" "twinbox: project mixedproj → rosetta" "$out"
+expect_eq "the declaration is recorded" "true" "$(declared mixedproj)"
+expect_eq "web (arm64-capable) lands on rosetta with its project" "rosetta" \
+  "$(backend_of mixedproj_web_1)"
+expect_eq "legacy (amd64-only) lands on rosetta" "rosetta" "$(backend_of mixedproj_legacy_1)"
+expect_out "web runs its amd64 variant there" "x86_64" docker exec mixedproj_web_1 uname -m
+expect_eq "both carry the compose project label" "mixedproj mixedproj" \
+  "$(docker inspect --format '{{index .Config.Labels "com.docker.compose.project"}}' \
+     mixedproj_web_1 mixedproj_legacy_1 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+check "web reaches legacy by name" docker exec mixedproj_web_1 ping -c1 -W5 legacy
+check "legacy reaches web by name" docker exec mixedproj_legacy_1 ping -c1 -W5 web
+ps=$(cd "$MIXED" && tb compose ps 2>&1)
+expect_contains "twinbox compose ps lists the project's services" "mixedproj_legacy_1" "$ps"
+
+out=$(cd "$MIXED" && tb compose down 2>&1)
+rc=$?
+expect_eq "twinbox compose down succeeds" "0" "$rc"
+left=$(docker ps -a --filter label=com.docker.compose.project=mixedproj --format '{{.Names}}' 2>&1)
+expect_eq "down removed the project's containers" "" "$left"
+d=$(declared mixedproj)
+if [ "$d" = "absent" ] || [ "$d" = "false" ]; then
+  pass "down forgot the declaration"
+else
+  fail "down forgot the declaration" "declared=$d"
+fi
+
+# --- an all-arm64 project stays native on hv
+ARM=$STATE/armonly
+mkdir -p "$ARM"
+cat >"$ARM/docker-compose.yml" <<EOF
+version: "2.4"
+services:
+  app:
+    image: $IMG
+    command: ["sleep", "600"]
+EOF
+out=$(tb compose -f "$ARM/docker-compose.yml" -p ArmOnly up -d 2>&1)
+rc=$?
+expect_eq "an all-arm64 project comes up" "0" "$rc"
+expect_contains "the declaration names hv" "twinbox: project armonly → hv" "$out"
+expect_eq "its service lands on hv" "hv" "$(backend_of armonly_app_1)"
+expect_out "and runs natively" "aarch64" docker exec armonly_app_1 uname -m
+check "twinbox compose down (arm64 project)" tb compose -f "$ARM/docker-compose.yml" -p ArmOnly down
+
+# --- a refused declaration stops before docker-compose runs
+BAD=$STATE/bad
+mkdir -p "$BAD"
+cat >"$BAD/docker-compose.yml" <<EOF
+version: "2.4"
+services:
+  odd:
+    image: $IMG
+    platform: linux/s390x
+EOF
+out=$(tb compose -f "$BAD/docker-compose.yml" up -d 2>&1)
+rc=$?
+expect_eq "a project no backend can run is refused" "1" "$rc"
+expect_contains "with the daemon's reason" "twinbox: declaring project bad: " "$out"
+left=$(docker ps -a --filter label=com.docker.compose.project=bad --format '{{.Names}}' 2>&1)
+expect_eq "and no container was created" "" "$left"
+finish
