@@ -134,7 +134,7 @@ Status read_archive(ContentStore& store, const std::string& path, const ArchiveL
   archive_read_support_filter_all(a.get());  // plain, gzip, xz, zstd, bzip2 outer compression
   archive_read_support_format_tar(a.get());  // ustar, pax, gnutar
   if (archive_read_open_filename(a.get(), path.c_str(), kChunk) != ARCHIVE_OK) {
-    return archive_error(a.get(), "open archive " + path,
+    return archive_error(a.get(), "open archive " + path + " (is it a tar archive?)",
                          errno == ENOENT ? ErrorCode::NotFound : ErrorCode::InvalidArgument);
   }
   for (;;) {
@@ -442,6 +442,7 @@ struct CallbackSink {
 
 la_ssize_t callback_write(struct archive*, void* ctx, const void* buf, size_t n) {
   auto* s = static_cast<CallbackSink*>(ctx);
+  if (!s->status) return -1;  // the receiver already failed: do not call it again on close
   auto st = (*s->fn)(std::string_view(static_cast<const char*>(buf), n));
   if (!st) {
     s->status = st;
