@@ -124,6 +124,11 @@ Result<std::optional<RegistryCredentials>> RegistryClient::credentials_for(
   return found->credentials;
 }
 
+bool RegistryClient::has_credentials(const std::string& registry) {
+  auto c = credentials_for(registry);
+  return c && c->has_value();
+}
+
 void RegistryClient::sleep_before_retry(int attempt, const HttpResponse* resp) {
   milliseconds delay = opts_.initial_backoff;
   for (int i = 1; i < attempt && delay < opts_.max_backoff; i++) delay *= 2;
@@ -201,7 +206,13 @@ Result<HttpResponse> RegistryClient::request(
     bool transient = r ? transient_status(r->status)
                        : (r.error().code == ErrorCode::Unavailable ||
                           r.error().code == ErrorCode::Timeout);
-    if (!transient || attempt >= opts_.max_attempts) return r;
+    if (!transient) return r;
+    if (attempt >= opts_.max_attempts) {
+      if (r) return r;
+      return make_error(r.error().code,
+                        r.error().message + " (gave up after " + std::to_string(attempt) +
+                            " attempts: check the registry address and that it is reachable)");
+    }
     if (r) {
       auto ra = retry_after(*r);
       if (ra && *ra > opts_.max_retry_after) return r;
@@ -298,7 +309,7 @@ namespace {
 
 Error http_error(const std::string& where, const std::string& what, int status,
                  const std::string& body, const std::string& config_path,
-                 const std::string& registry, int attempts) {
+                 const std::string& registry, int attempts, bool had_credentials) {
   std::string answer = "HTTP " + std::to_string(status);
   if (auto s = registry_error_summary(body); !s.empty()) answer += " " + s;
   std::string head = where + ": " + what + ": the registry answered " + answer;
@@ -306,6 +317,12 @@ Error http_error(const std::string& where, const std::string& what, int status,
     case 404:
       return make_error(ErrorCode::NotFound, head + ": not found: check the name and tag");
     case 401:
+      if (had_credentials) {
+        return make_error(ErrorCode::InvalidArgument,
+                          head + ": unauthorized: the credentials for " + registry + " in " +
+                              config_path + " were refused; check the user name and password " +
+                              "(docker login " + registry + ")");
+      }
       return make_error(ErrorCode::InvalidArgument,
                         head + ": unauthorized: docker login " + registry +
                             " or add credentials for it to " + config_path);
@@ -352,7 +369,7 @@ Result<RegistryClient::Fetched> RegistryClient::get_small(const Repo& repo, cons
   if (!r) return r.error().context(repo.where() + ": " + what);
   if (r->status != 200) {
     return http_error(repo.where(), what, r->status, error_body, config_path(), repo.ep.registry,
-                      opts_.max_attempts);
+                      opts_.max_attempts, r->status == 401 && has_credentials(repo.ep.registry));
   }
   f.head = std::move(*r);
   return f;
@@ -570,7 +587,8 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
   if (!r) return fail(r.error().context(repo.where() + ": " + what));
   if (r->status != 200) {
     return fail(http_error(repo.where(), what, r->status, error_body, config_path(),
-                           repo.ep.registry, opts_.max_attempts));
+                           repo.ep.registry, opts_.max_attempts,
+                           r->status == 401 && has_credentials(repo.ep.registry)));
   }
   if (received != d.size) {
     return fail(make_error(ErrorCode::Unavailable,

@@ -138,6 +138,7 @@ class RegistryClient {
   Result<std::string> authorization_for(const Repo& repo, bool force_refresh,
                                         const std::vector<AuthChallenge>& challenges);
   Result<std::optional<RegistryCredentials>> credentials_for(const std::string& registry);
+  bool has_credentials(const std::string& registry);
   std::string config_path() const;
   void sleep_before_retry(int attempt, const HttpResponse* resp);
 
