@@ -31,7 +31,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   if (starts_with(line, "HTTP/")) {
     t->head.headers.clear();
     auto sp = line.find(' ');
-    t->head.status = sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
+    t->head.status =
+        sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
     return size * n;
   }
   auto colon = line.find(':');

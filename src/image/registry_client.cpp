@@ -19,8 +19,8 @@ namespace twinbox::image {
 
 namespace {
 
-constexpr size_t kMaxManifestBytes = 4 << 20;   // containerd's limit for manifests and indexes
-constexpr size_t kMaxConfigBytes = 16 << 20;    // configs are small; a huge one is not a config
+constexpr size_t kMaxManifestBytes = 4 << 20;    // containerd's limit for manifests and indexes
+constexpr size_t kMaxConfigBytes = 16 << 20;     // configs are small; a huge one is not a config
 constexpr size_t kMaxErrorBodyBytes = 64 << 10;  // enough for any registry error document
 constexpr int64_t kProgressStep = 256 << 10;     // a Downloading event per 256 KiB
 
@@ -45,11 +45,16 @@ std::string short_id(const Digest& d) { return d.hex().substr(0, 12); }
 
 const char* pull_phase_text(PullPhase p) {
   switch (p) {
-    case PullPhase::Waiting: return "Waiting";
-    case PullPhase::Downloading: return "Downloading";
-    case PullPhase::Verifying: return "Verifying Checksum";
-    case PullPhase::DownloadComplete: return "Download complete";
-    case PullPhase::AlreadyExists: return "Already exists";
+    case PullPhase::Waiting:
+      return "Waiting";
+    case PullPhase::Downloading:
+      return "Downloading";
+    case PullPhase::Verifying:
+      return "Verifying Checksum";
+    case PullPhase::DownloadComplete:
+      return "Download complete";
+    case PullPhase::AlreadyExists:
+      return "Already exists";
   }
   return "?";
 }
@@ -203,9 +208,9 @@ Result<HttpResponse> RegistryClient::request(
       continue;
     }
 
-    bool transient = r ? transient_status(r->status)
-                       : (r.error().code == ErrorCode::Unavailable ||
-                          r.error().code == ErrorCode::Timeout);
+    bool transient =
+        r ? transient_status(r->status)
+          : (r.error().code == ErrorCode::Unavailable || r.error().code == ErrorCode::Timeout);
     if (!transient) return r;
     if (attempt >= opts_.max_attempts) {
       if (r) return r;
@@ -260,9 +265,9 @@ Result<std::string> RegistryClient::authorization_for(
           body.append(chunk);
           return {};
         });
-        bool transient = r ? transient_status(r->status)
-                           : (r.error().code == ErrorCode::Unavailable ||
-                              r.error().code == ErrorCode::Timeout);
+        bool transient =
+            r ? transient_status(r->status)
+              : (r.error().code == ErrorCode::Unavailable || r.error().code == ErrorCode::Timeout);
         if (!transient || attempt >= opts_.max_attempts) break;
         sleep_before_retry(attempt, r ? &*r : nullptr);
       }
@@ -283,9 +288,9 @@ Result<std::string> RegistryClient::authorization_for(
         } else {
           what = "the token service did not give a token";
         }
-        return make_error(r->status >= 500 ? ErrorCode::Unavailable : ErrorCode::InvalidArgument,
-                          repo.where() + ": token request to " + realm + " answered " + answer +
-                              ": " + what);
+        return make_error(
+            r->status >= 500 ? ErrorCode::Unavailable : ErrorCode::InvalidArgument,
+            repo.where() + ": token request to " + realm + " answered " + answer + ": " + what);
       }
       auto token = parse_token_response(body);
       if (!token) return token.error().context(repo.where() + ": token from " + realm);
@@ -330,9 +335,8 @@ Error http_error(const std::string& where, const std::string& what, int status,
       return make_error(ErrorCode::InvalidArgument,
                         head + ": access denied: check that these credentials may pull it");
     case 429:
-      return make_error(ErrorCode::Unavailable,
-                        head + " after " + std::to_string(attempts) +
-                            " attempts: rate limited, try again later");
+      return make_error(ErrorCode::Unavailable, head + " after " + std::to_string(attempts) +
+                                                    " attempts: rate limited, try again later");
     default:
       break;
   }
@@ -379,7 +383,8 @@ Result<std::string> RegistryClient::fetch_manifest(const Repo& repo, const std::
                                                    const Digest* want, std::string* media_type,
                                                    Digest* digest) {
   std::string what = "fetching manifest " + ref;
-  TRY_ASSIGN(Fetched f, get_small(repo, repo.url("manifests", ref), manifest_accept_header(), what));
+  TRY_ASSIGN(Fetched f,
+             get_small(repo, repo.url("manifests", ref), manifest_accept_header(), what));
   Digest actual = sha256_digest(f.body);
   if (want) {
     if (want->algorithm() != "sha256") {
@@ -396,9 +401,9 @@ Result<std::string> RegistryClient::fetch_manifest(const Repo& repo, const std::
   if (!sent.empty()) {
     auto d = Digest::parse(trim(sent));
     if (!d) {
-      return make_error(ErrorCode::InvalidArgument, repo.where() + ": " + what +
-                                                        ": malformed Docker-Content-Digest: " +
-                                                        d.error().message);
+      return make_error(
+          ErrorCode::InvalidArgument,
+          repo.where() + ": " + what + ": malformed Docker-Content-Digest: " + d.error().message);
     }
     if (d->algorithm() == "sha256" && *d != actual) {
       return make_error(ErrorCode::InvalidArgument,
@@ -481,9 +486,9 @@ Result<ResolvedImage> RegistryClient::resolve(const ImageOffer& offer,
     return out;
   }
   if (!want) {
-    return make_error(ErrorCode::InvalidArgument,
-                      repo.where() + " is an index (" + offer.platforms_text() +
-                          "): a platform must be chosen to resolve it");
+    return make_error(ErrorCode::InvalidArgument, repo.where() + " is an index (" +
+                                                      offer.platforms_text() +
+                                                      "): a platform must be chosen to resolve it");
   }
   TRY_ASSIGN(OfferedPlatform chosen, choose_platform(offer, *want));
   std::string media_type;
@@ -501,8 +506,8 @@ Result<ResolvedImage> RegistryClient::resolve(const ImageOffer& offer,
   }
   Status ok = check_resolved_config(*manifest, *config, chosen.platform);
   if (!ok) {
-    return ok.error().context(repo.where() + ": manifest " + chosen.digest.str() +
-                              " listed for " + chosen.platform.to_string());
+    return ok.error().context(repo.where() + ": manifest " + chosen.digest.str() + " listed for " +
+                              chosen.platform.to_string());
   }
   out.manifest_digest = chosen.digest;
   out.manifest_media_type = manifest->media_type;
@@ -591,9 +596,9 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
                            r->status == 401 && has_credentials(repo.ep.registry)));
   }
   if (received != d.size) {
-    return fail(make_error(ErrorCode::Unavailable,
-                           repo.where() + ": " + what + ": got " + std::to_string(received) +
-                               " of " + std::to_string(d.size) + " bytes"));
+    return fail(make_error(ErrorCode::Unavailable, repo.where() + ": " + what + ": got " +
+                                                       std::to_string(received) + " of " +
+                                                       std::to_string(d.size) + " bytes"));
   }
   emit(PullPhase::Verifying);
   Digest actual = Digest::from_sha256(hash.final());

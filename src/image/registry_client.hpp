@@ -130,11 +130,11 @@ class RegistryClient {
   Status store_bytes(BlobSink& sink, const Digest& d, const std::string& bytes);
 
   // The request loop: auth header, retries, the 401 challenge flow.
-  Result<HttpResponse> request(const Repo& repo, const std::string& url, const HeaderList& extra,
-                               std::chrono::milliseconds timeout,
-                               const std::function<Status(const HttpResponse&, std::string_view)>&
-                                   on_ok_body,
-                               const std::function<void()>& on_retry, std::string* error_body);
+  Result<HttpResponse> request(
+      const Repo& repo, const std::string& url, const HeaderList& extra,
+      std::chrono::milliseconds timeout,
+      const std::function<Status(const HttpResponse&, std::string_view)>& on_ok_body,
+      const std::function<void()>& on_retry, std::string* error_body);
   Result<std::string> authorization_for(const Repo& repo, bool force_refresh,
                                         const std::vector<AuthChallenge>& challenges);
   Result<std::optional<RegistryCredentials>> credentials_for(const std::string& registry);

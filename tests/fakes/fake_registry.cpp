@@ -204,8 +204,7 @@ FakeRegistry::Response FakeRegistry::handle(const RegistryRequest& r) {
 }
 
 std::string FakeRegistry::add_manifest(const std::string& repo, const std::string& tag,
-                                       const std::string& bytes,
-                                       const std::string& content_type) {
+                                       const std::string& bytes, const std::string& content_type) {
   std::string d = image::sha256_digest(bytes).str();
   std::lock_guard<std::mutex> lock(mu_);
   Manifest m{bytes, content_type, d};

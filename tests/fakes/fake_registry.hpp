@@ -125,7 +125,8 @@ class MemoryBlobSink : public image::BlobSink {
  private:
   class Writer : public image::BlobWriter {
    public:
-    Writer(MemoryBlobSink* s, image::Digest d, int64_t size) : s_(s), d_(std::move(d)), size_(size) {}
+    Writer(MemoryBlobSink* s, image::Digest d, int64_t size)
+        : s_(s), d_(std::move(d)), size_(size) {}
     ~Writer() override {
       if (!done_) abort();
     }

@@ -6,7 +6,6 @@
 // Environment: TWINBOX_TEST_REGISTRY_PORT (5000), TWINBOX_TEST_AUTH_REGISTRY_PORT (5001),
 // TWINBOX_TEST_AUTH_REGISTRY_CREDS (twinbox:twinbox-test-pw): what scripts/test starts.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -64,8 +63,9 @@ const std::string& registries_ready() {
       auto [rc, out] = run(script() + " push" + args + " 2>&1");
       if (rc != 0) {
         problem = "could not start/push the test registry on 127.0.0.1:" + i.port + " (" +
-                  script() + " push" + (i.auth.empty() ? args : " --port " + i.port + " --auth ...") +
-                  " exited " + std::to_string(rc) + "):\n" + out;
+                  script() + " push" +
+                  (i.auth.empty() ? args : " --port " + i.port + " --auth ...") + " exited " +
+                  std::to_string(rc) + "):\n" + out;
         return;
       }
     }
@@ -120,8 +120,7 @@ class RegistryClientIT : public ::testing::Test {
   }
   void write_creds(const std::string& user_pass) {
     std::ofstream(dir + "/config.json")
-        << R"({"auths":{")" << kAuthHost << R"(":{"auth":")" << base64_encode(user_pass)
-        << "\"}}}";
+        << R"({"auths":{")" << kAuthHost << R"(":{"auth":")" << base64_encode(user_pass) << "\"}}}";
   }
 
   nlohmann::json images;
@@ -136,8 +135,8 @@ TEST_F(RegistryClientIT, InspectIndexOffersAmd64AndArm64AsSkopeoSeesIt) {
   EXPECT_TRUE(offer->is_index);
   EXPECT_EQ(offer->digest.str(), digest_of("twinbox/busybox:latest"));
   EXPECT_EQ(offer->platforms_text(), "linux/amd64, linux/arm64");
-  auto [rc, raw] = run("skopeo inspect --raw --tls-verify=false docker://" + kHost +
-                       "/twinbox/busybox:latest");
+  auto [rc, raw] =
+      run("skopeo inspect --raw --tls-verify=false docker://" + kHost + "/twinbox/busybox:latest");
   ASSERT_EQ(rc, 0);
   EXPECT_EQ(offer->bytes, raw);
   EXPECT_EQ(sha256_digest(raw), offer->digest);
@@ -192,8 +191,8 @@ TEST_F(RegistryClientIT, FetchStoresVerifiedBlobsAndSkipsThemTheSecondTime) {
   EXPECT_EQ(events.back().id, layer.digest.hex().substr(0, 12));
 
   events.clear();
-  ASSERT_TRUE(client.fetch(*r, sink, [&](const PullProgress& p) { events.push_back(p); })
-                  .has_value());
+  ASSERT_TRUE(
+      client.fetch(*r, sink, [&](const PullProgress& p) { events.push_back(p); }).has_value());
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].phase, PullPhase::AlreadyExists);
 }
@@ -235,7 +234,8 @@ TEST_F(RegistryClientIT, ByDigestSingleManifestIsNotReResolved) {
 
 TEST_F(RegistryClientIT, ByIndexDigestAndByTagRecordTheSameChild) {
   RegistryClient client(opts);
-  auto by_digest = client.inspect(kHost + "/twinbox/busybox@" + digest_of("twinbox/busybox:latest"));
+  auto by_digest =
+      client.inspect(kHost + "/twinbox/busybox@" + digest_of("twinbox/busybox:latest"));
   auto by_tag = client.inspect(kHost + "/twinbox/busybox:latest");
   ASSERT_TRUE(by_digest.has_value() && by_tag.has_value());
   auto a = client.resolve(*by_digest, plat("linux/arm64"));

@@ -24,7 +24,8 @@ TEST(RegistryEndpoint, HttpsByDefault) {
 }
 
 TEST(RegistryEndpoint, LoopbackIsPlainHttp) {
-  for (const char* d : {"127.0.0.1:5000", "127.1.2.3", "localhost", "LocalHost:5001", "[::1]:5000"}) {
+  for (const char* d :
+       {"127.0.0.1:5000", "127.1.2.3", "localhost", "LocalHost:5001", "[::1]:5000"}) {
     EXPECT_TRUE(is_loopback_registry(d)) << d;
     EXPECT_TRUE(registry_endpoint(d, {}).plain_http) << d;
   }
@@ -39,7 +40,7 @@ TEST(RegistryEndpoint, InsecureListByHostPortAndCidr) {
   std::vector<std::string> insecure = {"10.0.2.2:5000", "Registry.LAN", "192.168.0.0/16",
                                        "http://build.box:8080/"};
   EXPECT_TRUE(is_insecure_registry("10.0.2.2:5000", insecure));
-  EXPECT_FALSE(is_insecure_registry("10.0.2.2:5001", insecure));  // the port was named
+  EXPECT_FALSE(is_insecure_registry("10.0.2.2:5001", insecure));    // the port was named
   EXPECT_TRUE(is_insecure_registry("registry.lan:443", insecure));  // no port: any port
   EXPECT_TRUE(is_insecure_registry("192.168.7.9:5000", insecure));
   EXPECT_FALSE(is_insecure_registry("192.169.0.1", insecure));

@@ -3,9 +3,8 @@
 // recorded BuildKit-style index with an attestation entry.
 #include <gtest/gtest.h>
 
-#include "test_data.hpp"
-
 #include "image/resolve.hpp"
+#include "test_data.hpp"
 
 using namespace twinbox;
 using namespace twinbox::image;
@@ -189,9 +188,10 @@ TEST(PinnedReference, NameAtDigestKeepsTheRegistry) {
 }
 
 TEST(RegistryErrorSummary, ReadsTheFirstError) {
-  EXPECT_EQ(registry_error_summary(
-                R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]})"),
-            "MANIFEST_UNKNOWN: manifest unknown");
+  EXPECT_EQ(
+      registry_error_summary(
+          R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]})"),
+      "MANIFEST_UNKNOWN: manifest unknown");
   EXPECT_EQ(registry_error_summary(R"({"errors":[{"code":"DENIED"}]})"), "DENIED");
   EXPECT_EQ(registry_error_summary("<html>502 Bad Gateway</html>"), "");
   EXPECT_EQ(registry_error_summary(R"({"errors":[]})"), "");

@@ -1,7 +1,6 @@
 // The registry client against FakeRegistry over real loopback sockets and libcurl: auth flows,
 // retries, digest checks, resolution and fetching into an in-memory sink.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -36,10 +35,13 @@ Built add_image(FakeRegistry& reg, const std::string& repo, const std::string& a
                 const std::string& tag, size_t layer_size = 300000) {
   Built b;
   b.layer.resize(layer_size);
-  for (size_t i = 0; i < layer_size; i++) b.layer[i] = static_cast<char>((i * 131 + arch[1]) & 0xff);
+  for (size_t i = 0; i < layer_size; i++)
+    b.layer[i] = static_cast<char>((i * 131 + arch[1]) & 0xff);
   b.layer_digest = reg.add_blob(repo, b.layer);
-  std::string config = R"({"architecture":")" + arch + R"(","os":"linux","rootfs":{"type":"layers",)"
-                       R"("diff_ids":["sha256:)" + std::string(64, '1') + R"("]}})";
+  std::string config = R"({"architecture":")" + arch +
+                       R"(","os":"linux","rootfs":{"type":"layers",)"
+                       R"("diff_ids":["sha256:)" +
+                       std::string(64, '1') + R"("]}})";
   b.config_digest = reg.add_blob(repo, config);
   std::string manifest =
       R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
@@ -93,9 +95,8 @@ class RegistryClientTest : public ::testing::Test {
     std::system(("rm -rf " + dir).c_str());
   }
   void write_config(const std::string& user, const std::string& pass) {
-    std::ofstream(dir + "/config.json")
-        << R"({"auths":{")" << reg.host() << R"(":{"auth":")" << base64_encode(user + ":" + pass)
-        << "\"}}}";
+    std::ofstream(dir + "/config.json") << R"({"auths":{")" << reg.host() << R"(":{"auth":")"
+                                        << base64_encode(user + ":" + pass) << "\"}}}";
   }
   std::string ref(const std::string& repo_tag) { return reg.host() + "/" + repo_tag; }
 
@@ -272,9 +273,8 @@ TEST_F(RegistryClientTest, AnonymousBearerAndRefusedTokenRequest) {
   ASSERT_TRUE(locked.start().has_value());
   locked.require_bearer("bob", "right");
   add_image(locked, "team/app", "amd64", "v1");
-  std::ofstream(dir + "/config.json")
-      << R"({"auths":{")" << locked.host() << R"(":{"auth":")" << base64_encode("bob:nope-pw")
-      << "\"}}}";
+  std::ofstream(dir + "/config.json") << R"({"auths":{")" << locked.host() << R"(":{"auth":")"
+                                      << base64_encode("bob:nope-pw") << "\"}}}";
   RegistryClient client(opts);
   auto r = client.inspect(locked.host() + "/team/app:v1");
   ASSERT_FALSE(r.has_value());
