@@ -83,6 +83,29 @@ TEST_F(CliImage, ImportErrorsQuoteTheDaemon) {
   EXPECT_EQ(requests_to("/twinbox/v1/images/import").size(), 1u);
 }
 
+TEST_F(CliImage, AnEarlyRefusalIsReportedNotTheBrokenPipe) {
+  // The daemon refuses from the head alone (as it would an absurd Content-Length) and closes
+  // without reading the 300 KiB body: the client must show that answer.
+  daemon_->stop();
+  daemon_.reset();
+  auto listener = listen_unix(socket(), 0600);
+  ASSERT_TRUE(listener) << listener.error().message;
+  std::thread server([fd = listener->get()] {
+    Fd c(::accept(fd, nullptr, nullptr));
+    std::string head;
+    char ch;
+    while (head.find("\r\n\r\n") == std::string::npos && ::read(c.get(), &ch, 1) == 1) head += ch;
+    (void)write_all(c.get(),
+                    "HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/json\r\n"
+                    "Content-Length: 34\r\n\r\n{\"message\":\"archive is too large\"}");
+  });
+  spit(dir_ + "/big.tar", archive_bytes());
+  auto out = twinbox({"image", "import", dir_ + "/big.tar"});
+  server.join();
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(out.output, "twinbox: importing " + dir_ + "/big.tar: archive is too large\n");
+}
+
 TEST_F(CliImage, ExportWritesTheArchiveAtomically) {
   std::string tar = archive_bytes();
   daemon_->on("GET", "/twinbox/v1/images/export", {200, tar, "application/x-tar", true});
