@@ -488,7 +488,8 @@ class TarWriter {
     std::string buf(kChunk, '\0');
     int64_t left = size;
     while (left > 0) {
-      auto n = read_some(fd.get(), buf.data(), static_cast<size_t>(std::min<int64_t>(left, kChunk)));
+      size_t want = static_cast<size_t>(std::min<int64_t>(left, kChunk));
+      auto n = read_some(fd.get(), buf.data(), want);
       if (!n) return n.error().context("read blob " + d.str());
       if (*n == 0) {
         return make_error(ErrorCode::Io, "blob " + d.str() + " shrank while being written");

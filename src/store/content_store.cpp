@@ -284,8 +284,8 @@ Result<std::vector<PlatformImage>> ContentStore::complete_platforms(
   if (!has(d.digest)) return out;
   TRY_ASSIGN(std::string body, read_blob(d.digest, int64_t{4} << 20));
   TRY_ASSIGN(image::Manifest m, image::parse_manifest(body, d.media_type));
-  auto check_manifest = [&](const image::Digest& dg,
-                            const image::ImageManifest& im) -> Result<std::optional<PlatformImage>> {
+  using Found = Result<std::optional<PlatformImage>>;
+  auto check_manifest = [&](const image::Digest& dg, const image::ImageManifest& im) -> Found {
     if (!has(im.config.digest)) return std::optional<PlatformImage>();
     PlatformImage p;
     p.manifest = dg;

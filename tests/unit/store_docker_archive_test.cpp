@@ -15,7 +15,8 @@ TEST(StoreDockerArchive, ManifestJsonHasDockersKeys) {
   ASSERT_TRUE(j.is_array());
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0]["Config"], "abc.json");
-  EXPECT_EQ(j[0]["RepoTags"], nlohmann::json({"busybox:latest", "127.0.0.1:5000/twinbox/busybox:v1"}));
+  EXPECT_EQ(j[0]["RepoTags"],
+            nlohmann::json({"busybox:latest", "127.0.0.1:5000/twinbox/busybox:v1"}));
   EXPECT_EQ(j[0]["Layers"], nlohmann::json({"blobs/sha256/l1", "blobs/sha256/l2"}));
 }
 
@@ -35,7 +36,8 @@ TEST(StoreDockerArchive, ParsesDocker2010Output) {
   // As docker 20.10 `docker save` writes it (RepoTags null for an untagged image).
   auto r = parse_docker_archive_manifest(
       R"([{"Config":"3f57d9401f8d42f986df300f0c69192fc41da28ccc8d797829467780db3dd741.json",)"
-      R"("RepoTags":null,"Layers":["5b8c72934dfc08c7d2bd707e93197550f06c0751023dabb3a045b723c5e7b373/layer.tar"]}])");
+      R"("RepoTags":null,"Layers":[)"
+      R"("5b8c72934dfc08c7d2bd707e93197550f06c0751023dabb3a045b723c5e7b373/layer.tar"]}])");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE((*r)[0].repo_tags.empty());
   EXPECT_EQ((*r)[0].layers[0],
