@@ -8,17 +8,21 @@
 #include "api/dispatch.hpp"
 #include "api/server.hpp"
 #include "router/registry_store.hpp"
+#include "store/content_store.hpp"
 #include "util/log.hpp"
 
 namespace twinbox::api {
 
 struct ApiServer::Impl {
-  Impl(ServerOptions o, BackendSet& b)
+  Impl(ServerOptions o, BackendSet& b, std::unique_ptr<store::ContentStore> store)
       : backends(b),
         options(std::move(o)),
         registry(options.registry_path),
+        content(std::move(store)),
+        registry_client(options.registry),
+        images(content ? std::make_unique<pull::ImageService>(*content, registry_client) : nullptr),
         dispatcher(b, registry, DaemonIdentity{options.socket_path, options.daemon_version},
-                   &tracker),
+                   &tracker, images.get(), options.route_env),
         server(options.socket_path, options.socket_mode, dispatcher, tracker) {}
 
   // Watches the backends; each time one becomes Running, its containers are reconciled into
@@ -45,6 +49,9 @@ struct ApiServer::Impl {
   BackendSet& backends;
   ServerOptions options;
   router::RegistryStore registry;
+  std::unique_ptr<store::ContentStore> content;
+  image::RegistryClient registry_client;
+  std::unique_ptr<pull::ImageService> images;
   FdTracker tracker;
   Dispatcher dispatcher;
   Server server;
@@ -54,12 +61,18 @@ struct ApiServer::Impl {
   std::thread watcher;
 };
 
-ApiServer::ApiServer(ServerOptions options, BackendSet& backends)
-    : impl_(std::make_unique<Impl>(std::move(options), backends)) {}
+ApiServer::ApiServer(ServerOptions options, BackendSet& backends) : options_(std::move(options)), backends_(backends) {}
 
 ApiServer::~ApiServer() { stop(); }
 
 Status ApiServer::start() {
+  std::unique_ptr<store::ContentStore> content;
+  if (!options_.content_store_path.empty()) {
+    auto opened = store::ContentStore::open(options_.content_store_path);
+    if (!opened) return opened.error().context("open the content store");
+    content = std::move(opened).value();
+  }
+  impl_ = std::make_unique<Impl>(options_, backends_, std::move(content));
   if (auto st = impl_->registry.load(); !st) {
     // A corrupt file was moved aside (engines are probed on misses); anything else is fatal.
     if (st.error().code != ErrorCode::InvalidArgument) return st.error();
@@ -72,6 +85,7 @@ Status ApiServer::start() {
 }
 
 void ApiServer::stop() {
+  if (!impl_) return;
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;

@@ -27,6 +27,8 @@
 #include <string>
 
 #include "api/backends.hpp"
+#include "image/registry_client.hpp"
+#include "router/run_decision.hpp"
 #include "util/result.hpp"
 
 namespace twinbox::api {
@@ -39,6 +41,11 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_grace{2000};
   // List each backend's containers when it becomes Running and reconcile the registry.
   bool reconcile_on_running = true;
+  // The host's content store (OCI layout) both VMs are fed from; "" = no store: pulls are
+  // forwarded to the engines as they are.
+  std::string content_store_path;
+  image::RegistryOptions registry;  // how twinboxd reaches registries
+  router::RouteEnv route_env;       // host profile, translator configuration, experiments
 };
 
 class ApiServer {
@@ -53,7 +60,9 @@ class ApiServer {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  ServerOptions options_;
+  BackendSet& backends_;
+  std::unique_ptr<Impl> impl_;  // built by start()
 };
 
 }  // namespace twinbox::api

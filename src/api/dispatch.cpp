@@ -71,7 +71,20 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
     body = std::move(b).value();
     body_pending = false;
     in.body_platform = create_body_platform(*body);
+    auto facts = parse_create_facts(*body);
+    if (!facts) return answer(client, head, error_response(facts.error()), "-", false);
+    router::CreateInput ci;
+    ci.image = facts->image;
+    bool explicit_platform = (in.query_value("platform") && !in.query_value("platform")->empty()) ||
+                             (in.body_platform && !in.body_platform->empty());
+    std::tie(ci.image_platforms, ci.image_platforms_source) =
+        image_platforms(facts->image, explicit_platform);
+    ci.project = facts->project;
+    ci.service = facts->service;
+    ci.pod_refs = router::pod_refs_from_create_body(nlohmann::json::parse(*body, nullptr, false));
+    in.create = std::move(ci);
   }
+  in.env = route_env();
   auto d = registry_.read([&](const router::WorkloadRegistry& reg) { return decide(in, reg); });
   if (d.kind == router::Decision::Kind::Probe) d = resolve_probe(head, std::move(d));
   if (!d.session_wait.empty()) {
@@ -84,6 +97,13 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
     }
   }
   if (!d.session_claim.empty()) sessions_.claim(d.session_claim, d.backend);
+  if (images_ && d.kind == router::Decision::Kind::Backend && head.method == "POST" &&
+      head.path() == "/images/create" && head.query_value("fromImage") &&
+      !head.query_value("fromSrc")) {
+    auto out = serve_pull(client, head, body_pending);
+    if (out.reason.empty()) out.reason = d.reason;
+    return out;
+  }
   std::string reason = d.kind == router::Decision::Kind::Local ? "" : d.reason;
   RequestOutcome out;
   switch (d.kind) {
@@ -126,11 +146,22 @@ Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
                                                     const std::string& body,
                                                     const std::string& pending_id) {
   auto s = status_of(d.backend);
-  std::string translator = s ? s->translator : "";
+  std::string translator = !d.translator.empty() ? d.translator : s ? s->translator : "";
   std::string platform = d.platform ? d.platform->platform : "";
   Labels labels = routing_labels(d.backend, translator, platform, d.reason);
   TRY_ASSIGN(CreateFacts facts, parse_create_facts(body));
   std::string out = body;
+  // The image from the content store, delivered if the engine lacks it; the container keeps
+  // the digest it was created from (a moved tag cannot change what it runs).
+  if (auto stored = ensure_image(d.backend, facts.image, platform)) {
+    labels.emplace_back("io.twinbox.image.digest", stored->pinned());
+    if (!stored->reference.digest.empty()) {
+      // The engine cannot resolve name@digest for a loaded image: give it the image ID.
+      auto j = Json::parse(out, nullptr, false);
+      j["Image"] = stored->config.str();
+      out = dump_json(j);
+    }
+  }
   if (!facts.ports.empty()) {
     TRY_ASSIGN(auto held, ports_.publish(d.backend, pending_id, d.name, facts.ports,
                                          [&](const router::PortHolder& h) {

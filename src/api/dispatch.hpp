@@ -14,6 +14,7 @@
 #include "api/responses.hpp"
 #include "api/session_rendezvous.hpp"
 #include "api/stream.hpp"
+#include "pull/image_service.hpp"
 #include "router/registry_store.hpp"
 #include "router/route.hpp"
 
@@ -34,13 +35,17 @@ struct RequestOutcome {
 
 class Dispatcher {
  public:
+  // `images` may be null (no content store: pulls go straight to the engines); `env` holds the
+  // host profile and translator configuration (backend states are filled in per request).
   Dispatcher(BackendSet& backends, router::RegistryStore& registry, DaemonIdentity identity,
-             FdTracker* tracker)
+             FdTracker* tracker, pull::ImageService* images = nullptr, router::RouteEnv env = {})
       : backends_(backends),
         registry_(registry),
         ports_(backends),
         identity_(std::move(identity)),
-        tracker_(tracker) {}
+        tracker_(tracker),
+        images_(images),
+        env_(std::move(env)) {}
 
   // Serves the request whose head was just read from `client` (its body is still unread).
   RequestOutcome serve(Stream& client, const http::RequestHead& head);
@@ -72,6 +77,20 @@ class Dispatcher {
   LocalResponse list_response(const http::RequestHead& head, bool containers);
 
   std::vector<EngineReply> fan_out(const std::string& target);
+
+  // images.cpp
+  router::RouteEnv route_env() const;
+  RequestOutcome serve_pull(Stream& client, const http::RequestHead& head, bool body_pending);
+  bool drain_pull_body(Stream& client, const http::RequestHead& head);
+  Status deliver(const std::string& backend, const pull::StoredImage& img);
+  // The platforms `image` offers: the content store's record, else the engines' local images.
+  std::pair<std::optional<std::vector<platform::Platform>>, std::string> image_platforms(
+      const std::string& image, bool explicit_platform);
+  // Makes sure `backend`'s engine has `image` for `platform` when the content store can provide
+  // it; returns what the store has (for the pinned-digest label).
+  std::optional<pull::StoredImage> ensure_image(const std::string& backend,
+                                                const std::string& image,
+                                                const std::string& platform);
   std::optional<BackendStatus> status_of(const std::string& name) const;
   std::optional<Error> unavailable(const std::string& backend, const std::string& reason) const;
   std::string versioned(const http::RequestHead& head, const std::string& path_and_query) const;
@@ -83,6 +102,8 @@ class Dispatcher {
   std::atomic<uint64_t> next_pending_{1};
   DaemonIdentity identity_;
   FdTracker* tracker_;
+  pull::ImageService* images_;
+  router::RouteEnv env_;
 };
 
 }  // namespace twinbox::api

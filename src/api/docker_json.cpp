@@ -72,11 +72,6 @@ const Json* object_field(const Json& j, const char* key) {
   return it != j.end() && it->is_object() ? &*it : nullptr;
 }
 
-// "container:db" -> "db"; anything else -> "".
-std::string container_mode_target(const Json& host_config, const char* key) {
-  auto v = json_string(host_config, key).value_or("");
-  return v.rfind("container:", 0) == 0 ? v.substr(10) : "";
-}
 
 }  // namespace
 
@@ -94,21 +89,6 @@ Result<CreateFacts> parse_create_facts(std::string_view body) {
   }
   const Json* hc = object_field(j, "HostConfig");
   if (!hc) return f;
-  for (auto [key, relation] : {std::pair{"NetworkMode", "network_mode"}, std::pair{"PidMode", "pid"},
-                               std::pair{"IpcMode", "ipc"}})
-    if (auto t = container_mode_target(*hc, key); !t.empty()) f.peers.emplace_back(relation, t);
-  auto list = [&](const char* key) -> const Json* {
-    auto it = hc->find(key);
-    return it != hc->end() && it->is_array() ? &*it : nullptr;
-  };
-  if (const Json* vf = list("VolumesFrom"))
-    for (const auto& v : *vf)
-      if (v.is_string()) f.peers.emplace_back("volumes_from", split(v.get<std::string>(), ':')[0]);
-  if (const Json* links = list("Links"))
-    for (const auto& l : *links)
-      if (l.is_string())
-        f.peers.emplace_back("links", std::string(router::strip_name_slash(
-                                          split(l.get<std::string>(), ':')[0])));
   if (auto pb = hc->find("PortBindings"); pb != hc->end()) {
     auto plain = nlohmann::json::parse(pb->dump(), nullptr, false);
     auto reqs = router::parse_port_bindings(plain);

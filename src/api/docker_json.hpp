@@ -41,9 +41,6 @@ struct CreateFacts {
   std::optional<std::string> platform; // "platform" / "Platform"
   std::string project;                 // Labels["com.docker.compose.project"]
   std::string service;                 // Labels["com.docker.compose.service"]
-  // Containers this one joins: {relation, container reference}, e.g. {"network_mode", "db"}
-  // for HostConfig.NetworkMode "container:db"; also pid, ipc, volumes_from, links.
-  std::vector<std::pair<std::string, std::string>> peers;
   std::vector<router::PortRequest> ports;  // HostConfig.PortBindings
 };
 // InvalidArgument naming the field when the body is not a create body twinbox can route.

@@ -2,6 +2,7 @@
 // One-shot requests from twinboxd to a guest engine, for the answers twinbox builds itself
 // (/info, /version, merged lists) and for probing where an unknown container lives.
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "api/http.hpp"
@@ -21,5 +22,16 @@ struct EngineResponse {
 Result<EngineResponse> engine_request(guest::GuestConnector& engine, const std::string& method,
                                       const std::string& target,
                                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Produces a request body piece by piece: calls `write` for each piece, returns when done.
+using BodyProducer = std::function<Status(const std::function<Status(std::string_view)>& write)>;
+
+// Like engine_request, with a chunked request body streamed from `produce` (docker load of an
+// image from the content store, without a temp file). An error from `produce` ends the request
+// unfinished and is returned.
+Result<EngineResponse> engine_upload(guest::GuestConnector& engine, const std::string& method,
+                                     const std::string& target, const std::string& content_type,
+                                     const BodyProducer& produce,
+                                     std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
 }  // namespace twinbox::api

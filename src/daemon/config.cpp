@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "platform/host_profile.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::daemon {
@@ -20,7 +21,15 @@ std::string usage() {
          "                           their own 127.0.0.1 (default 5000; '' for none)\n"
          "  --boot-timeout S         seconds for a VM's engine to answer (default 300)\n"
          "  --shutdown-timeout S     seconds for an ACPI shutdown before destroy (default 30)\n"
-         "  --no-rosetta             do not start the rosetta VM (amd64 requests then fail)\n"
+         "  --no-rosetta             do not start the rosetta VM (amd64 requests then fail,\n"
+         "                           unless --hv-fallback-translator names one)\n"
+         "  --hv-fallback-translator NAME  run linux/amd64 inside hv when rosetta is off\n"
+         "  --host-profile NAME      apple-silicon (default) or generic-arm64\n"
+         "  --experimental-mixed-projects  place compose services one by one\n"
+         "  --content-store DIR      the host image store (default <state>/content)\n"
+         "  --insecure-registry R    plain HTTP for R (host[:port] or CIDR); repeatable;\n"
+         "                           loopback registries always are\n"
+         "  --docker-config FILE     registry credentials (default ~/.docker/config.json)\n"
          "  --debug                  verbose logs\n";
 }
 
@@ -66,6 +75,23 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
       }
     } else if (a == "--no-rosetta") {
       c.rosetta_enabled = false;
+    } else if (a == "--hv-fallback-translator") {
+      TRY_ASSIGN(c.hv_fallback_translator, value());
+    } else if (a == "--host-profile") {
+      TRY_ASSIGN(c.host_profile, value());
+      if (!platform::find_profile(c.host_profile))
+        return make_error(ErrorCode::InvalidArgument, "--host-profile: unknown profile '" +
+                                                          c.host_profile + "' (known: " +
+                                                          platform::profile_names_text() + ")");
+    } else if (a == "--experimental-mixed-projects") {
+      c.mixed_projects = true;
+    } else if (a == "--content-store") {
+      TRY_ASSIGN(c.content_store, value());
+    } else if (a == "--insecure-registry") {
+      TRY_ASSIGN(std::string v, value());
+      c.insecure_registries.push_back(v);
+    } else if (a == "--docker-config") {
+      TRY_ASSIGN(c.docker_config, value());
     } else if (a == "--debug") {
       c.debug = true;
     } else {

@@ -20,6 +20,12 @@ struct Config {
   int boot_timeout_s = 300;
   int shutdown_timeout_s = 30;
   bool rosetta_enabled = true;
+  std::string hv_fallback_translator;  // amd64 inside hv when rosetta is off ("" = none)
+  std::string host_profile = "apple-silicon";
+  bool mixed_projects = false;         // experimental: compose services placed one by one
+  std::string content_store;           // default <state>/content
+  std::vector<std::string> insecure_registries;
+  std::string docker_config;           // default $DOCKER_CONFIG/config.json or ~/.docker/...
   bool debug = false;
 };
 

@@ -11,6 +11,7 @@
 #include "daemon/process.hpp"
 #include "daemon/vm_backends.hpp"
 #include "layout/state_layout.hpp"
+#include "platform/host_profile.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "vm/libvirt_driver.hpp"
@@ -123,6 +124,14 @@ int run(const daemon::Config& cfg) {
   opts.socket_mode = 0660;
   opts.registry_path = layout.workload_registry();
   opts.daemon_version = kVersion;
+  opts.content_store_path = cfg.content_store.empty() ? layout.content_store() : cfg.content_store;
+  opts.registry.docker_config_path = cfg.docker_config;
+  opts.registry.insecure_registries = cfg.insecure_registries;
+  opts.registry.user_agent = std::string("twinbox/") + kVersion;
+  opts.route_env.profile = platform::find_profile(cfg.host_profile);
+  opts.route_env.translator.rosetta_enabled = cfg.rosetta_enabled;
+  opts.route_env.translator.hv_fallback = cfg.hv_fallback_translator;
+  opts.route_env.mixed_projects = cfg.mixed_projects;
   api::ApiServer server(opts, backends);
   if (auto st = server.start(); !st) {
     log::error("daemon", st.error().context("serve the Docker API").message);

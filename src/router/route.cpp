@@ -134,11 +134,42 @@ Decision decide_container_ref(const RouteInput& in, const std::vector<std::strin
   return d;
 }
 
+// The run decision for a create: the platform, the image's platforms, the project and the pod.
+Decision decide_create(const RouteInput& in, const WorkloadRegistry& registry) {
+  const CreateInput& c = *in.create;
+  RunRequest req;
+  req.name = in.query_value("name").value_or(c.service);
+  req.query_platform = in.query_value("platform");
+  req.body_platform = in.body_platform;
+  req.image_platforms = c.image_platforms;
+  req.group.project_name = c.project;
+  if (auto p = registry.project_placement(c.project); p && !p->mixed) {
+    req.group.project = ProjectPlacement{
+        c.project, p->backend,
+        p->declared ? PlacementSource::Declared : PlacementSource::FirstContainer, p->decided_by};
+  }
+  auto peers = resolve_pod_peers(c.pod_refs, registry);
+  if (!peers) return failure(peers.error());
+  req.group.pod_peers = std::move(peers).value();
+  auto run = decide_run(req, in.env);
+  if (!run) return failure(run.error());
+  std::string reason = run->reason;
+  if (c.image_platforms && !c.image_platforms_source.empty() &&
+      !explicit_platform(req).has_value())
+    reason += " [image platforms from " + c.image_platforms_source + "]";
+  Decision d = to_backend(run->backend, reason);
+  auto arch = platform::parse_platform(run->platform);
+  d.platform = PlatformChoice{run->backend, run->platform, arch ? arch->arch : "", reason};
+  d.translator = run->translator;
+  return d;
+}
+
 Decision decide_containers(const RouteInput& in, const std::vector<std::string>& segs,
                            const WorkloadRegistry& registry) {
   if (segs.size() == 2 && segs[1] == "create") {
     if (in.method != "POST") return default_route(in);
-    Decision d = by_platform(in.query_value("platform"), in.body_platform);
+    Decision d = in.create ? decide_create(in, registry)
+                           : by_platform(in.query_value("platform"), in.body_platform);
     if (d.kind == Decision::Kind::Error) return d;
     d.follow_up = FollowUp::RecordContainer;
     d.name = in.query_value("name").value_or("");

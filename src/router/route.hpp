@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "router/groups.hpp"
 #include "router/platform_route.hpp"
+#include "router/run_decision.hpp"
 #include "router/workload_registry.hpp"
 #include "util/result.hpp"
 
@@ -30,6 +32,17 @@ enum class FollowUp {
   ForgetContainer,  // DELETE /containers/{id}
 };
 
+// What the api looked up for a POST /containers/create before deciding (the body, the image's
+// platforms from the content store or the engines). Absent: decided on the platform alone.
+struct CreateInput {
+  std::string image;
+  std::optional<std::vector<platform::Platform>> image_platforms;  // nullopt: unknown
+  std::string image_platforms_source;  // "content store", "engine rosetta", ...
+  std::string project;                 // com.docker.compose.project
+  std::string service;                 // com.docker.compose.service
+  std::vector<PodRef> pod_refs;
+};
+
 struct RouteInput {
   std::string method;
   std::string path;         // version prefix removed, percent-decoded
@@ -37,6 +50,8 @@ struct RouteInput {
   std::vector<std::pair<std::string, std::string>> query;  // decoded
   std::optional<std::string> body_platform;                // "platform" field of a create body
   std::string session_uuid;  // X-Docker-Expose-Session-Uuid header, "" when absent
+  std::optional<CreateInput> create;
+  RouteEnv env;  // profile, translator config, backend states, experimental switches
   std::optional<std::string> query_value(std::string_view name) const;
 };
 
@@ -61,6 +76,7 @@ struct Decision {
   std::string container_id;  // the resolved id the request is about ("" if not unique/known)
   std::string name;          // RecordContainer: the name query; RenameContainer: the new name
   std::optional<PlatformChoice> platform;  // create/pull/build: the platform that chose
+  std::string translator;                  // create: the translator the decision names
 
   // True for endpoints that may switch the connection to a raw stream (attach, exec start).
   bool hijack_endpoint = false;

@@ -126,7 +126,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"load", input("POST", "/images/load"), Kind::Backend, "hv"},
         Case{"networks", input("GET", "/networks"), Kind::Backend, "hv"},
         Case{"events", input("GET", "/events"), Kind::Backend, "hv"},
-        Case{"session", input("POST", "/session"), Kind::Backend, "hv"}),
+        Case{"session_without_uuid", input("POST", "/session"), Kind::Error, "400"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Decide, CreateCarriesPlatformNameAndReason) {

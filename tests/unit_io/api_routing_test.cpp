@@ -25,8 +25,8 @@ TEST_F(TwoEngines, CreateWithAmd64ReachesRosettaWithLabels) {
   EXPECT_EQ(body["Labels"]["io.twinbox.translator"], "qemu-x86_64 (binfmt F)");
   EXPECT_EQ(body["Labels"]["io.twinbox.platform"], "linux/amd64");
   EXPECT_EQ(body["Labels"]["io.twinbox.route.reason"],
-            "--platform linux/amd64 requested: linux/amd64 runs on rosetta (translated from x86-64, "
-            "host profile apple-silicon)");
+            "--platform linux/amd64 requested (the image's platforms are unknown): linux/amd64 runs "
+            "on rosetta (translated from x86-64, host profile apple-silicon)");
 }
 
 TEST_F(TwoEngines, QueryPlatformBeatsBodyPlatform) {
@@ -136,7 +136,7 @@ TEST_F(TwoEngines, BackendDownIs503WithItsState) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(json_of(*r)["message"].get<std::string>().rfind(
-                "backend rosetta is not running (state: starting): engine not answering yet", 0),
+                "backend rosetta is not running (state: starting: engine not answering yet)", 0),
             0u)
       << r->body;
   EXPECT_EQ(rosetta_->requests().size(), 0u);
