@@ -30,11 +30,21 @@ la_ssize_t append_cb(struct archive*, void* ctx, const void* buf, size_t n) {
 
 enum class T { File, Dir, Symlink, Hardlink, Char, Fifo };
 struct TarEntry {
+  TarEntry(std::string n, std::string d = "", T t = T::File, std::string l = "")
+      : name(std::move(n)), data(std::move(d)), type(t), link(std::move(l)) {}
   std::string name;
   std::string data;
   T type = T::File;
   std::string link;
 };
+
+image::Descriptor desc_of(std::string_view media_type, const std::string& bytes) {
+  image::Descriptor d;
+  d.media_type = std::string(media_type);
+  d.digest = image::sha256_digest(bytes);
+  d.size = static_cast<int64_t>(bytes.size());
+  return d;
+}
 
 // A tar (optionally gzip'd) in memory.
 std::string make_tar(const std::vector<TarEntry>& entries, bool gzip = false) {
@@ -176,13 +186,10 @@ class StoreArchiveTest : public ::testing::Test {
   std::vector<TarEntry> valid_oci_entries(const std::string& name = "twinbox/evil:latest") {
     std::string layer = layer_tar("arm64");
     std::string cfg = config_json("arm64", {image::sha256_digest(layer).str()});
-    image::Descriptor c{std::string(image::kOciConfig), image::sha256_digest(cfg),
-                        static_cast<int64_t>(cfg.size())};
-    image::Descriptor l{std::string(kOciLayerTar), image::sha256_digest(layer),
-                        static_cast<int64_t>(layer.size())};
+    image::Descriptor c = desc_of(image::kOciConfig, cfg);
+    image::Descriptor l = desc_of(kOciLayerTar, layer);
     std::string m = oci_manifest_json(c, {l});
-    image::Descriptor md{std::string(image::kOciManifest), image::sha256_digest(m),
-                         static_cast<int64_t>(m.size())};
+    image::Descriptor md = desc_of(image::kOciManifest, m);
     md.annotations["org.opencontainers.image.ref.name"] = name;
     return {{"oci-layout", std::string(kOciLayoutFile)},
             {"index.json", oci_index_json({md})},
