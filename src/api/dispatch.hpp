@@ -78,6 +78,20 @@ class Dispatcher {
 
   std::vector<EngineReply> fan_out(const std::string& target);
 
+  // twinbox_endpoints.cpp: /twinbox/v1/... besides status and shutdown.
+  RequestOutcome serve_twinbox(Stream& client, const http::RequestHead& head, bool body_pending);
+  std::optional<std::vector<platform::Platform>> platforms_for_explain(const std::string& image,
+                                                                       bool explicit_platform);
+  router::GroupContext group_of(const std::string& project);
+  LocalResponse route_explain(const http::RequestHead& head);
+  LocalResponse declare_project(const std::string& name, const std::string& body);
+  LocalResponse list_projects();
+  LocalResponse list_store();
+  LocalResponse import_into_store(Stream& client, const http::RequestHead& head);
+  RequestOutcome export_from_store(Stream& client, const http::RequestHead& head,
+                                   bool body_pending);
+  RequestOutcome prewarm(Stream& client, const http::RequestHead& head, const std::string& body);
+
   // images.cpp
   router::RouteEnv route_env() const;
   RequestOutcome serve_pull(Stream& client, const http::RequestHead& head, bool body_pending);

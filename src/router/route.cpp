@@ -81,10 +81,10 @@ std::optional<Decision> decide_local(const RouteInput& in) {
     return local(LocalHandler::Status, "answered by twinboxd");
   if (p == "/twinbox/v1/shutdown" && m == "POST")
     return local(LocalHandler::Shutdown, "answered by twinboxd");
+  if (starts_with(p, "/twinbox/v1/")) return local(LocalHandler::Twinbox, "answered by twinboxd");
   if (p == "/twinbox" || starts_with(p, "/twinbox/"))
-    return failure(make_error(ErrorCode::NotFound,
-                              "unknown twinbox endpoint " + m + " " + p +
-                                  " (known: GET /twinbox/v1/status, POST /twinbox/v1/shutdown)"));
+    return failure(make_error(ErrorCode::NotFound, "unknown twinbox endpoint " + m + " " + p +
+                                                       " (twinbox's endpoints are under /twinbox/v1)"));
   return std::nullopt;
 }
 
@@ -231,6 +231,8 @@ const char* local_handler_name(LocalHandler h) {
       return "status";
     case LocalHandler::Shutdown:
       return "shutdown";
+    case LocalHandler::Twinbox:
+      return "twinbox";
   }
   return "local";
 }

@@ -20,7 +20,10 @@ inline constexpr std::string_view kApiVersion = "1.41";
 inline constexpr std::string_view kMinApiVersion = "1.12";
 
 // Endpoints twinboxd answers itself (some by asking both engines).
-enum class LocalHandler { Ping, Version, Info, ListContainers, ListImages, Status, Shutdown };
+enum class LocalHandler {
+  Ping, Version, Info, ListContainers, ListImages, Status, Shutdown,
+  Twinbox,  // the rest of /twinbox/v1: route explain, projects, the content store
+};
 const char* local_handler_name(LocalHandler h);
 
 // What to record once the backend answered with a 2xx.
