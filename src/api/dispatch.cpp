@@ -41,6 +41,15 @@ bool is_container_inspect(const http::RequestHead& head) {
          p.find('/', 12) == p.size() - 5;
 }
 
+}  // namespace
+
+bool has_body_framing(const http::RequestHead& head) {
+  auto framing = http::request_framing(head);
+  return framing && framing->kind != http::BodyKind::None;
+}
+
+namespace {
+
 bool has_body(const http::RequestHead& head) {
   auto framing = http::request_framing(head);
   return !framing || framing->kind != http::BodyKind::None;
@@ -84,6 +93,13 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
     ci.pod_refs = router::pod_refs_from_create_body(nlohmann::json::parse(*body, nullptr, false));
     in.create = std::move(ci);
   }
+  if (router::needs_body_container(head.method, head.path())) {
+    auto b = read_body(client, *framing, kMaxCreateBody);
+    if (!b) return answer(client, head, error_response(400, b.error().message), "-", false);
+    body = std::move(b).value();
+    body_pending = false;
+    in.body_container = json_string(Json::parse(*body, nullptr, false), "Container");
+  }
   in.env = route_env();
   auto d = registry_.read([&](const router::WorkloadRegistry& reg) { return decide(in, reg); });
   if (d.kind == router::Decision::Kind::Probe) d = resolve_probe(head, std::move(d));
@@ -112,6 +128,9 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
       break;
     case router::Decision::Kind::Local:
       out = serve_local(client, head, d, body_pending);
+      break;
+    case router::Decision::Kind::Replicate:
+      out = serve_replicate(client, head, d, std::move(body));
       break;
     default:
       out = forward(client, head, std::move(d), std::move(body));

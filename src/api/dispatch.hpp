@@ -3,6 +3,7 @@
 // engines, probes for unknown containers, forwards everything else through the proxy, and
 // records what the answers tell the workload registry. The decision itself is router::decide.
 #include <atomic>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@
 #include "router/route.hpp"
 
 namespace twinbox::api {
+
+// True when the request carries a body (Content-Length > 0 or chunked).
+bool has_body_framing(const http::RequestHead& head);
 
 struct DaemonIdentity {
   std::string socket_path;
@@ -91,6 +95,11 @@ class Dispatcher {
   RequestOutcome export_from_store(Stream& client, const http::RequestHead& head,
                                    bool body_pending);
   RequestOutcome prewarm(Stream& client, const http::RequestHead& head, const std::string& body);
+
+  // networks.cpp
+  RequestOutcome serve_replicate(Stream& client, const http::RequestHead& head, router::Decision d,
+                                 std::optional<std::string> body);
+  LocalResponse merged_list(const http::RequestHead& head, bool networks);
 
   // images.cpp
   router::RouteEnv route_env() const;

@@ -171,6 +171,10 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
       return answer(client, head, json_response(200, status_document(backends_.statuses(), info)),
                     "local", body_pending);
     }
+    case LocalHandler::ListNetworks:
+    case LocalHandler::ListVolumes:
+      return answer(client, head, merged_list(head, d.local == LocalHandler::ListNetworks),
+                    "hv+rosetta", body_pending);
     case LocalHandler::Twinbox:
       return serve_twinbox(client, head, body_pending);
     case LocalHandler::Shutdown:

@@ -195,6 +195,45 @@ Decision decide_exec(const RouteInput& in, const std::vector<std::string>& segs,
   return d;
 }
 
+Decision replicate(std::string reason) {
+  Decision d;
+  d.kind = Decision::Kind::Replicate;
+  d.reason = std::move(reason);
+  return d;
+}
+
+// Networks and volumes exist in both VMs: a compose project's network is created before its
+// first container says which backend the project lands on, and `docker run --network x` may
+// go to either. Inspect asks hv, then rosetta; connect follows the container.
+Decision decide_networks_volumes(const RouteInput& in, const std::vector<std::string>& segs,
+                                 const WorkloadRegistry& registry) {
+  const std::string kind = segs[0];  // "networks" | "volumes"
+  const std::string& m = in.method;
+  if (segs.size() == 1 && m == "GET")
+    return local(kind == "networks" ? LocalHandler::ListNetworks : LocalHandler::ListVolumes,
+                 "merged from both engines");
+  if (segs.size() == 2 && (segs[1] == "create" || segs[1] == "prune") && m == "POST")
+    return replicate(kind + " " + segs[1] + " on every running backend");
+  if (segs.size() == 2 && m == "DELETE")
+    return replicate("remove " + kind.substr(0, kind.size() - 1) + " " + segs[1] +
+                     " from every backend");
+  if (segs.size() == 3 && kind == "networks" && (segs[2] == "connect" || segs[2] == "disconnect")) {
+    std::string c = in.body_container.value_or("");
+    auto match = registry.find_container(c);
+    if (!match) {
+      if (match.error().code != ErrorCode::NotFound) return failure(match.error());
+      Decision d = probe("/containers/" + url_encode(c) + "/json", false,
+                         "network " + segs[2] + " of container " + c + ": asking the engines");
+      return d;
+    }
+    return to_backend(match->backend, "network " + segs[2] + " of container " + c + " on " +
+                                          match->backend + " (workload registry)");
+  }
+  Decision d = to_backend(kHv, kind + " " + segs[1] + ": asked on hv first, then on rosetta");
+  d.fallback_backend = std::string(kRosetta);
+  return d;
+}
+
 Decision decide_images(const RouteInput& in, std::string_view rest) {
   if (rest == "create" && in.method == "POST") return by_platform(in.query_value("platform"), {});
   for (std::string_view fixed : {"create", "load", "search", "prune", "get", "json"})
@@ -233,6 +272,10 @@ const char* local_handler_name(LocalHandler h) {
       return "shutdown";
     case LocalHandler::Twinbox:
       return "twinbox";
+    case LocalHandler::ListNetworks:
+      return "networks";
+    case LocalHandler::ListVolumes:
+      return "volumes";
   }
   return "local";
 }
@@ -247,6 +290,14 @@ bool needs_body_platform(std::string_view method, std::string_view path) {
   return method == "POST" && path == "/containers/create";
 }
 
+bool needs_body_container(std::string_view method, std::string_view path) {
+  if (method != "POST" || !starts_with(path, "/networks/")) return false;
+  auto ends = [&](std::string_view suffix) {
+    return path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
+  };
+  return ends("/connect") || ends("/disconnect");
+}
+
 Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
   if (auto d = check_version(in)) return *d;
   if (auto d = decide_local(in)) return *d;
@@ -255,6 +306,9 @@ Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
     return decide_containers(in, segs, registry);
   if (segs.size() >= 2 && segs[0] == "exec" && !segs[1].empty())
     return decide_exec(in, segs, registry);
+  if (!segs.empty() && (segs[0] == "networks" || segs[0] == "volumes") &&
+      (segs.size() == 1 || !segs[1].empty()))
+    return decide_networks_volumes(in, segs, registry);
   if (starts_with(in.path, "/images/") && in.path.size() > 8)
     return decide_images(in, std::string_view(in.path).substr(8));
   if (in.path == "/build" && in.method == "POST") {

@@ -23,6 +23,8 @@ inline constexpr std::string_view kMinApiVersion = "1.12";
 enum class LocalHandler {
   Ping, Version, Info, ListContainers, ListImages, Status, Shutdown,
   Twinbox,  // the rest of /twinbox/v1: route explain, projects, the content store
+  ListNetworks,  // GET /networks: both engines, one entry per name
+  ListVolumes,   // GET /volumes: both engines, one entry per name
 };
 const char* local_handler_name(LocalHandler h);
 
@@ -53,6 +55,8 @@ struct RouteInput {
   std::vector<std::pair<std::string, std::string>> query;  // decoded
   std::optional<std::string> body_platform;                // "platform" field of a create body
   std::string session_uuid;  // X-Docker-Expose-Session-Uuid header, "" when absent
+  // POST /networks/{id}/connect|disconnect: the body's "Container" (read first by the api).
+  std::optional<std::string> body_container;
   std::optional<CreateInput> create;
   RouteEnv env;  // profile, translator config, backend states, experimental switches
   std::optional<std::string> query_value(std::string_view name) const;
@@ -64,6 +68,9 @@ struct Decision {
     Backend,  // forwarded to `backend`
     Probe,    // container/exec unknown: ask every running engine for `probe_path`, then forward
     Error,    // answered with `error`
+    // Sent to every running backend (networks and volumes exist in both VMs, so a container
+    // finds them wherever it lands); the answer is hv's, or the first success.
+    Replicate,
   };
   Kind kind = Kind::Error;
   LocalHandler local = LocalHandler::Ping;
@@ -93,6 +100,8 @@ struct Decision {
 
 // True when decide() needs `body_platform`: the caller reads the (small) body first.
 bool needs_body_platform(std::string_view method, std::string_view path);
+// True when decide() needs `body_container` (network connect/disconnect).
+bool needs_body_container(std::string_view method, std::string_view path);
 
 Decision decide(const RouteInput& in, const WorkloadRegistry& registry);
 

@@ -47,6 +47,8 @@ std::string where_of(const Decision& d) {
       return d.probe_path;
     case Kind::Error:
       return std::to_string(twinbox::error_code_http_status(d.error.code));
+    case Kind::Replicate:
+      return "replicate";
   }
   return "";
 }
@@ -124,7 +126,11 @@ INSTANTIATE_TEST_SUITE_P(
              input("GET", "/images/alpine/json", {{"platform", "linux/amd64"}}), Kind::Backend,
              "rosetta"},
         Case{"load", input("POST", "/images/load"), Kind::Backend, "hv"},
-        Case{"networks", input("GET", "/networks"), Kind::Backend, "hv"},
+        Case{"networks", input("GET", "/networks"), Kind::Local, "networks"},
+        Case{"volumes", input("GET", "/volumes"), Kind::Local, "volumes"},
+        Case{"network_create", input("POST", "/networks/create"), Kind::Replicate, "replicate"},
+        Case{"volume_rm", input("DELETE", "/volumes/data"), Kind::Replicate, "replicate"},
+        Case{"network_inspect", input("GET", "/networks/shop_default"), Kind::Backend, "hv"},
         Case{"events", input("GET", "/events"), Kind::Backend, "hv"},
         Case{"session_without_uuid", input("POST", "/session"), Kind::Error, "400"}),
     [](const auto& info) { return std::string(info.param.name); });
@@ -200,6 +206,22 @@ TEST(Decide, BuildKitSessionWaitsForTheBuildThatNamesIt) {
   auto anonymous = decide(input("POST", "/session"), reg);
   EXPECT_EQ(anonymous.kind, Kind::Error);
   EXPECT_NE(anonymous.error.message.find("X-Docker-Expose-Session-Uuid"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Decide, NetworkConnectFollowsTheContainer) {
+  auto in = input("POST", "/networks/shop_default/connect");
+  in.body_container = "amd";
+  auto d = decide(in, registry());
+  EXPECT_EQ(d.kind, Kind::Backend);
+  EXPECT_EQ(d.backend, "rosetta");
+  in.body_container = "nobody";
+  EXPECT_EQ(decide(in, registry()).kind, Kind::Probe);
+  EXPECT_TRUE(needs_body_container("POST", "/networks/x/connect"));
+  EXPECT_FALSE(needs_body_container("POST", "/networks/create"));
 }
 
 }  // namespace

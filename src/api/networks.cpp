@@ -1,0 +1,119 @@
+// Networks and volumes live in both VMs: creates and removals go to every running backend,
+// listings are merged by name (hv first). A compose project's network thus exists wherever its
+// containers land, even when the project is placed by its first container after the network.
+#include "api/dispatch.hpp"
+#include "api/docker_json.hpp"
+#include "api/engine_client.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace twinbox::api {
+
+namespace {
+constexpr size_t kMaxReplicatedBody = 1u << 20;
+
+struct Reply {
+  std::string backend;
+  Result<EngineResponse> r;
+};
+
+bool ok(const Reply& x) { return x.r && x.r->status >= 200 && x.r->status < 300; }
+}  // namespace
+
+RequestOutcome Dispatcher::serve_replicate(Stream& client, const http::RequestHead& head,
+                                           router::Decision d, std::optional<std::string> body) {
+  if (!body && has_body_framing(head)) {
+    auto framing = http::request_framing(head);
+    auto b = framing ? read_body(client, *framing, kMaxReplicatedBody) : Result<std::string>(framing.error());
+    if (!b) return answer(client, head, error_response(b.error()), "-", false);
+    body = std::move(b).value();
+  }
+  std::string target = head.target;  // version prefix and query kept
+  std::vector<std::string> running;
+  for (const auto& s : backends_.statuses())
+    if (s.state == BackendState::Running) running.push_back(s.name);
+  if (running.empty())
+    return answer(client, head,
+                  error_response(503, "no backend is running (" + d.reason +
+                                          "); retry when `twinbox status` shows one"),
+                  "-", false);
+  // A removal by ID: each VM has its own ID for the same name, so remove by name everywhere.
+  if (head.method == "DELETE") {
+    auto segs = split(head.path().substr(1), '/');
+    for (const auto& r : fan_out(versioned(head, "/" + segs[0] + "/" + url_encode(segs[1]))))
+      if (r.body)
+        if (auto name = json_string(Json::parse(*r.body, nullptr, false), "Name")) {
+          target = versioned(head, "/" + segs[0] + "/" + url_encode(*name)) +
+                   (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
+          break;
+        }
+  }
+  std::vector<Reply> replies;
+  for (const auto& b : running) {
+    auto* conn = backends_.connector(b);
+    if (!conn) continue;
+    if (body && !body->empty()) {
+      replies.push_back({b, engine_upload(*conn, head.method, target, "application/json",
+                                          [&](const std::function<Status(std::string_view)>& w) {
+                                            return w(*body);
+                                          },
+                                          std::chrono::seconds(60))});
+    } else {
+      replies.push_back({b, engine_request(*conn, head.method, target)});
+    }
+  }
+  const Reply* chosen = nullptr;
+  for (const auto& r : replies)
+    if (ok(r) && (!chosen || r.backend == router::kHv)) chosen = &r;
+  std::vector<std::string> failures;
+  for (const auto& r : replies)
+    if (!ok(r))
+      failures.push_back(r.backend + ": " + (r.r ? std::to_string(r.r->status) + " " + r.r->body
+                                                 : r.r.error().message));
+  if (!chosen) {
+    // Nobody succeeded: the engines' own answer (hv's first) says why.
+    for (const auto& r : replies)
+      if (r.r) {
+        chosen = &r;
+        break;
+      }
+    if (!chosen)
+      return answer(client, head, error_response(503, join(failures, "; ")), "-", false);
+  } else if (!failures.empty()) {
+    log::warn("api", head.method + " " + head.path() + " failed on " + join(failures, "; "));
+  }
+  LocalResponse resp{chosen->r->status, "application/json", chosen->r->body, {}};
+  if (auto ct = chosen->r->headers.get("Content-Type")) resp.content_type = std::string(*ct);
+  std::vector<std::string> where;
+  for (const auto& r : replies) where.push_back(r.backend);
+  return answer(client, head, resp, join(where, "+"), false);
+}
+
+LocalResponse Dispatcher::merged_list(const http::RequestHead& head, bool networks) {
+  std::string pq = head.path() + (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
+  Json out = networks ? Json::array() : Json{{"Volumes", Json::array()}, {"Warnings", Json::array()}};
+  std::set<std::string> seen;
+  bool any = false;
+  std::vector<std::string> failures;
+  for (const auto& r : fan_out(versioned(head, pq))) {
+    if (!r.body) {
+      failures.push_back(r.backend + ": " + r.error);
+      continue;
+    }
+    any = true;
+    auto j = Json::parse(*r.body, nullptr, false);
+    const Json& items = networks ? j : (j.is_object() && j.contains("Volumes") ? j["Volumes"] : Json());
+    for (const auto& it : items.is_array() ? items : Json::array()) {
+      std::string name = json_string(it, "Name").value_or("");
+      if (!seen.insert(name).second) continue;
+      (networks ? out : out["Volumes"]).push_back(it);
+    }
+    if (!networks && j.is_object() && j.contains("Warnings") && j["Warnings"].is_array())
+      for (const auto& w : j["Warnings"]) out["Warnings"].push_back(w);
+  }
+  if (!any) return error_response(503, "no engine could list " + std::string(networks ? "networks" : "volumes") +
+                                           " (" + join(failures, "; ") + ")");
+  return json_response(200, dump_json(out));
+}
+
+}  // namespace twinbox::api

@@ -1,0 +1,57 @@
+// Networks and volumes exist in both VMs: creates and removals reach both engines, listings
+// are merged by name, removal by one VM's ID removes the name everywhere.
+#include "unit_io/api_fixture.hpp"
+
+namespace twinbox::fakes {
+namespace {
+
+TEST_F(TwoEngines, NetworkCreateReachesBothEnginesAndAnswersWithHvs) {
+  hv_->on("POST", "/networks/create", FakeResponse{201, R"({"Id":"hvnet","Warning":""})"});
+  rosetta_->on("POST", "/networks/create", FakeResponse{201, R"({"Id":"rosnet","Warning":""})"});
+  auto c = client();
+  std::string body =
+      R"({"Name":"shop_default","Labels":{"com.docker.compose.project":"shop"}})";
+  auto r = c.request("POST", "/v1.41/networks/create", body);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+  EXPECT_NE(r->body.find("hvnet"), std::string::npos) << r->body;
+  ASSERT_EQ(hv_->count("POST", "/networks/create"), 1u);
+  ASSERT_EQ(rosetta_->count("POST", "/networks/create"), 1u);
+  EXPECT_EQ(rosetta_->requests().back().body, body);
+}
+
+TEST_F(TwoEngines, NetworkListIsMergedByName) {
+  hv_->on("GET", "/networks", FakeResponse{200, R"([{"Name":"bridge","Id":"h1"},{"Name":"shop_default","Id":"h2"}])"});
+  rosetta_->on("GET", "/networks", FakeResponse{200, R"([{"Name":"bridge","Id":"r1"},{"Name":"only_here","Id":"r3"}])"});
+  auto c = client();
+  auto r = c.request("GET", "/v1.41/networks");
+  ASSERT_TRUE(r);
+  auto j = json_of(*r);
+  ASSERT_EQ(j.size(), 3u) << r->body;
+  EXPECT_EQ(j[0]["Id"], "h1");  // hv's copy of a shared name
+  EXPECT_EQ(j[2]["Name"], "only_here");
+}
+
+TEST_F(TwoEngines, RemovingANetworkByIdRemovesItsNameEverywhere) {
+  hv_->on("GET", "/networks/h2", FakeResponse{200, R"({"Name":"shop_default","Id":"h2"})"});
+  hv_->on("DELETE", "/networks/shop_default", FakeResponse{204, ""});
+  rosetta_->on("DELETE", "/networks/shop_default", FakeResponse{204, ""});
+  auto c = client();
+  auto r = c.request("DELETE", "/v1.41/networks/h2");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(hv_->count("DELETE", "/networks/shop_default"), 1u);
+  EXPECT_EQ(rosetta_->count("DELETE", "/networks/shop_default"), 1u);
+}
+
+TEST_F(TwoEngines, VolumeListKeepsDockersShape) {
+  hv_->on("GET", "/volumes", FakeResponse{200, R"({"Volumes":[{"Name":"data"}],"Warnings":null})"});
+  rosetta_->on("GET", "/volumes", FakeResponse{200, R"({"Volumes":[{"Name":"data"},{"Name":"cache"}],"Warnings":[]})"});
+  auto c = client();
+  auto j = json_of(*c.request("GET", "/v1.41/volumes"));
+  ASSERT_TRUE(j["Volumes"].is_array());
+  EXPECT_EQ(j["Volumes"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace twinbox::fakes
