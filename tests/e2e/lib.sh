@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for e2e scripts: assertions that count, and a twinboxd on a private state dir.
 # Sourced. Each script ends with `finish`, which prints "N passed, N failed".
 PASSED=0
@@ -89,4 +90,46 @@ stop_twinboxd() {
     kill -KILL "$TWINBOXD_PID" 2>/dev/null || true
   fi
   if [ -n "${STATE:-}" ] && [ -z "${E2E_KEEP_STATE:-}" ]; then rm -rf "$STATE"; fi
+}
+
+# --- additions for the image, routing and compose scripts (issues 3 and 4)
+
+# skip NAME WHY: a check that cannot run here (an optional fixture is missing); not counted.
+skip() { echo "SKIP: $1${2:+ -- $2}"; }
+# expect_match NAME REGEX HAYSTACK: some line of HAYSTACK matches the extended REGEX.
+expect_match() {
+  if grep -Eq -- "$2" <<<"$3"; then pass "$1"; else fail "$1" "/$2/ not in: $(echo "$3" | tail -n 8)"; fi
+}
+# eventually NAME SECONDS CMD...: passes once CMD exits 0, retried every second for SECONDS.
+eventually() {
+  local name=$1 secs=$2; shift 2
+  local out i
+  for ((i = 0; i < secs; i++)); do
+    if out=$("$@" 2>&1); then pass "$name"; return 0; fi
+    sleep 1
+  done
+  fail "$name" "$(echo "$out" | tail -n 5)"
+}
+# label_of CONTAINER LABEL: the label's value as twinboxd's docker inspect shows it.
+label_of() { docker inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>&1; }
+backend_of() { label_of "$1" io.twinbox.backend; }
+# engine BACKEND DOCKER-ARGS...: the docker CLI on that guest engine's own socket (bypasses the
+# router: proves where something really is).
+engine() { local b=$1; shift; docker --host "unix://$STATE/run/$b-engine.sock" "$@"; }
+# tb ARGS...: the twinbox CLI on this test's twinboxd.
+tb() { "$TWINBOX" --socket "$STATE/docker.sock" "$@"; }
+
+# Kills twinboxd with SIGKILL (no cleanup of its own: VMs, ssh channels and the socket stay
+# behind), using the pid its pid file names, and reaps it. restart_twinboxd starts it again.
+kill9_twinboxd() {
+  local pid
+  pid=$(cat "$STATE/twinboxd.pid" 2>/dev/null)
+  expect_eq "the pid file names the running twinboxd" "$TWINBOXD_PID" "$pid"
+  kill -KILL "$TWINBOXD_PID" 2>/dev/null
+  wait "$TWINBOXD_PID" 2>/dev/null
+  if kill -0 "$TWINBOXD_PID" 2>/dev/null; then
+    fail "twinboxd died of SIGKILL"
+  else
+    pass "twinboxd died of SIGKILL"
+  fi
 }
