@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Images through the docker CLI (issue 3): pulls by tag, by platform and by digest go through the
+# host content store and land in the engine the router picks; `docker images` shows both engines;
+# an image with no runnable platform is refused listing what it has; a container keeps the digest
+# it was created from; and after `twinbox image import` a reference whose registry is unreachable
+# still runs and pulls (CI without a registry).
+# One twinboxd boot, two containers, six pulls/deliveries. ~2 min under TCG.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+REG=127.0.0.1:5000
+IMG=$REG/twinbox/busybox:latest
+IMG_AMD64=$REG/twinbox/busybox-amd64:latest
+IMG_S390X=$REG/twinbox/busybox-s390x:latest
+# Nothing listens on 5999: a registry that cannot be reached.
+OFFLINE=127.0.0.1:5999/offline/busybox
+
+check "test registry answers on $REG" curl -fsS "http://$REG/v2/"
+# The digests the registry serves (not hard-coded: a Debian point release changes them).
+raw() { skopeo inspect --raw --tls-verify=false "docker://$1"; }
+INDEX_DIGEST=sha256:$(raw "$IMG" | sha256sum | cut -d' ' -f1)
+child() { raw "$IMG" | jq -r --arg a "$1" '.manifests[] | select(.platform.architecture == $a) | .digest'; }
+AMD64_DIGEST=$(child amd64)
+ARM64_DIGEST=$(child arm64)
+AMD64_ONLY_DIGEST=sha256:$(raw "$IMG_AMD64" | sha256sum | cut -d' ' -f1)
+expect_match "the registry's index has an amd64 and an arm64 child" \
+  '^sha256:[0-9a-f]{64} sha256:[0-9a-f]{64}$' "$AMD64_DIGEST $ARM64_DIGEST"
+start_twinboxd
+
+# --- pull by tag, no platform: the index offers arm64, so hv gets it natively
+out=$(docker pull "$IMG" 2>&1)
+expect_eq "docker pull by tag succeeds" "0" "$?"
+expect_match "a twinbox: line says the arm64 variant goes to hv" \
+  '^twinbox: linux/arm64(/v8)? for hv \(' "$out"
+expect_contains "the digest line names the index" "Digest: $INDEX_DIGEST" "$out"
+expect_contains "the pull pins the arm64 child" "twinbox: pinned $REG/twinbox/busybox@$ARM64_DIGEST" \
+  "$out"
+expect_out "hv's engine holds the arm64 image" "arm64" \
+  engine hv image inspect --format '{{.Architecture}}' "$IMG"
+
+# --- pull by platform: amd64 goes to rosetta
+out=$(docker pull --platform linux/amd64 "$IMG" 2>&1)
+expect_eq "docker pull --platform linux/amd64 succeeds" "0" "$?"
+expect_match "a twinbox: line says amd64 goes to rosetta" '^twinbox: linux/amd64 for rosetta \(' "$out"
+expect_contains "the pull pins the amd64 child" "twinbox: pinned $REG/twinbox/busybox@$AMD64_DIGEST" \
+  "$out"
+expect_out "rosetta's engine holds the amd64 image" "amd64" \
+  engine rosetta image inspect --format '{{.Architecture}}' "$IMG"
+
+# --- pull by digest: a child manifest digest is one platform, not re-resolved
+out=$(docker pull "$REG/twinbox/busybox@$AMD64_DIGEST" 2>&1)
+expect_eq "docker pull by digest succeeds" "0" "$?"
+expect_match "the amd64 child goes to rosetta" '^twinbox: linux/amd64 for rosetta \(' "$out"
+expect_contains "its digest line is the child's" "Digest: $AMD64_DIGEST" "$out"
+
+# --- docker images: both engines' images in one list (one busybox per VM, different image IDs)
+ids=$(docker images --no-trunc --filter "reference=$REG/twinbox/busybox" --format '{{.ID}}' 2>&1 | sort -u)
+expect_eq "docker images lists busybox from both engines" "2" "$(echo "$ids" | grep -c '^sha256:')"
+
+# --- twinbox image ls: the store has the reference with both platforms
+row=$(tb image ls 2>&1 | grep "^$IMG ")
+expect_contains "twinbox image ls lists $IMG with linux/amd64" "linux/amd64" "$row"
+expect_contains "twinbox image ls lists $IMG with linux/arm64" "linux/arm64" "$row"
+
+# --- no platform, amd64-only image: rosetta, through qemu-x86_64; the container pins its digest
+out=$(docker run --name amdonly "$IMG_AMD64" uname -m 2>"$STATE/amdonly.err")
+expect_eq "an amd64-only image runs without --platform" "x86_64" "$out"
+expect_eq "it was routed to rosetta" "rosetta" "$(backend_of amdonly)"
+expect_eq "the container keeps the digest it was created from" \
+  "$REG/twinbox/busybox-amd64@$AMD64_ONLY_DIGEST" "$(label_of amdonly io.twinbox.image.digest)"
+expect_contains "docker inspect says why it is there" "linux/amd64" \
+  "$(label_of amdonly io.twinbox.route.reason)"
+check "docker rm amdonly" docker rm amdonly
+
+# --- an image offering neither arm64 nor amd64 is refused, listing what it offers
+if curl -fsS "http://$REG/v2/twinbox/busybox-s390x/tags/list" >/dev/null 2>&1; then
+  out=$(docker pull "$IMG_S390X" 2>&1)
+  rc=$?
+  if [ "$rc" -ne 0 ]; then pass "pulling an s390x-only image fails"; else fail "pulling an s390x-only image fails" "$out"; fi
+  expect_contains "the refusal lists linux/s390x" "linux/s390x" "$out"
+else
+  skip "s390x-only image refused" "the registry has no twinbox/busybox-s390x (optional fixture)"
+fi
+
+# --- export, then an archive whose registry is unreachable: import, run and pull with no registry
+ARCHIVE=$STATE/busybox-oci.tar
+check "twinbox image export writes an OCI archive" tb image export -o "$ARCHIVE" "$IMG"
+named=$(tar -xOf "$ARCHIVE" --wildcards '*index.json' 2>/dev/null |
+  jq -r '.manifests[].annotations["io.containerd.image.name"]' 2>&1)
+expect_eq "the archive's index.json names the full reference" "$IMG" "$named"
+out=$(tb image import "$ARCHIVE" 2>&1)
+expect_contains "the export imports back under its own name" "imported $IMG" "$out"
+
+# --name applies only to images an archive names by tag alone (as skopeo writes them); an
+# exported archive names its images fully. Keep only the tag, as a CI job's saved archive would.
+TAGGED=$STATE/busybox-tag-only.tar
+python3 - "$ARCHIVE" "$TAGGED" <<'PY'
+import io, json, sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as tin, tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as tout:
+    for m in tin.getmembers():
+        data = tin.extractfile(m) if m.isfile() else None
+        if m.name.lstrip("./") == "index.json":
+            idx = json.load(data)
+            for d in idx["manifests"]:
+                d["annotations"] = {"org.opencontainers.image.ref.name": "latest"}
+            raw = json.dumps(idx).encode()
+            m.size = len(raw)
+            data = io.BytesIO(raw)
+        tout.addfile(m, data)
+PY
+out=$(tb image import "$TAGGED" 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ]; then pass "a tag-only archive without --name is refused"; else fail "a tag-only archive without --name is refused" "$out"; fi
+expect_contains "the refusal says to pass --name" "--name" "$out"
+out=$(tb image import --name "$OFFLINE" "$TAGGED" 2>&1)
+expect_contains "import --name gives the archive's tag a repository" "imported $OFFLINE:latest" "$out"
+out=$(tb image prune 2>&1)
+expect_match "twinbox image prune reports what it removed" '^removed [0-9]+ blobs, freed ' "$out"
+expect_contains "the imported reference is listed after the prune" "$OFFLINE:latest" \
+  "$(tb image ls 2>&1)"
+
+# The create finds the image in the store (no registry asked) and delivers it into hv.
+expect_out "a container runs from the imported image with no registry" "aarch64" \
+  docker run --rm "$OFFLINE:latest" uname -m
+out=$(docker pull "$OFFLINE" 2>&1)
+expect_eq "docker pull with the registry unreachable succeeds" "0" "$?"
+expect_contains "a twinbox: line says the content store's copy was used" \
+  "using the content store's copy" "$out"
+expect_match "and names the unreachable registry" '^twinbox: registry 127\.0\.0\.1:5999 not used' "$out"
+finish
