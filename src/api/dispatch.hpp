@@ -91,6 +91,7 @@ class Dispatcher {
   LocalResponse declare_project(const std::string& name, const std::string& body);
   LocalResponse list_projects();
   LocalResponse list_store();
+  LocalResponse engine_images();
   LocalResponse import_into_store(Stream& client, const http::RequestHead& head);
   RequestOutcome export_from_store(Stream& client, const http::RequestHead& head,
                                    bool body_pending);

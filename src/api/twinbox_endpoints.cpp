@@ -9,6 +9,7 @@
 
 #include "api/dispatch.hpp"
 #include "api/docker_json.hpp"
+#include "api/engine_client.hpp"
 #include "router/decision_json.hpp"
 #include "store/archive_io.hpp"
 #include "util/log.hpp"
@@ -162,6 +163,35 @@ LocalResponse Dispatcher::list_store() {
                    {"media_type", rec.descriptor.media_type},
                    {"platforms", platforms},
                    {"size", size}});
+  }
+  return json_response(200, dump_json(out));
+}
+
+// Both engines' images with the backend that holds each and its platform: what `docker images`
+// cannot show (its table has no column for them). One inspect per image, on its own engine.
+LocalResponse Dispatcher::engine_images() {
+  Json out = Json::array();
+  for (const auto& r : fan_out("/images/json")) {
+    if (!r.body) continue;
+    auto* conn = backends_.connector(r.backend);
+    for (const auto& img : Json::parse(*r.body, nullptr, false)) {
+      std::string id = json_string(img, "Id").value_or("");
+      if (id.empty() || !conn) continue;
+      std::string platform = "unknown";
+      if (auto ins = engine_request(*conn, "GET", "/images/" + id + "/json"); ins && ins->status == 200) {
+        auto j = Json::parse(ins->body, nullptr, false);
+        std::string variant = json_string(j, "Variant").value_or("");
+        platform = json_string(j, "Os").value_or("linux") + "/" +
+                   json_string(j, "Architecture").value_or("?") + (variant.empty() ? "" : "/" + variant);
+      }
+      Json tags = img.contains("RepoTags") && img["RepoTags"].is_array() ? img["RepoTags"] : Json::array();
+      out.push_back({{"backend", r.backend},
+                     {"id", id},
+                     {"repo_tags", tags},
+                     {"platform", platform},
+                     {"size", json_int(img, "Size").value_or(0)},
+                     {"created", json_int(img, "Created").value_or(0)}});
+    }
   }
   return json_response(200, dump_json(out));
 }
@@ -322,6 +352,8 @@ RequestOutcome Dispatcher::serve_twinbox(Stream& client, const http::RequestHead
       return answer(client, head, r, "local", body_pending);
     }
   }
+  if (p == "/twinbox/v1/engine-images" && m == "GET")
+    return answer(client, head, engine_images(), "local", body_pending);
   if (p == "/twinbox/v1/images" && m == "GET")
     return answer(client, head, list_store(), "local", body_pending);
   if (p == "/twinbox/v1/images/import" && m == "POST") {

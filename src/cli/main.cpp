@@ -32,6 +32,7 @@ const char* kUsage =
     "  down [--timeout SECONDS]          ACPI shutdown of both VMs, then twinboxd exits\n"
     "  doctor                            check this host's prerequisites\n"
     "  compose [-f F]... [-p P] [--mixed] ARGS  declare the project, then run docker-compose\n"
+    "  images [--json]                   both engines' images: backend and platform of each\n"
     "  image import|export|ls|prune|prewarm     the host image store (image --help)\n"
     "  route explain --image REF [--platform P] [--project NAME] [--image-platforms P1,P2]\n"
     "        [--profile NAME] [--json]   which backend would run REF, and why (route --help)\n"
@@ -58,6 +59,38 @@ Result<json> get_status(const std::string& sock) {
     return make_error(ErrorCode::Io, "status: twinboxd answered " + std::to_string(r.status) +
                                          ": " + r.body);
   return j;
+}
+
+int cmd_images(const std::string& sock, const std::vector<std::string>& args) {
+  bool as_json = !args.empty() && args[0] == "--json";
+  if (!args.empty() && !as_json) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  auto r = cli::request(sock, "GET", "/twinbox/v1/engine-images");
+  auto j = r ? json::parse(r->body, nullptr, false) : json();
+  if (!r || r->status != 200 || !j.is_array()) {
+    std::fprintf(stderr, "twinbox: list the engines' images: %s\n",
+                 r ? r->body.c_str() : r.error().message.c_str());
+    return 1;
+  }
+  if (as_json) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%-50s %-14s %-8s %-16s %s\n", "REPOSITORY:TAG", "IMAGE ID", "BACKEND", "PLATFORM",
+              "SIZE");
+  for (const auto& img : j) {
+    std::string id = img.value("id", "");
+    if (id.rfind("sha256:", 0) == 0) id = id.substr(7, 12);
+    auto tags = img.value("repo_tags", json::array());
+    if (tags.empty()) tags.push_back("<none>:<none>");
+    for (const auto& t : tags)
+      std::printf("%-50s %-14s %-8s %-16s %.1fMB\n", t.get<std::string>().c_str(), id.c_str(),
+                  img.value("backend", "").c_str(), img.value("platform", "").c_str(),
+                  static_cast<double>(img.value("size", int64_t{0})) / 1e6);
+  }
+  return 0;
 }
 
 void print_status(const json& j) {
@@ -165,6 +198,7 @@ int main(int argc, char** argv) {
   if (cmd == "doctor") return cli::cmd_doctor(sock);
   if (cmd == "compose") return cli::cmd_compose(sock, args);
   if (cmd == "image") return cli::cmd_image(sock, args);
+  if (cmd == "images") return cmd_images(sock, args);
   if (cmd == "route") return cli::cmd_route(sock, args);
   std::fprintf(stderr, "twinbox: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
