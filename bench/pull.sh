@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Pull time of the multi-arch test image from the local registry (issue 3):
+#  1. into the host content store (`twinbox image prewarm`: index, both platforms, verified)
+#     against `skopeo copy --all` of the same image into an empty OCI layout;
+#  2. `docker pull` through twinboxd end to end (index + the arm64 variant into the store, then
+#     `docker load` into hv's engine) against `skopeo copy` of that one platform into an OCI
+#     layout, and against `skopeo copy` to a docker-archive + `docker load` into the same engine.
+#   bench/pull.sh [RUNS]   (default 5). Needs the test registry (`scripts/test-registry push`).
+# Every twinboxd measurement needs an empty content store, and the store has no way to drop a
+# reference, so each one gets a fresh --content-store and its own twinboxd start (only hv: the
+# rosetta VM plays no part in a pull and its boot would just load the 2 cores). The VM boots are
+# not timed; 2*RUNS of them make the script take ~1 min per run.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+RUNS=${1:-5}
+REF=127.0.0.1:5000/twinbox/busybox:latest
+S=$(mktemp -d /tmp/tbbench.XXXXXX)  # short: the socket path is limited to 108 bytes
+W=$S/work
+mkdir -p "$W"
+PID=
+stop_daemon() {
+  if [ -n "$PID" ]; then
+    kill -TERM "$PID" 2>/dev/null || true
+    wait "$PID" || true
+    PID=
+  fi
+}
+trap 'stop_daemon; rm -rf "$S"' EXIT
+export DOCKER_CONFIG=$S/cfg
+HV="unix://$S/run/hv-engine.sock"
+
+curl -fsS "http://127.0.0.1:5000/v2/" >/dev/null ||
+  { echo "pull.sh: no test registry on 127.0.0.1:5000 (scripts/test-registry push)" >&2; exit 1; }
+
+start_daemon() {  # CONTENT_STORE_DIR
+  "$TWINBOXD" --state-dir "$S" --assets "$ASSETS" --no-rosetta --content-store "$1" \
+    >>"$S/twinboxd.log" 2>&1 &
+  PID=$!
+  "$TWINBOX" --socket "$S/docker.sock" status --wait 900 >/dev/null
+}
+# secs CMD...: wall-clock seconds of CMD (its output discarded; a failure stops the script).
+secs() {
+  local t0 t1
+  t0=$(now)
+  "$@" >/dev/null
+  t1=$(now)
+  awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b-a}'
+}
+blob_bytes() { du -sb "$1/blobs" | cut -f1; }
+drop_from_hv() { docker --host "$HV" rmi -f "$REF" >/dev/null 2>&1 || true; }
+skopeo_load() {  # DIR: one platform to a docker-archive, then docker load into hv's engine
+  skopeo copy -q --src-tls-verify=false --override-os linux --override-arch arm64 \
+    "docker://$REF" "docker-archive:$1/one.tar:$REF"
+  docker --host "$HV" load -q -i "$1/one.tar"
+}
+
+LIST=$W/prewarm.txt
+echo "$REF" >"$LIST"
+: >"$W/prewarm" && : >"$W/skopeo_all" && : >"$W/pull" && : >"$W/skopeo_one" && : >"$W/skopeo_load"
+for i in $(seq 1 "$RUNS"); do
+  # 1. the content store, both platforms
+  start_daemon "$S/content-a$i"
+  secs "$TWINBOX" --socket "$S/docker.sock" image prewarm "$LIST" >>"$W/prewarm"
+  secs skopeo copy -q --all --src-tls-verify=false "docker://$REF" "oci:$W/all-$i:latest" \
+    >>"$W/skopeo_all"
+  store_bytes=$(blob_bytes "$S/content-a$i")
+  skopeo_bytes=$(blob_bytes "$W/all-$i")
+  stop_daemon
+
+  # 2. docker pull end to end (hv), and its floors
+  start_daemon "$S/content-b$i"
+  drop_from_hv
+  secs docker --host "unix://$S/docker.sock" pull -q "$REF" >>"$W/pull"
+  secs skopeo copy -q --src-tls-verify=false --override-os linux --override-arch arm64 \
+    "docker://$REF" "oci:$W/one-$i:latest" >>"$W/skopeo_one"
+  drop_from_hv
+  mkdir -p "$W/load-$i"
+  secs skopeo_load "$W/load-$i" >>"$W/skopeo_load"
+  drop_from_hv
+  stop_daemon
+  echo "run $i/$RUNS done (store $store_bytes bytes of blobs, skopeo --all $skopeo_bytes)" >&2
+done
+
+pw=$(median <"$W/prewarm"); sa=$(median <"$W/skopeo_all")
+pl=$(median <"$W/pull"); so=$(median <"$W/skopeo_one"); sl=$(median <"$W/skopeo_load")
+echo "pull $REF into the content store, both platforms, median of $RUNS: twinbox image prewarm ${pw} s, skopeo copy --all ${sa} s, ratio $(ratio "$pw" "$sa")"
+echo "docker pull $REF through twinboxd (arm64, store + docker load into hv), median of $RUNS: ${pl} s; skopeo copy of linux/arm64 ${so} s, ratio $(ratio "$pl" "$so"); skopeo copy to docker-archive + docker load into hv ${sl} s, ratio $(ratio "$pl" "$sl")"
