@@ -224,9 +224,22 @@ LocalResponse Dispatcher::import_into_store(Stream& client, const http::RequestH
   auto result = store::import_archive(images_->content(), tmp, opts);
   if (!result) return error_response(result.error().context("import"));
   Json refs = Json::array();
-  for (const auto& img : result->images) refs.push_back(img.reference);
+  std::vector<std::string> names;
+  for (const auto& img : result->images) {
+    refs.push_back(img.reference);
+    names.push_back(img.reference);
+  }
+  int64_t blobs = 0, bytes = 0;
+  if (auto all = images_->content().reachable_blobs(names))
+    for (const auto& b : *all) {
+      ++blobs;
+      bytes += b.size;
+    }
   log::info("images", "imported " + result->format + ": " + refs.dump());
-  return json_response(200, dump_json(Json{{"format", result->format}, {"references", refs}}));
+  return json_response(200, dump_json(Json{{"format", result->format},
+                                           {"references", refs},
+                                           {"blobs", blobs},
+                                           {"bytes", bytes}}));
 }
 
 RequestOutcome Dispatcher::export_from_store(Stream& client, const http::RequestHead& head,
@@ -356,6 +369,16 @@ RequestOutcome Dispatcher::serve_twinbox(Stream& client, const http::RequestHead
     return answer(client, head, engine_images(), "local", body_pending);
   if (p == "/twinbox/v1/images" && m == "GET")
     return answer(client, head, list_store(), "local", body_pending);
+  if (p == "/twinbox/v1/images" && m == "DELETE") {
+    if (!images_)
+      return answer(client, head, error_response(503, "this twinboxd has no content store"),
+                    "local", body_pending);
+    auto ref = head.query_value("reference").value_or("");
+    auto st = images_->content().remove_reference(ref);
+    LocalResponse r = st ? LocalResponse{204, "", "", {}}
+                         : error_response(st.error().context("remove " + ref + " from the store"));
+    return answer(client, head, r, "local", body_pending);
+  }
   if (p == "/twinbox/v1/images/import" && m == "POST") {
     auto r = import_into_store(client, head);
     return answer(client, head, r, "local", false);

@@ -10,6 +10,7 @@
 
 #include "cli/compose_model.hpp"
 #include "cli/image_model.hpp"
+#include "util/strings.hpp"
 #include "cli/stream_client.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -25,6 +26,7 @@ const char* kImageUsage =
     "  import FILE [--name REPO]   load an OCI or docker archive (FILE - = stdin)\n"
     "  export -o FILE REF...       write REFs as one OCI archive (-o - = stdout)\n"
     "  ls [--json]                 list the images in the store\n"
+    "  rm REF...                   forget REFs (their blobs go at the next prune)\n"
     "  prune                       remove blobs no image references\n"
     "  prewarm FILE                pull every reference listed in FILE (one a line, # comments)\n";
 
@@ -162,6 +164,21 @@ int cmd_prune(const std::string& sock, const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_rm(const std::string& sock, const std::vector<std::string>& args) {
+  if (args.empty()) return usage();
+  int status = 0;
+  for (const auto& ref : args) {
+    auto r = call(sock, "DELETE", "/twinbox/v1/images?reference=" + url_encode(ref));
+    if (!r || r->status != 204) {
+      status = fail("removing " + ref + " from the image store",
+                    r ? daemon_message(r->status, r->body) : r.error().message);
+      continue;
+    }
+    std::printf("untagged %s\n", ref.c_str());
+  }
+  return status;
+}
+
 int cmd_prewarm(const std::string& sock, const std::vector<std::string>& args) {
   if (args.size() != 1) return usage();
   const std::string& file = args[0];
@@ -217,6 +234,7 @@ int cmd_image(const std::string& socket_path, const std::vector<std::string>& ar
   if (sub == "export") return cmd_export(socket_path, rest);
   if (sub == "ls") return cmd_ls(socket_path, rest);
   if (sub == "prune") return cmd_prune(socket_path, rest);
+  if (sub == "rm") return cmd_rm(socket_path, rest);
   if (sub == "prewarm") return cmd_prewarm(socket_path, rest);
   if (sub == "-h" || sub == "--help") {
     std::fputs(kImageUsage, stdout);

@@ -128,6 +128,8 @@ int run(const daemon::Config& cfg) {
   opts.registry.docker_config_path = cfg.docker_config;
   opts.registry.insecure_registries = cfg.insecure_registries;
   opts.registry.user_agent = std::string("twinbox/") + kVersion;
+  // A pull whose registry is down falls back to the content store: give up after ~1.5 s.
+  opts.registry.max_attempts = 3;
   opts.route_env.profile = platform::find_profile(cfg.host_profile);
   opts.route_env.translator.rosetta_enabled = cfg.rosetta_enabled;
   opts.route_env.translator.hv_fallback = cfg.hv_fallback_translator;
