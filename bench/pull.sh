@@ -6,10 +6,9 @@
 #     `docker load` into hv's engine) against `skopeo copy` of that one platform into an OCI
 #     layout, and against `skopeo copy` to a docker-archive + `docker load` into the same engine.
 #   bench/pull.sh [RUNS]   (default 5). Needs the test registry (`scripts/test-registry push`).
-# Every twinboxd measurement needs an empty content store, and the store has no way to drop a
-# reference, so each one gets a fresh --content-store and its own twinboxd start (only hv: the
-# rosetta VM plays no part in a pull and its boot would just load the 2 cores). The VM boots are
-# not timed; 2*RUNS of them make the script take ~1 min per run.
+# Every twinboxd measurement starts from an empty content store: `twinbox image rm` + `prune`
+# after each one, checked (no blob left). One twinboxd start, with hv only: the rosetta VM plays
+# no part in these pulls and an idle TCG VM would only take CPU from both sides.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS=${1:-5}
@@ -38,6 +37,7 @@ start_daemon() {  # CONTENT_STORE_DIR
   PID=$!
   "$TWINBOX" --socket "$S/docker.sock" status --wait 900 >/dev/null
 }
+tb() { "$TWINBOX" --socket "$S/docker.sock" "$@"; }
 # secs CMD...: wall-clock seconds of CMD (its output discarded; a failure stops the script).
 secs() {
   local t0 t1
@@ -47,6 +47,15 @@ secs() {
   awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b-a}'
 }
 blob_bytes() { du -sb "$1/blobs" | cut -f1; }
+STORE=$S/content
+# Forgets REF and removes its blobs, so the next measurement fetches everything again.
+empty_store() {
+  tb image rm "$REF" >/dev/null
+  tb image prune >/dev/null
+  local left
+  left=$(find "$STORE/blobs" -type f | wc -l)
+  [ "$left" -eq 0 ] || { echo "pull.sh: $left blobs left in $STORE after rm + prune" >&2; exit 1; }
+}
 drop_from_hv() { docker --host "$HV" rmi -f "$REF" >/dev/null 2>&1 || true; }
 skopeo_load() {  # DIR: one platform to a docker-archive, then docker load into hv's engine
   skopeo copy -q --src-tls-verify=false --override-os linux --override-arch arm64 \
@@ -57,29 +66,29 @@ skopeo_load() {  # DIR: one platform to a docker-archive, then docker load into 
 LIST=$W/prewarm.txt
 echo "$REF" >"$LIST"
 : >"$W/prewarm" && : >"$W/skopeo_all" && : >"$W/pull" && : >"$W/skopeo_one" && : >"$W/skopeo_load"
+start_daemon "$STORE"
 for i in $(seq 1 "$RUNS"); do
   # 1. the content store, both platforms
-  start_daemon "$S/content-a$i"
-  secs "$TWINBOX" --socket "$S/docker.sock" image prewarm "$LIST" >>"$W/prewarm"
+  secs tb image prewarm "$LIST" >>"$W/prewarm"
   secs skopeo copy -q --all --src-tls-verify=false "docker://$REF" "oci:$W/all-$i:latest" \
     >>"$W/skopeo_all"
-  store_bytes=$(blob_bytes "$S/content-a$i")
+  store_bytes=$(blob_bytes "$STORE")
   skopeo_bytes=$(blob_bytes "$W/all-$i")
-  stop_daemon
+  empty_store
 
   # 2. docker pull end to end (hv), and its floors
-  start_daemon "$S/content-b$i"
   drop_from_hv
   secs docker --host "unix://$S/docker.sock" pull -q "$REF" >>"$W/pull"
+  empty_store
   secs skopeo copy -q --src-tls-verify=false --override-os linux --override-arch arm64 \
     "docker://$REF" "oci:$W/one-$i:latest" >>"$W/skopeo_one"
   drop_from_hv
   mkdir -p "$W/load-$i"
   secs skopeo_load "$W/load-$i" >>"$W/skopeo_load"
   drop_from_hv
-  stop_daemon
   echo "run $i/$RUNS done (store $store_bytes bytes of blobs, skopeo --all $skopeo_bytes)" >&2
 done
+stop_daemon
 
 pw=$(median <"$W/prewarm"); sa=$(median <"$W/skopeo_all")
 pl=$(median <"$W/pull"); so=$(median <"$W/skopeo_one"); sl=$(median <"$W/skopeo_load")
