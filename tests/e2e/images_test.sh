@@ -56,6 +56,12 @@ expect_contains "its digest line is the child's" "Digest: $AMD64_DIGEST" "$out"
 ids=$(docker images --no-trunc --filter "reference=$REG/twinbox/busybox" --format '{{.ID}}' 2>&1 | sort -u)
 expect_eq "docker images lists busybox from both engines" "2" "$(echo "$ids" | grep -c '^sha256:')"
 
+# --- twinbox images: each engine's copy with its backend and platform
+placed=$(tb images --json 2>&1 | jq -r --arg t "$IMG" \
+  '.[] | select(.repo_tags | index($t)) | "\(.backend) \(.platform)"' 2>&1)
+expect_match "twinbox images: hv holds the arm64 busybox" '^hv linux/arm64(/v8)?$' "$placed"
+expect_match "twinbox images: rosetta holds the amd64 busybox" '^rosetta linux/amd64$' "$placed"
+
 # --- twinbox image ls: the store has the reference with both platforms
 row=$(tb image ls 2>&1 | grep "^$IMG ")
 expect_contains "twinbox image ls lists $IMG with linux/amd64" "linux/amd64" "$row"
@@ -114,6 +120,13 @@ if [ "$rc" -ne 0 ]; then pass "a tag-only archive without --name is refused"; el
 expect_contains "the refusal says to pass --name" "--name" "$out"
 out=$(tb image import --name "$OFFLINE" "$TAGGED" 2>&1)
 expect_contains "import --name gives the archive's tag a repository" "imported $OFFLINE:latest" "$out"
+out=$(tb image rm "$REG/twinbox/busybox@$AMD64_DIGEST" 2>&1)
+expect_contains "twinbox image rm forgets the by-digest reference" "untagged" "$out"
+if tb image ls 2>&1 | grep -q "@$AMD64_DIGEST"; then
+  fail "the by-digest reference is gone from twinbox image ls"
+else
+  pass "the by-digest reference is gone from twinbox image ls"
+fi
 out=$(tb image prune 2>&1)
 expect_match "twinbox image prune reports what it removed" '^removed [0-9]+ blobs, freed ' "$out"
 expect_contains "the imported reference is listed after the prune" "$OFFLINE:latest" \
