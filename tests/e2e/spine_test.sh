@@ -25,7 +25,12 @@ expect_out "amd64 binary runs in an image without qemu (binfmt F)" "0 x86_64" \
 # busybox re-executes itself per applet and picks the applet from argv[0]: binfmt's P flag.
 expect_out "amd64 busybox pipelines work (binfmt P keeps argv[0])" "1 ok" \
   docker run --rm --platform linux/amd64 "$IMG" sh -c 'echo a | wc -l; echo ok'
-out=$(docker run --rm "$IMG_AMD64" uname -m 2>&1)
+# Without --platform an amd64-only image now goes to rosetta (routing by the image's platforms);
+# hv's lack of a translator is checked on its engine directly, with the image copied over.
+expect_out "an amd64-only image without --platform runs on rosetta" "x86_64" \
+  docker run --rm "$IMG_AMD64" uname -m
+engine rosetta save "$IMG_AMD64" | engine hv load >/dev/null 2>&1
+out=$(engine hv run --rm "$IMG_AMD64" uname -m 2>&1)
 expect_contains "hv has no translator: an amd64-only image fails there" "exec format error" "$out"
 
 # --- a detached amd64 container: inspect, ps, logs, rm
