@@ -270,7 +270,7 @@ void Dispatcher::apply_follow_up(const http::RequestHead& head, const router::De
   auto st = registry_.update([&](router::WorkloadRegistry& reg) {
     switch (d.follow_up) {
       case FollowUp::RecordContainer:
-        if (id) reg.record_container({*id, d.backend, d.name});
+        if (id) reg.record_container({*id, d.backend, d.name, d.project});
         return id.has_value();
       case FollowUp::RecordExec:
         if (id) reg.record_exec(*id, d.backend, d.container_id);

@@ -161,6 +161,7 @@ Decision decide_create(const RouteInput& in, const WorkloadRegistry& registry) {
   auto arch = platform::parse_platform(run->platform);
   d.platform = PlatformChoice{run->backend, run->platform, arch ? arch->arch : "", reason};
   d.translator = run->translator;
+  d.project = c.project;
   return d;
 }
 

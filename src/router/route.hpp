@@ -87,6 +87,7 @@ struct Decision {
   std::string name;          // RecordContainer: the name query; RenameContainer: the new name
   std::optional<PlatformChoice> platform;  // create/pull/build: the platform that chose
   std::string translator;                  // create: the translator the decision names
+  std::string project;                     // create: its compose project ("" when none)
 
   // True for endpoints that may switch the connection to a raw stream (attach, exec start).
   bool hijack_endpoint = false;

@@ -190,3 +190,32 @@ TEST_F(TwoEngines, MalformedAndOversizedHeadsAreRefused) {
 
 }  // namespace
 }  // namespace twinbox::fakes
+
+namespace twinbox::fakes {
+namespace {
+
+// The first container of an undeclared compose project places it; a later service that cannot
+// run there is refused with the fix, before any engine sees it.
+TEST_F(TwoEngines, FirstContainerPlacesItsComposeProject) {
+  auto c = client();
+  std::string first = create(c, "?name=shop_db_1&platform=linux/amd64",
+                             R"({"Image":"a","Labels":{"com.docker.compose.project":"shop",)"
+                             R"("com.docker.compose.service":"db"}})");
+  ASSERT_FALSE(first.empty());
+  auto r = c.request("POST", "/v1.41/containers/create?name=shop_web_1&platform=linux/arm64",
+                     R"({"Image":"b","Labels":{"com.docker.compose.project":"shop",)"
+                     R"("com.docker.compose.service":"web"}})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("cannot join compose project shop on rosetta"), std::string::npos)
+      << r->body;
+  EXPECT_NE(r->body.find("twinbox compose"), std::string::npos) << r->body;
+  EXPECT_EQ(hv_->count("POST", "/containers/create"), 0u);
+  // Without a platform, a service of the project follows it to rosetta.
+  std::string web = create(c, "?name=shop_cache_1",
+                           R"({"Image":"c","Labels":{"com.docker.compose.project":"shop"}})");
+  EXPECT_EQ(web.rfind("b2b2", 0), 0u) << web;
+}
+
+}  // namespace
+}  // namespace twinbox::fakes
