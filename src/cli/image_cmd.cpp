@@ -10,6 +10,7 @@
 
 #include "cli/compose_model.hpp"
 #include "cli/image_model.hpp"
+#include "store/prewarm.hpp"
 #include "util/strings.hpp"
 #include "cli/stream_client.hpp"
 #include "util/fd.hpp"
@@ -185,10 +186,15 @@ int cmd_prewarm(const std::string& sock, const std::vector<std::string>& args) {
   std::string doing = "prewarming from " + (file == "-" ? std::string("stdin") : file);
   auto text = file == "-" ? read_to_eof(0) : fs::read_file(file);
   if (!text) return fail(doing, text.error().message);
-  auto refs = parse_prewarm_list(*text);
-  if (!refs) return fail(doing, refs.error().message);
+  // The store's parser: the daemon and the CLI agree on what a prewarm list is.
+  auto parsed = store::parse_prewarm_list(*text);
+  if (!parsed) return fail(doing, parsed.error().message);
+  if (parsed->empty())
+    return fail(doing, "the list holds no image reference (one per line, '#' for comments)");
+  std::vector<std::string> refs;
+  for (const auto& r : *parsed) refs.push_back(r.canonical());
   RequestBody body;
-  body.data = json{{"references", *refs}}.dump();
+  body.data = json{{"references", refs}}.dump();
   body.content_type = "application/json";
   std::string partial;
   size_t results = 0, failures = 0;
@@ -215,11 +221,11 @@ int cmd_prewarm(const std::string& sock, const std::vector<std::string>& args) {
   if (!r) return fail(doing, r.error().message);
   if (r->status != 200) return fail(doing, daemon_message(r->status, r->body));
   line_out(partial);
-  if (results < refs->size())
+  if (results < refs.size())
     return fail(doing, "twinboxd answered for " + std::to_string(results) + " of " +
-                           std::to_string(refs->size()) + " references");
+                           std::to_string(refs.size()) + " references");
   if (failures > 0)
-    return fail(doing, std::to_string(failures) + " of " + std::to_string(refs->size()) +
+    return fail(doing, std::to_string(failures) + " of " + std::to_string(refs.size()) +
                            " references failed");
   return 0;
 }

@@ -26,27 +26,6 @@ std::string image_export_target(const std::vector<std::string>& references) {
   return t;
 }
 
-Result<std::vector<std::string>> parse_prewarm_list(std::string_view text) {
-  std::vector<std::string> out;
-  size_t lineno = 0;
-  for (const auto& raw : split(text, '\n')) {
-    ++lineno;
-    std::string_view line = raw;
-    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    line = trim(line);
-    if (line.empty()) continue;
-    if (line.find_first_of(" \t") != std::string_view::npos)
-      return make_error(ErrorCode::InvalidArgument,
-                        "line " + std::to_string(lineno) + ": '" + std::string(line) +
-                            "' is not one image reference (write one reference per line)");
-    out.emplace_back(line);
-  }
-  if (out.empty())
-    return make_error(ErrorCode::InvalidArgument,
-                      "the list holds no image reference (one per line, '#' for comments)");
-  return out;
-}
-
 std::string short_digest(std::string_view digest) {
   constexpr std::string_view kPrefix = "sha256:";
   if (!starts_with(digest, kPrefix) || digest.size() < kPrefix.size() + 12)

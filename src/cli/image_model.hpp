@@ -16,11 +16,6 @@ std::string image_import_target(const std::string& repo);
 // "/twinbox/v1/images/export?reference=R1&reference=R2", each reference percent-encoded.
 std::string image_export_target(const std::vector<std::string>& references);
 
-// A prewarm list: one reference per line; '#' starts a comment; blank lines are skipped.
-// InvalidArgument (naming the line) for a line holding more than one word, or for a list with
-// no reference at all.
-Result<std::vector<std::string>> parse_prewarm_list(std::string_view text);
-
 // "sha256:" and the first 12 hex digits, as short as `docker images` shows ids; other strings
 // unchanged.
 std::string short_digest(std::string_view digest);

@@ -16,21 +16,6 @@ TEST(CliImageModel, TargetsEncodeEveryReference) {
             "/twinbox/v1/images/export?reference=busybox%3A1&reference=a%2Fb%40sha256%3A00");
 }
 
-TEST(CliImageModel, PrewarmListSkipsCommentsAndBlankLines) {
-  auto l = parse_prewarm_list(
-      "# CI images\n\n  127.0.0.1:5000/twinbox/busybox  \nalpine:3 # the base\r\n#x\n");
-  ASSERT_TRUE(l) << l.error().message;
-  EXPECT_EQ(*l, (std::vector<std::string>{"127.0.0.1:5000/twinbox/busybox", "alpine:3"}));
-}
-
-TEST(CliImageModel, PrewarmListErrorsNameTheLine) {
-  auto two = parse_prewarm_list("a\nb c\n");
-  ASSERT_FALSE(two);
-  EXPECT_NE(two.error().message.find("line 2"), std::string::npos) << two.error().message;
-  EXPECT_FALSE(parse_prewarm_list(""));
-  EXPECT_FALSE(parse_prewarm_list("# only comments\n\n"));
-}
-
 TEST(CliImageModel, SizesAndDigestsAsDockerShowsThem) {
   EXPECT_EQ(human_size(0), "0B");
   EXPECT_EQ(human_size(512), "512B");
