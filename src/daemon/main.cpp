@@ -134,6 +134,11 @@ int run(const daemon::Config& cfg) {
   opts.route_env.translator.rosetta_enabled = cfg.rosetta_enabled;
   opts.route_env.translator.hv_fallback = cfg.hv_fallback_translator;
   opts.route_env.mixed_projects = cfg.mixed_projects;
+  if (!cfg.hv_fallback_translator.empty())
+    log::warn("daemon", "--hv-fallback-translator " + cfg.hv_fallback_translator +
+                            ": linux/amd64 containers are routed to hv when rosetta is off, but "
+                            "hv's guest registers no binfmt translator yet, so they fail there "
+                            "with 'exec format error' (routing decisions and labels are exact)");
   api::ApiServer server(opts, backends);
   if (auto st = server.start(); !st) {
     log::error("daemon", st.error().context("serve the Docker API").message);
