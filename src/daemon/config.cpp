@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "platform/host_profile.hpp"
+#include "router/run_decision.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::daemon {
@@ -23,7 +24,8 @@ std::string usage() {
          "  --shutdown-timeout S     seconds for an ACPI shutdown before destroy (default 30)\n"
          "  --no-rosetta             do not start the rosetta VM (amd64 requests then fail,\n"
          "                           unless --hv-fallback-translator names one)\n"
-         "  --hv-fallback-translator NAME  run linux/amd64 inside hv when rosetta is off\n"
+         "  --hv-fallback-translator qemu-x86_64  with --no-rosetta: register it in hv and\n"
+         "                           run linux/amd64 there\n"
          "  --host-profile NAME      apple-silicon (default) or generic-arm64\n"
          "  --experimental-mixed-projects  place compose services one by one\n"
          "  --content-store DIR      the host image store (default <state>/content)\n"
@@ -31,6 +33,12 @@ std::string usage() {
          "                           loopback registries always are\n"
          "  --docker-config FILE     registry credentials (default ~/.docker/config.json)\n"
          "  --debug                  verbose logs\n";
+}
+
+std::string hv_fallback_label(const std::string& translator) {
+  // parse_flags accepts qemu-x86_64 only: the one translator in the guest image.
+  return translator == "qemu-x86_64" ? std::string(router::kTranslatorHvFallback)
+                                     : translator + " (hv fallback)";
 }
 
 static Result<unsigned> parse_uint(const std::string& flag, const std::string& v) {
@@ -77,6 +85,11 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
       c.rosetta_enabled = false;
     } else if (a == "--hv-fallback-translator") {
       TRY_ASSIGN(c.hv_fallback_translator, value());
+      if (c.hv_fallback_translator != "qemu-x86_64")
+        return make_error(ErrorCode::InvalidArgument,
+                          "--hv-fallback-translator: unknown translator '" +
+                              c.hv_fallback_translator +
+                              "' (the guest image has one: qemu-x86_64)");
     } else if (a == "--host-profile") {
       TRY_ASSIGN(c.host_profile, value());
       if (!platform::find_profile(c.host_profile))

@@ -29,6 +29,9 @@ struct Config {
   bool debug = false;
 };
 
+// The translator label of hv when it stands in for rosetta: "qemu-x86_64 (binfmt F, hv fallback)".
+std::string hv_fallback_label(const std::string& translator);
+
 // Pure: applies argv (without argv[0]) over `base`. Unknown flags and bad values are errors.
 Result<Config> parse_flags(const std::vector<std::string>& args, Config base);
 std::string usage();

@@ -51,6 +51,10 @@ vm::UtilityVmConfig vm_config(const daemon::Config& c, const std::string& role,
   v.guest_arch = "arm64";
   v.platform = role == "hv" ? "linux/arm64" : "linux/amd64";
   v.translator = role == "hv" ? "none" : "qemu-x86_64 (binfmt F)";
+  if (role == "hv" && !c.rosetta_enabled && !c.hv_fallback_translator.empty()) {
+    v.translator = daemon::hv_fallback_label(c.hv_fallback_translator);
+    v.register_translator = true;
+  }
   v.memory_mib = c.memory_mib;
   v.vcpus = c.vcpus;
   v.tb_cache_mib = c.tb_cache_mib;
@@ -132,13 +136,12 @@ int run(const daemon::Config& cfg) {
   opts.registry.max_attempts = 3;
   opts.route_env.profile = platform::find_profile(cfg.host_profile);
   opts.route_env.translator.rosetta_enabled = cfg.rosetta_enabled;
-  opts.route_env.translator.hv_fallback = cfg.hv_fallback_translator;
+  opts.route_env.translator.hv_fallback =
+      cfg.hv_fallback_translator.empty() ? "" : daemon::hv_fallback_label(cfg.hv_fallback_translator);
   opts.route_env.mixed_projects = cfg.mixed_projects;
-  if (!cfg.hv_fallback_translator.empty())
-    log::warn("daemon", "--hv-fallback-translator " + cfg.hv_fallback_translator +
-                            ": linux/amd64 containers are routed to hv when rosetta is off, but "
-                            "hv's guest registers no binfmt translator yet, so they fail there "
-                            "with 'exec format error' (routing decisions and labels are exact)");
+  if (!cfg.hv_fallback_translator.empty() && cfg.rosetta_enabled)
+    log::info("daemon", "--hv-fallback-translator is used only with --no-rosetta; rosetta runs "
+                        "linux/amd64");
   api::ApiServer server(opts, backends);
   if (auto st = server.start(); !st) {
     log::error("daemon", st.error().context("serve the Docker API").message);

@@ -19,8 +19,9 @@ namespace twinbox::router {
 // decisions. The rosetta stand-in is qemu-x86_64 registered with binfmt_misc flag F.
 inline constexpr std::string_view kTranslatorNone = "none";
 inline constexpr std::string_view kTranslatorRosetta = "qemu-x86_64 (binfmt F)";
-// The conventional name of a fallback translator for amd64 inside hv (not configured by default).
-inline constexpr std::string_view kTranslatorHvFallback = "qemu-x86_64 (hv fallback)";
+// The fallback translator for amd64 inside hv (twinboxd --no-rosetta --hv-fallback-translator
+// qemu-x86_64 registers the same binfmt rule in hv; not configured by default).
+inline constexpr std::string_view kTranslatorHvFallback = "qemu-x86_64 (binfmt F, hv fallback)";
 
 struct TranslatorConfig {
   bool rosetta_enabled = true;

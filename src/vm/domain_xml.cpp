@@ -49,9 +49,11 @@ Result<std::string> render_template(const std::string& tmpl,
   return out;
 }
 
-std::string guest_cmdline(const std::string& console_device, const std::string& role) {
+std::string guest_cmdline(const std::string& console_device, const std::string& role,
+                          bool register_translator) {
   return "console=" + console_device + " root=/dev/vda ro twinbox.role=" + role +
-         " twinbox.data=/dev/vdb loglevel=4";
+         " twinbox.data=/dev/vdb loglevel=4" +
+         (register_translator ? " twinbox.translator=qemu-x86_64" : "");
 }
 
 Result<std::string> render_domain_xml(const std::string& tmpl, const DomainSpec& spec) {

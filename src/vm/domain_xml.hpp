@@ -33,7 +33,10 @@ Result<std::string> render_template(const std::string& tmpl,
 Result<std::string> render_domain_xml(const std::string& tmpl, const DomainSpec& spec);
 
 // The kernel command line the guest contract (vmtemplates/guest/README.md) expects.
-std::string guest_cmdline(const std::string& console_device, const std::string& role);
+// `register_translator`: also register qemu-x86_64 with binfmt_misc in a role that has none
+// (hv as the fallback translator when rosetta is off).
+std::string guest_cmdline(const std::string& console_device, const std::string& role,
+                          bool register_translator = false);
 
 std::string xml_escape(const std::string& s);
 

@@ -25,6 +25,7 @@ struct UtilityVmConfig {
   std::string guest_arch = "arm64";
   std::string platform;        // what the VM runs: "linux/arm64", "linux/amd64"
   std::string translator;      // "none" or "qemu-x86_64 (binfmt F)"
+  bool register_translator = false;  // hv as rosetta's fallback: register qemu-x86_64 too
   unsigned memory_mib = 2048;
   unsigned vcpus = 1;
   unsigned tb_cache_mib = 256;

@@ -43,3 +43,30 @@ TEST(ParseFlags, BadInputsSayWhatWasWrong) {
     EXPECT_NE(r.error().message.find(c.needle), std::string::npos) << r.error().message;
   }
 }
+
+namespace twinbox::daemon {
+namespace {
+
+TEST(ConfigFlags, HvFallbackTranslatorIsTheOneTheGuestHas) {
+  auto c = parse_flags({"--no-rosetta", "--hv-fallback-translator", "qemu-x86_64",
+                        "--host-profile", "generic-arm64", "--insecure-registry", "reg:5000",
+                        "--experimental-mixed-projects"},
+                       Config{});
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_FALSE(c->rosetta_enabled);
+  EXPECT_EQ(c->hv_fallback_translator, "qemu-x86_64");
+  EXPECT_EQ(hv_fallback_label(c->hv_fallback_translator), "qemu-x86_64 (binfmt F, hv fallback)");
+  EXPECT_EQ(c->host_profile, "generic-arm64");
+  EXPECT_EQ(c->insecure_registries, std::vector<std::string>{"reg:5000"});
+  EXPECT_TRUE(c->mixed_projects);
+  auto bad = parse_flags({"--hv-fallback-translator", "box64"}, Config{});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("qemu-x86_64"), std::string::npos);
+  auto profile = parse_flags({"--host-profile", "intel"}, Config{});
+  ASSERT_FALSE(profile.has_value());
+  EXPECT_NE(profile.error().message.find("apple-silicon"), std::string::npos)
+      << profile.error().message;
+}
+
+}  // namespace
+}  // namespace twinbox::daemon

@@ -92,6 +92,10 @@ TEST(RenderTemplate, RawFragmentsAreNotEscaped) {
 TEST(GuestCmdline, NamesRoleDataDiskAndConsole) {
   EXPECT_EQ(guest_cmdline("ttyAMA0", "hv"),
             "console=ttyAMA0 root=/dev/vda ro twinbox.role=hv twinbox.data=/dev/vdb loglevel=4");
+  // hv standing in for rosetta registers the translator too.
+  EXPECT_EQ(guest_cmdline("ttyAMA0", "hv", true),
+            "console=ttyAMA0 root=/dev/vda ro twinbox.role=hv twinbox.data=/dev/vdb loglevel=4 "
+            "twinbox.translator=qemu-x86_64");
 }
 
 TEST(ChooseAccelerator, TableOfCases) {
