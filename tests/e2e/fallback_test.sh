@@ -15,7 +15,7 @@ expect_contains "docker info names hv's fallback translator" \
   "translator=qemu-x86_64 (binfmt F, hv fallback)" "$(docker info 2>&1)"
 expect_out "--platform linux/amd64 runs in hv under the fallback translator" "x86_64" \
   docker run --rm --name amd --platform linux/amd64 "$IMG" uname -m
-cid=$(docker run -d --platform linux/amd64 "$IMG_AMD64" sleep 300 2>&1)
+cid=$(docker run -d --platform linux/amd64 "$IMG_AMD64" sleep 300 2>/dev/null)
 expect_eq "an amd64-only image lands on hv" "hv" "$(backend_of "$cid")"
 expect_eq "its translator label names the fallback" "qemu-x86_64 (binfmt F, hv fallback)" \
   "$(label_of "$cid" io.twinbox.translator)"
