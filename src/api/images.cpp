@@ -170,10 +170,9 @@ std::optional<pull::StoredImage> Dispatcher::ensure_image(const std::string& bac
   auto* conn = backends_.connector(backend);
   if (!conn) return std::nullopt;
   // Only an engine that lacks the name gets it: an image built or loaded there stays.
-  auto present = engine_request(*conn, "GET", "/images/" + image + "/json");
-  bool digest_ref = !ref->digest.empty();
-  std::string by_id = "/images/" + stored->config.str() + "/json";
-  if (digest_ref) present = engine_request(*conn, "GET", by_id);
+  // A name@digest reference is looked up by image ID: a loaded image has no RepoDigests.
+  std::string what = ref->digest.empty() ? image : stored->config.str();
+  auto present = engine_request(*conn, "GET", "/images/" + what + "/json");
   if (present && present->status == 404) {
     if (auto st = deliver(backend, *stored); !st) {
       log::warn("images", st.error().message);

@@ -23,10 +23,6 @@ constexpr size_t kMaxDeclareBody = 1u << 20;
 // Archives sent chunked (from stdin) are buffered; files come with a length and are streamed.
 constexpr size_t kMaxChunkedArchive = size_t{1} << 30;
 
-std::optional<std::vector<platform::Platform>> platforms_of(const pull::Offer& o) {
-  return o.platforms;
-}
-
 }  // namespace
 
 std::optional<std::vector<platform::Platform>> Dispatcher::platforms_for_explain(
@@ -35,7 +31,7 @@ std::optional<std::vector<platform::Platform>> Dispatcher::platforms_for_explain
   if (local) return local;
   if (!images_) return std::nullopt;
   // A diagnostic may ask the registry: what the image offers there is what a pull would get.
-  if (auto o = images_->offer_for_pull(image)) return platforms_of(*o);
+  if (auto o = images_->offer_for_pull(image)) return o->platforms;
   return std::nullopt;
 }
 
