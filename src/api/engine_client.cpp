@@ -27,13 +27,8 @@ Result<EngineResponse> exchange(guest::GuestConnector& engine, const std::string
   req += "\r\n";
   if (auto st = write_all(s.fd(), req); !st) return st.error().context(what);
   if (produce) {
-    char size[24];
     auto chunk = [&](std::string_view piece) -> Status {
-      if (piece.empty()) return {};
-      int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-      TRY(write_all(s.fd(), std::string_view(size, static_cast<size_t>(n))));
-      TRY(write_all(s.fd(), piece));
-      return write_all(s.fd(), "\r\n");
+      return write_all(s.fd(), http::chunk_frame(piece));
     };
     if (auto st = (*produce)(chunk); !st) return st.error().context(what);
     if (auto st = write_all(s.fd(), "0\r\n\r\n"); !st) return st.error().context(what);

@@ -1,5 +1,7 @@
 #include "api/http.hpp"
 
+#include <cstdio>
+
 #include <cctype>
 
 #include "util/strings.hpp"
@@ -323,6 +325,16 @@ bool wants_keep_alive(const RequestHead& head) {
   if (head.headers.has_token("Connection", "close")) return false;
   if (head.version_minor >= 1) return true;
   return head.headers.has_token("Connection", "keep-alive");
+}
+
+std::string chunk_frame(std::string_view payload) {
+  if (payload.empty()) return "";
+  char size[24];
+  int n = std::snprintf(size, sizeof size, "%zx\r\n", payload.size());
+  std::string out(size, static_cast<size_t>(n));
+  out.append(payload);
+  out += "\r\n";
+  return out;
 }
 
 }  // namespace twinbox::api::http

@@ -108,4 +108,8 @@ const char* reason_phrase(int status);
 // True when the client wants the connection kept open after this request.
 bool wants_keep_alive(const RequestHead& head);
 
+// One chunk of a chunked body: "<hex size>\r\n<payload>\r\n" ("" for an empty payload, which
+// would end the body).
+std::string chunk_frame(std::string_view payload);
+
 }  // namespace twinbox::api::http

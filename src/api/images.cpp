@@ -26,11 +26,7 @@ class JsonStream {
   }
   void line(const Json& j) {
     if (!ok_) return;
-    std::string s = dump_json(j) + "\r\n";
-    char size[24];
-    int n = std::snprintf(size, sizeof size, "%zx\r\n", s.size());
-    ok_ = write_all(client_.fd(), std::string(size, static_cast<size_t>(n)) + s + "\r\n")
-              .has_value();
+    ok_ = write_all(client_.fd(), http::chunk_frame(dump_json(j) + "\r\n")).has_value();
   }
   bool end() { return ok_ && write_all(client_.fd(), "0\r\n\r\n").has_value(); }
   bool ok() const { return ok_; }

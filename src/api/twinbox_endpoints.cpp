@@ -288,10 +288,7 @@ RequestOutcome Dispatcher::prewarm(Stream& client, const http::RequestHead& head
   bool ok = write_all(client.fd(), out_head).has_value();
   auto line = [&](const Json& l) {
     if (!ok) return;
-    std::string s = dump_json(l) + "\n";
-    char size[24];
-    int n = std::snprintf(size, sizeof size, "%zx\r\n", s.size());
-    ok = write_all(client.fd(), std::string(size, static_cast<size_t>(n)) + s + "\r\n").has_value();
+    ok = write_all(client.fd(), http::chunk_frame(dump_json(l) + "\n")).has_value();
   };
   // Every platform a backend runs natively or translated that the image offers: after a
   // prewarm both VMs can be fed without a registry.

@@ -194,3 +194,8 @@ TEST(KeepAlive, FollowsVersionAndConnectionHeader) {
 }
 
 }  // namespace
+
+TEST(ChunkFrame, FramesOnePieceAndNeverEndsTheBody) {
+  EXPECT_EQ(twinbox::api::http::chunk_frame("hello, world!!!!!"), "11\r\nhello, world!!!!!\r\n");
+  EXPECT_EQ(twinbox::api::http::chunk_frame(""), "");
+}
