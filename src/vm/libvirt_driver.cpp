@@ -4,8 +4,11 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
+#include <string_view>
+#include <thread>
 
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -115,16 +118,39 @@ LibvirtDriver::~LibvirtDriver() {
   if (wake_timer_ >= 0) virEventRemoveTimeout(wake_timer_);
 }
 
+namespace {
+
+// The embedded driver re-attaches to a QEMU that outlived the previous process in a background
+// job started by virConnectOpen (machine-facts.md). A call that needs the domain's job waits for
+// that re-attach to end; afterwards the domain is either running and ours, or being removed.
+void wait_for_reattach(virDomainPtr dom) {
+  char* out = nullptr;
+  virDomainQemuMonitorCommand(dom, "info status", &out, VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP);
+  std::free(out);
+}
+
+}  // namespace
+
 Status LibvirtDriver::start(const std::string& name, const std::string& domain_xml) {
   if (DomainPtr old{virDomainLookupByName(conn_, name.c_str())}) {
+    wait_for_reattach(old.get());
     if (virDomainIsActive(old.get()) == 1)
       return make_error(ErrorCode::Conflict, "domain " + name + " is already running");
     if (virDomainIsPersistent(old.get()) == 1) virDomainUndefine(old.get());
   }
-  // Transient: nothing is left defined in libvirt once the VM is off.
-  DomainPtr dom{virDomainCreateXML(conn_, domain_xml.c_str(), 0)};
-  if (!dom) return libvirt_error("start domain " + name);
-  return {};
+  // Transient: nothing is left defined in libvirt once the VM is off. A domain that failed its
+  // re-attach, or was just destroyed, is hidden from lookups while libvirt removes it but still
+  // holds its name ("already exists with uuid"); that lasts a moment, so retry for a while.
+  for (int attempt = 0;; ++attempt) {
+    DomainPtr dom{virDomainCreateXML(conn_, domain_xml.c_str(), 0)};
+    if (dom) return {};
+    virErrorPtr e = virGetLastError();
+    bool name_held = e && e->code == VIR_ERR_OPERATION_FAILED && e->message &&
+                     std::string_view(e->message).find("already exists") != std::string_view::npos;
+    if (!name_held || attempt >= 100) return libvirt_error("start domain " + name);
+    if (attempt == 0) log::info("vm", "domain " + name + " is still being removed; waiting");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 Status LibvirtDriver::shutdown(const std::string& name) {
