@@ -144,6 +144,33 @@ std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit) 
   return dump_json(out);
 }
 
+namespace {
+void add_repo_digests(Json& image, const RepoDigests& known) {
+  auto id = json_string(image, "Id");
+  if (!id) return;
+  auto found = known.find(*id);
+  if (found == known.end()) return;
+  Json& list = image["RepoDigests"];
+  if (!list.is_array()) list = Json::array();
+  for (const auto& entry : found->second)
+    if (std::find(list.begin(), list.end(), entry) == list.end()) list.push_back(entry);
+}
+}  // namespace
+
+std::string with_repo_digests(const std::string& body, const RepoDigests& known) {
+  auto j = Json::parse(body, nullptr, false);
+  if (j.is_discarded() || known.empty()) return body;
+  if (j.is_array()) {
+    for (auto& image : j)
+      if (image.is_object()) add_repo_digests(image, known);
+  } else if (j.is_object()) {
+    add_repo_digests(j, known);
+  } else {
+    return body;
+  }
+  return dump_json(j);
+}
+
 std::optional<std::vector<router::ContainerRecord>> containers_of_listing(const std::string& body) {
   auto j = Json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_array()) return std::nullopt;

@@ -3,6 +3,7 @@
 // /images/json, and twinbox's own status document. Inputs are what each engine said (or why it
 // could not be asked); outputs are response bodies.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,16 @@ std::string aggregate_version(const std::vector<BackendStatus>& statuses,
 // Concatenates JSON arrays of containers or images, newest first (by Created), keeping at most
 // `limit` entries when limit > 0. Replies without a body (or not arrays) are skipped.
 std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit);
+
+// Image ID ("sha256:<config>") -> the "name@digest" entries the content store holds for it, in
+// docker's familiar form ("busybox@sha256:<index or manifest digest>").
+using RepoDigests = std::map<std::string, std::vector<std::string>>;
+
+// An /images/json listing (an array) or an /images/{name}/json answer (one image) with the
+// content store's RepoDigests added to each image after those its engine reported, without
+// duplicates. An image delivered with `docker load` has none of its own, yet docker users read
+// RepoDigests to pin what they pulled. A body that is not JSON is returned unchanged.
+std::string with_repo_digests(const std::string& body, const RepoDigests& known);
 
 // The containers of a /containers/json?all=1 listing, for WorkloadRegistry::reconcile_backend.
 std::optional<std::vector<router::ContainerRecord>> containers_of_listing(const std::string& body);

@@ -41,6 +41,13 @@ bool is_container_inspect(const http::RequestHead& head) {
          p.find('/', 12) == p.size() - 5;
 }
 
+// GET /images/{name}/json (names contain slashes); not the /images/json listing.
+bool is_image_inspect(const http::RequestHead& head) {
+  const std::string& p = head.path();
+  return head.method == "GET" && starts_with(p, "/images/") && p != "/images/json" &&
+         p.size() > 13 && p.compare(p.size() - 5, 5, "/json") == 0;
+}
+
 }  // namespace
 
 bool has_body_framing(const http::RequestHead& head) {
@@ -219,6 +226,10 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
   opts.tracker = tracker_;
   opts.intercept_404 = fallback_up && !fallback.empty();
   std::string pending;
+  if (images_ && is_image_inspect(head))
+    opts.on_answer = [this](int status, std::string& answer) {
+      if (status == 200) answer = with_repo_digests(answer, known_repo_digests());
+    };
   if (d.follow_up != router::FollowUp::None)
     opts.on_answer = [&](int status, const std::string& answer) {
       apply_follow_up(head, d, status, answer);

@@ -79,6 +79,8 @@ class Dispatcher {
   ProxyResult proxy_to(Stream& client, const http::RequestHead& head, const std::string& backend,
                        const ProxyOptions& opts);
   LocalResponse list_response(const http::RequestHead& head, bool containers);
+  // The content store's name@digest entries per image ID (empty without a store).
+  RepoDigests known_repo_digests() const;
 
   std::vector<EngineReply> fan_out(const std::string& target);
 

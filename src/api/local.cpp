@@ -102,7 +102,26 @@ LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool cont
   }
   int64_t limit = 0;
   if (auto l = head.query_value("limit")) limit = std::atoll(l->c_str());
-  return json_response(200, merge_lists(replies, limit));
+  std::string merged = merge_lists(replies, limit);
+  if (!containers) merged = with_repo_digests(merged, known_repo_digests());
+  return json_response(200, merged);
+}
+
+RepoDigests Dispatcher::known_repo_digests() const {
+  RepoDigests out;
+  if (!images_) return out;
+  auto records = images_->content().list();
+  if (!records) {
+    log::warn("api", "RepoDigests left out: " + records.error().message);
+    return out;
+  }
+  for (const auto& rec : *records) {
+    auto ref = platform::parse_reference(rec.reference);
+    if (!ref) continue;
+    std::string entry = ref->familiar_name() + "@" + rec.descriptor.digest.str();
+    for (const auto& p : rec.platforms) out[p.config.str()].push_back(entry);
+  }
+  return out;
 }
 
 Status Dispatcher::reconcile_backend(const std::string& backend) {

@@ -23,8 +23,9 @@ struct ProxyOptions {
   bool intercept_404 = false;
   // When set, the answer (at most 1 MiB, framing removed) is read whole and passed here
   // BEFORE it is forwarded, so what the callback records is in place when the client sends its
-  // next request (docker run attaches right after create). For small JSON answers only.
-  std::function<void(int status, const std::string& body)> on_answer;
+  // next request (docker run attaches right after create). The callback may rewrite the body
+  // (image inspect gains the store's RepoDigests). For small JSON answers only.
+  std::function<void(int status, std::string& body)> on_answer;
   // Sockets to cut when the server stops.
   FdTracker* tracker = nullptr;
 };

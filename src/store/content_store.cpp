@@ -289,6 +289,7 @@ Result<std::vector<PlatformImage>> ContentStore::complete_platforms(
     if (!has(im.config.digest)) return std::optional<PlatformImage>();
     PlatformImage p;
     p.manifest = dg;
+    p.config = im.config.digest;
     TRY_ASSIGN(p.size, blob_size(dg));
     p.size += im.config.size;
     for (const auto& l : im.layers) {

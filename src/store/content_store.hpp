@@ -23,6 +23,7 @@ namespace twinbox::store {
 struct PlatformImage {
   std::string platform;     // from the config, as written: "linux/arm64/v8", "linux/amd64"
   image::Digest manifest;   // the image manifest (what a container pins)
+  image::Digest config;     // its config: the image ID an engine shows once it is loaded
   int64_t size = 0;         // manifest + config + layers, bytes as stored
 };
 

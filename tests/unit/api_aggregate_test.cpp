@@ -167,6 +167,38 @@ TEST(MergeLists, SkipsMissingAndBrokenReplies) {
   EXPECT_EQ(merge_lists({}, 0), "[]");
 }
 
+TEST(RepoDigests, AddedToListedImagesAfterTheEnginesOwnWithoutDuplicates) {
+  RepoDigests known{{"sha256:aaa", {"busybox@sha256:111", "127.0.0.1:5000/tb/multi@sha256:222"}}};
+  std::string listing = R"([{"Id":"sha256:aaa","RepoTags":["busybox:latest"],"RepoDigests":null},
+                            {"Id":"sha256:bbb","RepoDigests":["x@sha256:9"]},
+                            {"Id":"sha256:aaa","RepoDigests":["busybox@sha256:111"]},
+                            "not an image"])";
+  auto j = Json::parse(with_repo_digests(listing, known));
+  ASSERT_EQ(j.size(), 4u);
+  EXPECT_EQ(j[0]["RepoDigests"],
+            Json::parse(R"(["busybox@sha256:111","127.0.0.1:5000/tb/multi@sha256:222"])"));
+  EXPECT_EQ(j[0]["RepoTags"], Json::parse(R"(["busybox:latest"])"));
+  EXPECT_EQ(j[1]["RepoDigests"], Json::parse(R"(["x@sha256:9"])"));  // not in the store
+  EXPECT_EQ(j[2]["RepoDigests"],
+            Json::parse(R"(["busybox@sha256:111","127.0.0.1:5000/tb/multi@sha256:222"])"));
+  EXPECT_EQ(j[3], "not an image");
+}
+
+TEST(RepoDigests, AddedToOneInspectedImage) {
+  RepoDigests known{{"sha256:aaa", {"busybox@sha256:111"}}};
+  auto j = Json::parse(with_repo_digests(R"({"Id":"sha256:aaa","RepoDigests":[]})", known));
+  EXPECT_EQ(j["RepoDigests"], Json::parse(R"(["busybox@sha256:111"])"));
+  auto none = Json::parse(with_repo_digests(R"({"Id":"sha256:ccc"})", known));
+  EXPECT_FALSE(none.contains("RepoDigests"));
+}
+
+TEST(RepoDigests, BodiesThatAreNotImagesPassUnchanged) {
+  RepoDigests known{{"sha256:aaa", {"busybox@sha256:111"}}};
+  EXPECT_EQ(with_repo_digests("not json", known), "not json");
+  EXPECT_EQ(with_repo_digests("42", known), "42");
+  EXPECT_EQ(with_repo_digests(R"({"Id":"sha256:aaa"})", {}), R"({"Id":"sha256:aaa"})");
+}
+
 TEST(ContainersOfListing, TakesIdsAndPlainNames) {
   auto recs = containers_of_listing(data("containers_hv.json"));
   ASSERT_TRUE(recs.has_value());

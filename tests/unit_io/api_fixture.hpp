@@ -45,6 +45,7 @@ class TwoEngines : public ::testing::Test {
     o.daemon_version = "0.1.0-test";
     o.shutdown_grace = std::chrono::milliseconds(300);
     o.reconcile_on_running = reconcile_;
+    o.content_store_path = content_store_;
     server_ = std::make_unique<api::ApiServer>(o, backends_);
     auto st = server_->start();
     ASSERT_TRUE(st) << st.error().message;
@@ -59,6 +60,8 @@ class TwoEngines : public ::testing::Test {
   std::string socket() const { return dir_ + "/api.sock"; }
   // Off by default so tests can count the requests each engine saw.
   bool reconcile_ = false;
+  // A host content store for the server when set before SetUp ("" : none).
+  std::string content_store_;
 
   TestClient client() {
     auto c = TestClient::connect(socket());

@@ -1,0 +1,89 @@
+// RepoDigests from the host content store: images reach the engines through `docker load`, which
+// records none, yet `docker images --digests` and `docker inspect` must show what was pulled.
+#include <gtest/gtest.h>
+
+#include "api_fixture.hpp"
+#include "image/media_types.hpp"
+#include "store/content_store.hpp"
+#include "store/oci_docs.hpp"
+
+namespace twinbox::fakes {
+namespace {
+
+class RepoDigestsTest : public TwoEngines {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/twinbox-repodigests-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    store_dir_ = tmpl;
+    auto s = store::ContentStore::open(store_dir_ + "/content");
+    ASSERT_TRUE(s) << s.error().message;
+    auto& store = **s;
+    auto put = [&](std::string_view type, const std::string& bytes) {
+      auto b = store.put_blob(bytes);
+      EXPECT_TRUE(b) << b.error().message;
+      image::Descriptor d;
+      d.media_type = std::string(type);
+      d.digest = b->digest;
+      d.size = b->size;
+      return d;
+    };
+    auto layer = put(store::kOciLayerTar, "layer bytes");
+    nlohmann::json cfg = {{"architecture", "arm64"},
+                          {"os", "linux"},
+                          {"rootfs", {{"type", "layers"}, {"diff_ids", {layer.digest.str()}}}}};
+    auto config = put(image::kOciConfig, cfg.dump());
+    auto manifest = put(image::kOciManifest, store::oci_manifest_json(config, {layer}));
+    manifest.platform = image::ManifestPlatform{"linux", "arm64", "v8", "", {}, {}};
+    auto index = put(image::kOciIndex, store::oci_index_json({manifest}));
+    ASSERT_TRUE(store.set_reference("127.0.0.1:5000/tb/multi:latest", index));
+    image_id_ = config.digest.str();
+    index_digest_ = index.digest.str();
+    content_store_ = store_dir_ + "/content";
+    TwoEngines::SetUp();
+  }
+  void TearDown() override {
+    TwoEngines::TearDown();
+    std::filesystem::remove_all(store_dir_);
+  }
+
+  std::string store_dir_, image_id_, index_digest_;
+};
+
+TEST_F(RepoDigestsTest, ImageListingShowsTheStoresDigestForALoadedImage) {
+  hv_->on("GET", "/images/json",
+          {200, R"([{"Id":")" + image_id_ + R"(","RepoTags":["127.0.0.1:5000/tb/multi:latest"],)"
+                    R"("RepoDigests":[],"Created":2}])"});
+  rosetta_->on("GET", "/images/json",
+               {200, R"([{"Id":"sha256:other","RepoTags":["x:1"],"RepoDigests":[],"Created":1}])"});
+  auto c = client();
+  auto r = c.request("GET", "/v1.41/images/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = json_of(*r);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["RepoDigests"],
+            nlohmann::json::array({"127.0.0.1:5000/tb/multi@" + index_digest_}));
+  EXPECT_EQ(j[1]["RepoDigests"], nlohmann::json::array());
+}
+
+TEST_F(RepoDigestsTest, ImageInspectShowsItToo) {
+  hv_->on("GET", "/images/127.0.0.1:5000/tb/multi/json",
+          {200, R"({"Id":")" + image_id_ + R"(","RepoDigests":[],"Architecture":"arm64"})"});
+  auto c = client();
+  auto r = c.request("GET", "/v1.41/images/127.0.0.1:5000/tb/multi/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = json_of(*r);
+  EXPECT_EQ(j["RepoDigests"], nlohmann::json::array({"127.0.0.1:5000/tb/multi@" + index_digest_}));
+  EXPECT_EQ(j["Architecture"], "arm64");
+  // An image the store does not know passes unchanged, and a 404 still falls back to rosetta.
+  rosetta_->on("GET", "/images/unknown/json", {200, R"({"Id":"sha256:zzz","RepoDigests":[]})"});
+  auto other = c.request("GET", "/v1.41/images/unknown/json");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200) << other->body;
+  EXPECT_EQ(json_of(*other)["RepoDigests"], nlohmann::json::array());
+}
+
+}  // namespace
+}  // namespace twinbox::fakes
