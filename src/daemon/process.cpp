@@ -34,11 +34,16 @@ Result<Fd> lock_pid_file(const std::string& path) {
   return fd;
 }
 
-// Zombie children of ours whose command is a QEMU system emulator.
+// Zombie QEMU system emulators that are our children and were daemonized (another session):
+// orphans re-parented to us, the subreaper, that nobody else waits for. A QEMU in our own
+// session is one libvirt runs directly and waits for itself (the capability probe's `-daemonize`
+// parent); reaping it made libvirt's start fail with "unable to wait for process: No child
+// processes".
 static void reap_qemu_zombies() {
   DIR* d = ::opendir("/proc");
   if (!d) return;
   pid_t self = ::getpid();
+  pid_t session = ::getsid(0);
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
     auto stat = fs::read_file(std::string("/proc/") + e->d_name + "/stat");
@@ -51,8 +56,9 @@ static void reap_qemu_zombies() {
     std::string comm = stat->substr(open + 1, close - open - 1);
     char state = (*stat)[close + 2];
     auto fields = split(stat->substr(close + 4), ' ');
-    if (state != 'Z' || fields.empty() || std::atoi(fields[0].c_str()) != self) continue;
-    if (!starts_with(comm, "qemu-system")) continue;
+    // After the state: ppid, pgrp, session.
+    if (state != 'Z' || fields.size() < 3 || std::atoi(fields[0].c_str()) != self) continue;
+    if (!starts_with(comm, "qemu-system") || std::atoi(fields[2].c_str()) == session) continue;
     ::waitpid(std::atoi(e->d_name), nullptr, WNOHANG);
   }
   ::closedir(d);

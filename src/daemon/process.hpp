@@ -18,8 +18,9 @@ void become_subreaper();
 // Blocks SIGTERM/SIGINT/SIGHUP/SIGCHLD in every thread created afterwards; ignores SIGPIPE.
 // (Blocking SIGCHLD does not affect waitpid() by the owners of helper processes.)
 void block_signals();
-// Waits for the blocked signals on one thread: SIGCHLD reaps zombie QEMU children (only those,
-// so helpers' exit statuses stay with their owners); the others call `on_signal(signo, ctx)`.
+// Waits for the blocked signals on one thread: SIGCHLD reaps zombie QEMU children that were
+// daemonized into another session (only those, so the exit statuses of the processes libvirt and
+// helpers wait for stay with their owners); the others call `on_signal(signo, ctx)`.
 void start_signal_thread(void (*on_signal)(int, void*), void* ctx);
 
 }  // namespace twinbox::daemon
