@@ -64,6 +64,8 @@ struct RegistryClient::Repo {
   platform::Reference ref;
   RegistryEndpoint ep;
   std::string scope;  // "repository:<path>:pull"
+  PullCredentials client;  // the docker client's credentials for this pull, if it sent any
+  std::string cache_key;   // registry, scope and whose credentials: the token cache's key
 
   std::string url(std::string_view kind, std::string_view what) const {
     return ep.base_url + "/v2/" + ref.path + "/" + std::string(kind) + "/" + std::string(what);
@@ -129,9 +131,45 @@ Result<std::optional<RegistryCredentials>> RegistryClient::credentials_for(
   return found->credentials;
 }
 
-bool RegistryClient::has_credentials(const std::string& registry) {
-  auto c = credentials_for(registry);
+bool RegistryClient::has_credentials(const Repo& repo) {
+  if (repo.client) return true;
+  auto c = credentials_for(repo.ep.registry);
   return c && c->has_value();
+}
+
+std::string RegistryClient::credentials_origin(const Repo& repo) const {
+  return repo.client ? std::string("sent by the docker client") : "in " + config_path();
+}
+
+RegistryClient::Repo RegistryClient::make_repo(const platform::Reference& ref,
+                                               const PullCredentials& creds) const {
+  Repo repo{ref, registry_endpoint(ref.domain, opts_.insecure_registries), pull_scope(ref.path),
+            creds, ""};
+  repo.cache_key = repo.ep.registry + " " + repo.scope + " " +
+                   (creds ? credentials_fingerprint(*creds) : std::string("config"));
+  return repo;
+}
+
+Result<HttpResponse> RegistryClient::send_small(const HttpRequest& req, std::string* body,
+                                                size_t limit) {
+  Result<HttpResponse> r = make_error(ErrorCode::Internal, "no attempt");
+  for (int attempt = 1;; attempt++) {
+    body->clear();
+    r = transport_->send(req, [&](const HttpResponse&, std::string_view chunk) -> Status {
+      if (body->size() + chunk.size() > limit) {
+        return make_error(ErrorCode::InvalidArgument,
+                          "the answer of " + req.url + " is larger than " + std::to_string(limit) +
+                              " bytes");
+      }
+      body->append(chunk);
+      return {};
+    });
+    bool transient =
+        r ? transient_status(r->status)
+          : (r.error().code == ErrorCode::Unavailable || r.error().code == ErrorCode::Timeout);
+    if (!transient || attempt >= opts_.max_attempts) return r;
+    sleep_before_retry(attempt, r ? &*r : nullptr);
+  }
 }
 
 void RegistryClient::sleep_before_retry(int attempt, const HttpResponse* resp) {
@@ -163,7 +201,7 @@ Result<HttpResponse> RegistryClient::request(
   // Once a registry has asked for auth, later requests send what it accepted up front.
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = tokens_.find(repo.ep.registry + " " + repo.scope);
+    auto it = tokens_.find(repo.cache_key);
     if (it != tokens_.end() && Clock::now() < it->second.expires) {
       authorization = it->second.authorization;
     }
@@ -233,13 +271,16 @@ Result<HttpResponse> RegistryClient::request(
 
 Result<std::string> RegistryClient::authorization_for(
     const Repo& repo, bool force_refresh, const std::vector<AuthChallenge>& challenges) {
-  const std::string key = repo.ep.registry + " " + repo.scope;
+  const std::string& key = repo.cache_key;
   if (!force_refresh) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = tokens_.find(key);
     if (it != tokens_.end() && Clock::now() < it->second.expires) return it->second.authorization;
   }
-  TRY_ASSIGN(auto creds, credentials_for(repo.ep.registry));
+  std::optional<RegistryCredentials> creds = repo.client;
+  if (!creds) {
+    TRY_ASSIGN(creds, credentials_for(repo.ep.registry));
+  }
   std::string authorization;
   auto expires = Clock::now() + std::chrono::hours(24 * 365);
   if (const AuthChallenge* bearer = find_challenge(challenges, "bearer")) {
@@ -255,22 +296,7 @@ Result<std::string> RegistryClient::authorization_for(
         if (!basic.empty()) req.headers.emplace_back("Authorization", basic);
       }
       std::string body;
-      Result<HttpResponse> r = make_error(ErrorCode::Internal, "no attempt");
-      for (int attempt = 1;; attempt++) {
-        body.clear();
-        r = transport_->send(req, [&](const HttpResponse&, std::string_view chunk) -> Status {
-          if (body.size() + chunk.size() > kMaxConfigBytes) {
-            return make_error(ErrorCode::InvalidArgument, "token response too large");
-          }
-          body.append(chunk);
-          return {};
-        });
-        bool transient =
-            r ? transient_status(r->status)
-              : (r.error().code == ErrorCode::Unavailable || r.error().code == ErrorCode::Timeout);
-        if (!transient || attempt >= opts_.max_attempts) break;
-        sleep_before_retry(attempt, r ? &*r : nullptr);
-      }
+      Result<HttpResponse> r = send_small(req, &body, kMaxConfigBytes);
       std::string realm = bearer->param("realm");
       if (!r) {
         return r.error().context(repo.where() + ": fetching a token from " + realm);
@@ -280,7 +306,8 @@ Result<std::string> RegistryClient::authorization_for(
         if (auto s = registry_error_summary(body); !s.empty()) answer += " " + s;
         std::string what;
         if (r->status == 401 || r->status == 403) {
-          what = creds ? "the credentials for " + repo.ep.registry + " in " + config_path() +
+          what = creds ? "the credentials for " + repo.ep.registry + " " +
+                             credentials_origin(repo) +
                              " were refused: check the user name and password (docker login " +
                              repo.ep.registry + ")"
                        : "unauthorized: docker login " + repo.ep.registry +
@@ -312,9 +339,12 @@ Result<std::string> RegistryClient::authorization_for(
 
 namespace {
 
+// `origin`: where the credentials came from ("in <config path>", "sent by the docker client");
+// `config_path`: where twinboxd looks for them.
 Error http_error(const std::string& where, const std::string& what, int status,
                  const std::string& body, const std::string& config_path,
-                 const std::string& registry, int attempts, bool had_credentials) {
+                 const std::string& registry, int attempts, bool had_credentials,
+                 const std::string& origin) {
   std::string answer = "HTTP " + std::to_string(status);
   if (auto s = registry_error_summary(body); !s.empty()) answer += " " + s;
   std::string head = where + ": " + what + ": the registry answered " + answer;
@@ -324,8 +354,8 @@ Error http_error(const std::string& where, const std::string& what, int status,
     case 401:
       if (had_credentials) {
         return make_error(ErrorCode::InvalidArgument,
-                          head + ": unauthorized: the credentials for " + registry + " in " +
-                              config_path + " were refused; check the user name and password " +
+                          head + ": unauthorized: the credentials for " + registry + " " +
+                              origin + " were refused; check the user name and password " +
                               "(docker login " + registry + ")");
       }
       return make_error(ErrorCode::InvalidArgument,
@@ -373,7 +403,8 @@ Result<RegistryClient::Fetched> RegistryClient::get_small(const Repo& repo, cons
   if (!r) return r.error().context(repo.where() + ": " + what);
   if (r->status != 200) {
     return http_error(repo.where(), what, r->status, error_body, config_path(), repo.ep.registry,
-                      opts_.max_attempts, r->status == 401 && has_credentials(repo.ep.registry));
+                      opts_.max_attempts, r->status == 401 && has_credentials(repo),
+                      credentials_origin(repo));
   }
   f.head = std::move(*r);
   return f;
@@ -425,13 +456,15 @@ Result<std::string> RegistryClient::fetch_config(const Repo& repo, const Descrip
   return std::move(f.body);
 }
 
-Result<ImageOffer> RegistryClient::inspect(std::string_view reference) {
+Result<ImageOffer> RegistryClient::inspect(std::string_view reference,
+                                           const PullCredentials& creds) {
   TRY_ASSIGN(auto ref, platform::parse_reference(reference));
-  return inspect(ref);
+  return inspect(ref, creds);
 }
 
-Result<ImageOffer> RegistryClient::inspect(const platform::Reference& ref) {
-  Repo repo{ref, registry_endpoint(ref.domain, opts_.insecure_registries), pull_scope(ref.path)};
+Result<ImageOffer> RegistryClient::inspect(const platform::Reference& ref,
+                                           const PullCredentials& creds) {
+  Repo repo = make_repo(ref, creds);
   std::optional<Digest> pinned;
   if (!ref.digest.empty()) {
     TRY_ASSIGN(pinned, Digest::parse(ref.digest));
@@ -457,9 +490,9 @@ Result<ImageOffer> RegistryClient::inspect(const platform::Reference& ref) {
 }
 
 Result<ResolvedImage> RegistryClient::resolve(const ImageOffer& offer,
-                                              const std::optional<platform::Platform>& want) {
-  Repo repo{offer.reference, registry_endpoint(offer.reference.domain, opts_.insecure_registries),
-            pull_scope(offer.reference.path)};
+                                              const std::optional<platform::Platform>& want,
+                                              const PullCredentials& creds) {
+  Repo repo = make_repo(offer.reference, creds);
   ResolvedImage out;
   out.reference = offer.reference;
   if (!offer.is_index) {
@@ -593,7 +626,7 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
   if (r->status != 200) {
     return fail(http_error(repo.where(), what, r->status, error_body, config_path(),
                            repo.ep.registry, opts_.max_attempts,
-                           r->status == 401 && has_credentials(repo.ep.registry)));
+                           r->status == 401 && has_credentials(repo), credentials_origin(repo)));
   }
   if (received != d.size) {
     return fail(make_error(ErrorCode::Unavailable, repo.where() + ": " + what + ": got " +
@@ -614,9 +647,8 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
 }
 
 Status RegistryClient::fetch(const ResolvedImage& image, BlobSink& sink,
-                             const ProgressCallback& progress) {
-  Repo repo{image.reference, registry_endpoint(image.reference.domain, opts_.insecure_registries),
-            pull_scope(image.reference.path)};
+                             const ProgressCallback& progress, const PullCredentials& creds) {
+  Repo repo = make_repo(image.reference, creds);
   std::vector<bool> present;
   for (const auto& layer : image.manifest.layers) {
     bool have = sink.has(layer.digest);
@@ -648,6 +680,132 @@ Status RegistryClient::fetch(const ResolvedImage& image, BlobSink& sink,
     TRY(ctx(store_bytes(sink, *image.index_digest, image.index_bytes), "index"));
   }
   return {};
+}
+
+namespace {
+
+std::string status_text(int status) {
+  switch (status) {
+    case 401:
+      return "401 Unauthorized";
+    case 403:
+      return "403 Forbidden";
+    case 404:
+      return "404 Not Found";
+    default:
+      return std::to_string(status);
+  }
+}
+
+}  // namespace
+
+Result<LoginResult> RegistryClient::login(const AuthConfig& auth) {
+  TRY_ASSIGN(std::string host, login_registry_host(auth.server_address));
+  RegistryEndpoint ep = registry_endpoint(host, opts_.insecure_registries);
+  LoginResult out;
+  out.registry = ep.registry;
+  out.url = ep.base_url + "/v2/";
+  const std::string where = "docker login " + ep.registry + " (" + out.url + ")";
+  const RegistryCredentials& c = auth.credentials;
+  if (c.username.empty() && c.registry_token.empty()) {
+    if (!c.identity_token.empty()) {
+      return make_error(ErrorCode::InvalidArgument,
+                        where + ": identity tokens (OAuth refresh tokens) are not supported by "
+                                "twinboxd: docker logout " + ep.registry +
+                                ", then log in with a user name and password");
+    }
+    return make_error(ErrorCode::InvalidArgument,
+                      where + ": no user name given: docker login -u USER " + ep.registry);
+  }
+
+  // Anything but a 2xx after the credentials were offered: refused (401/403) or a failure.
+  auto judge = [&](const HttpResponse& r, const std::string& body,
+                   const std::string& asked) -> Result<LoginResult> {
+    if (r.status >= 200 && r.status < 300) {
+      out.accepted = true;
+      return out;
+    }
+    std::string answer = "HTTP " + std::to_string(r.status);
+    if (auto s = registry_error_summary(body); !s.empty()) answer += " " + s;
+    if (r.status == 401 || r.status == 403) {
+      out.message = "login attempt to " + out.url + " failed with status: " +
+                    status_text(r.status) + " (" + asked + " answered " + answer +
+                    "): the registry " + ep.registry +
+                    " refused these credentials; check the user name and password and run "
+                    "docker login " + ep.registry + " again";
+      return out;
+    }
+    return make_error(r.status >= 500 ? ErrorCode::Unavailable : ErrorCode::InvalidArgument,
+                      where + ": " + asked + " answered " + answer +
+                          (r.status >= 500 ? ": the registry is failing, try again later"
+                                           : ": is this a registry (OCI distribution API)?"));
+  };
+
+  HttpRequest req;
+  req.url = out.url;
+  req.timeout = opts_.request_timeout;
+  std::string body;
+  auto r = send_small(req, &body, kMaxErrorBodyBytes);
+  if (!r) {
+    return r.error().context(where + ": the registry could not be reached (is it running, and "
+                                     "is the address right?)");
+  }
+  if (r->status >= 200 && r->status < 300) {
+    // dockerd accepts a login to a registry that asks for none; so does twinbox.
+    out.accepted = true;
+    out.message = "the registry " + ep.registry + " does not require authentication";
+    return out;
+  }
+  if (r->status != 401) return judge(*r, body, out.url);
+  std::string header = r->header("WWW-Authenticate");
+  if (header.empty()) {
+    return make_error(ErrorCode::InvalidArgument,
+                      where + ": the registry answered 401 without a WWW-Authenticate challenge");
+  }
+  auto challenges = parse_www_authenticate(header);
+  if (!challenges) {
+    return make_error(ErrorCode::InvalidArgument,
+                      where + ": the registry's WWW-Authenticate header is malformed: " +
+                          challenges.error().message);
+  }
+  std::string authorization;
+  if (const AuthChallenge* bearer = find_challenge(*challenges, "bearer")) {
+    if (!c.registry_token.empty()) {
+      authorization = "Bearer " + c.registry_token;
+    } else {
+      // Like docker: no scope (a login asks for no repository), the user as `account`.
+      TRY_ASSIGN(std::string token_url, token_request_url(*bearer));
+      token_url += (token_url.find('?') == std::string::npos ? "?" : "&");
+      token_url += "account=" + url_encode(c.username);
+      HttpRequest treq;
+      treq.url = token_url;
+      treq.timeout = opts_.request_timeout;
+      treq.headers.emplace_back("Authorization", basic_authorization(c));
+      std::string tbody;
+      std::string realm = bearer->param("realm");
+      auto tr = send_small(treq, &tbody, kMaxConfigBytes);
+      if (!tr) return tr.error().context(where + ": fetching a token from " + realm);
+      if (tr->status != 200) return judge(*tr, tbody, "the token service " + realm);
+      auto token = parse_token_response(tbody);
+      if (!token) return token.error().context(where + ": token from " + realm);
+      authorization = "Bearer " + token->token;
+    }
+  } else if (find_challenge(*challenges, "basic")) {
+    authorization = basic_authorization(c);
+    if (authorization.empty()) {
+      return make_error(ErrorCode::InvalidArgument,
+                        where + ": the registry wants Basic auth: log in with a user name and "
+                                "password");
+    }
+  } else {
+    return make_error(ErrorCode::InvalidArgument,
+                      where + ": the registry asks for \"" + (*challenges)[0].scheme +
+                          "\" authentication, which twinboxd does not speak (Basic and Bearer)");
+  }
+  req.headers.emplace_back("Authorization", authorization);
+  r = send_small(req, &body, kMaxErrorBodyBytes);
+  if (!r) return r.error().context(where + ": the registry could not be reached");
+  return judge(*r, body, out.url);
 }
 
 }  // namespace twinbox::image

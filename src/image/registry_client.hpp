@@ -7,6 +7,10 @@
 //   resolve(offer, want)  -> ResolvedImage: the child manifest and config for one platform
 //   fetch(resolved, sink) -> layers, config, manifest (and index) stored in a BlobSink
 //
+// Credentials: twinboxd's docker config by default; a pull may bring its own (the docker client's
+// X-Registry-Auth), which then replace the config's for every request of that pull. `login`
+// checks credentials against a registry the way dockerd's `POST /auth` does.
+//
 // Thread safety: one RegistryClient may be shared by several threads pulling at once. The token
 // cache and the docker config are guarded by an internal mutex; the transport must be thread-safe
 // (CurlTransport is: one easy handle per request). Credentials never appear in errors or logs.
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "image/auth_challenge.hpp"
+#include "image/auth_config.hpp"
 #include "image/blob_sink.hpp"
 #include "image/digest.hpp"
 #include "image/docker_config.hpp"
@@ -74,6 +79,21 @@ struct ResolvedImage {
   std::string display() const { return reference.familiar(); }
 };
 
+// Credentials for one pull, from the docker client (X-Registry-Auth). Set: used instead of the
+// docker config's for every request of the pull, token requests included, and its tokens are
+// cached apart from every other credentials'. nullopt: the docker config's (or anonymous).
+using PullCredentials = std::optional<RegistryCredentials>;
+
+// What `login` found out.
+struct LoginResult {
+  bool accepted = false;
+  std::string registry;  // "127.0.0.1:5001", "docker.io"
+  std::string url;       // the endpoint checked: "http://127.0.0.1:5001/v2/"
+  // Refused: Docker's "login attempt to <url> failed with status: 401 Unauthorized", the
+  // registry's answer and what to do. Accepted: "" (or a note, e.g. the registry wants no auth).
+  std::string message;
+};
+
 enum class PullPhase { Waiting, Downloading, Verifying, DownloadComplete, AlreadyExists };
 // "Waiting", "Downloading", "Verifying Checksum", "Download complete", "Already exists": the
 // status strings docker pull prints.
@@ -99,8 +119,8 @@ class RegistryClient {
   // Fetches the top-level document of `ref` (by digest when it has one, else by tag), verifies
   // it, and lists the platforms it offers. For a single manifest the config is fetched too (its
   // platform is the offer). Errors name the registry, the reference and the registry's answer.
-  Result<ImageOffer> inspect(const platform::Reference& ref);
-  Result<ImageOffer> inspect(std::string_view reference);
+  Result<ImageOffer> inspect(const platform::Reference& ref, const PullCredentials& creds = {});
+  Result<ImageOffer> inspect(std::string_view reference, const PullCredentials& creds = {});
 
   // The image for `want`. For an index: the child containerd's preference picks (NotFound listing
   // the offered platforms when none fits), its manifest and config fetched and verified, and the
@@ -108,18 +128,31 @@ class RegistryClient {
   // the config must match it (NotFound "no matching manifest" otherwise). Without `want`, an
   // index is InvalidArgument (the router decides the platform) and a manifest is taken as is.
   Result<ResolvedImage> resolve(const ImageOffer& offer,
-                                const std::optional<platform::Platform>& want);
+                                const std::optional<platform::Platform>& want,
+                                const PullCredentials& creds = {});
 
   // Stores the layers (streamed, verified by the sink on commit), then the config, the manifest
   // and the index bytes, skipping blobs the sink already has: a crash leaves no manifest whose
   // blobs are missing. Progress per layer; `progress` may be empty.
-  Status fetch(const ResolvedImage& image, BlobSink& sink, const ProgressCallback& progress = {});
+  Status fetch(const ResolvedImage& image, BlobSink& sink, const ProgressCallback& progress = {},
+               const PullCredentials& creds = {});
+
+  // Checks `auth`'s credentials against its registry like dockerd's login: GET /v2/ (plain HTTP
+  // for loopback and insecure registries, as pulls), then the challenge: Basic -> the request
+  // again with Basic; Bearer -> a token from the realm with the credentials (no scope, `account`
+  // = the user), then /v2/ with it. A registry that wants no auth accepts any login (as Docker).
+  // Refused credentials are a LoginResult with accepted=false; errors: InvalidArgument (bad
+  // address, no user name, identity tokens, an unknown auth scheme), Unavailable/Timeout (the
+  // registry or its token service unreachable or failing), each naming the registry. Nothing is
+  // cached or written: the docker client stores the credentials, as with dockerd.
+  Result<LoginResult> login(const AuthConfig& auth);
 
   const RegistryOptions& options() const { return opts_; }
 
  private:
   struct Repo;
   struct Fetched;
+  Repo make_repo(const platform::Reference& ref, const PullCredentials& creds) const;
   Result<Fetched> get_small(const Repo& repo, const std::string& url, const std::string& accept,
                             const std::string& what);
   Result<std::string> fetch_manifest(const Repo& repo, const std::string& ref, const Digest* want,
@@ -138,7 +171,11 @@ class RegistryClient {
   Result<std::string> authorization_for(const Repo& repo, bool force_refresh,
                                         const std::vector<AuthChallenge>& challenges);
   Result<std::optional<RegistryCredentials>> credentials_for(const std::string& registry);
-  bool has_credentials(const std::string& registry);
+  bool has_credentials(const Repo& repo);
+  // "in <config path>" / "sent by the docker client": where the credentials of `repo` come from.
+  std::string credentials_origin(const Repo& repo) const;
+  // One small GET (token, login ping) with the transient-error retries; body capped at `limit`.
+  Result<HttpResponse> send_small(const HttpRequest& req, std::string* body, size_t limit);
   std::string config_path() const;
   void sleep_before_retry(int attempt, const HttpResponse* resp);
 
@@ -150,7 +187,9 @@ class RegistryClient {
     std::chrono::steady_clock::time_point expires;
   };
   std::mutex mu_;
-  std::map<std::string, CachedToken> tokens_;  // key: registry + " " + scope
+  // key: registry + " " + scope + " " + whose credentials ("config" or their fingerprint), so a
+  // token fetched with one client's credentials never serves a request made with others.
+  std::map<std::string, CachedToken> tokens_;
   std::map<std::string, std::string> scheme_;  // registry -> "bearer" / "basic" once challenged
   bool config_loaded_ = false;
   std::optional<DockerConfig> config_;

@@ -288,4 +288,58 @@ TEST_F(RegistryClientIT, BasicAuthRegistryRefusesMissingOrWrongCredentialsClearl
   EXPECT_EQ(r.error().message.find("definitely-wrong-pw"), std::string::npos);
 }
 
+// docker login (POST /auth) as twinboxd checks it, and a pull with the client's credentials
+// (X-Registry-Auth) while twinboxd's own docker config has none.
+TEST_F(RegistryClientIT, LoginToTheHtpasswdRegistryAcceptsTheRightPasswordOnly) {
+  std::string user = kCreds.substr(0, kCreds.find(':'));
+  std::string pass = kCreds.substr(kCreds.find(':') + 1);
+  RegistryClient client(opts);
+  AuthConfig auth;
+  auth.server_address = kAuthHost;
+  auth.credentials = RegistryCredentials{user, pass, "", ""};
+  auto ok = client.login(auth);
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_TRUE(ok->accepted) << ok->message;
+  EXPECT_EQ(ok->url, "http://" + kAuthHost + "/v2/");
+
+  auth.credentials.password = "definitely-wrong-pw";
+  auto bad = client.login(auth);
+  ASSERT_TRUE(bad.has_value()) << bad.error().message;
+  EXPECT_FALSE(bad->accepted);
+  EXPECT_NE(bad->message.find("login attempt to http://" + kAuthHost +
+                              "/v2/ failed with status: 401 Unauthorized"),
+            std::string::npos)
+      << bad->message;
+  EXPECT_NE(bad->message.find("docker login " + kAuthHost), std::string::npos);
+  EXPECT_EQ(bad->message.find("definitely-wrong-pw"), std::string::npos);
+  EXPECT_FALSE(std::ifstream(opts.docker_config_path).good());  // nothing written
+}
+
+TEST_F(RegistryClientIT, PullWithTheClientsCredentialsAndNoneOfTwinboxds) {
+  std::string user = kCreds.substr(0, kCreds.find(':'));
+  std::string pass = kCreds.substr(kCreds.find(':') + 1);
+  RegistryClient client(opts);  // no config file: twinboxd has no credentials for 5001
+  PullCredentials mine = RegistryCredentials{user, pass, "", ""};
+  auto offer = client.inspect(kAuthHost + "/twinbox/busybox:latest", mine);
+  ASSERT_TRUE(offer.has_value()) << offer.error().message;
+  EXPECT_EQ(offer->digest.str(), digest_of("twinbox/busybox:latest"));
+  auto r = client.resolve(*offer, plat("linux/arm64"), mine);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->manifest_digest.str(), digest_of("twinbox/busybox:latest", "linux/arm64/v8"));
+  MemoryBlobSink sink;
+  auto ok = client.fetch(*r, sink, {}, mine);
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(sink.blobs.size(), 4u);
+  // The same client without them: refused, so the pull above used the client's credentials.
+  auto anon = client.inspect(kAuthHost + "/twinbox/busybox:latest");
+  ASSERT_FALSE(anon.has_value());
+  EXPECT_NE(anon.error().message.find("unauthorized"), std::string::npos) << anon.error().message;
+  auto wrong = client.inspect(kAuthHost + "/twinbox/busybox:latest",
+                              RegistryCredentials{user, "definitely-wrong-pw", "", ""});
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().message.find("sent by the docker client were refused"),
+            std::string::npos)
+      << wrong.error().message;
+}
+
 }  // namespace
