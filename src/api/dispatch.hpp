@@ -104,6 +104,9 @@ class Dispatcher {
                                  std::optional<std::string> body);
   LocalResponse merged_list(const http::RequestHead& head, bool networks);
 
+  // auth.cpp: POST /auth (docker login), checked by the host's registry client.
+  RequestOutcome serve_auth(Stream& client, const http::RequestHead& head, bool body_pending);
+
   // images.cpp
   router::RouteEnv route_env() const;
   RequestOutcome serve_pull(Stream& client, const http::RequestHead& head, bool body_pending);

@@ -6,6 +6,7 @@
 #include "api/dispatch.hpp"
 #include "api/docker_json.hpp"
 #include "api/engine_client.hpp"
+#include "image/auth_config.hpp"
 #include "store/archive_io.hpp"
 #include "store/docker_archive.hpp"
 #include "util/log.hpp"
@@ -181,7 +182,14 @@ std::optional<pull::StoredImage> Dispatcher::ensure_image(const std::string& bac
 RequestOutcome Dispatcher::serve_pull(Stream& client, const http::RequestHead& head,
                                       bool body_pending) {
   std::string reference = pull_reference(head);
-  auto offer = images_->offer_for_pull(reference);
+  // The docker client's credentials (from its own docker login) replace twinboxd's for this pull.
+  image::PullCredentials creds;
+  if (auto header = head.headers.get("X-Registry-Auth")) {
+    auto parsed = image::parse_registry_auth_header(*header);
+    if (!parsed) return answer(client, head, error_response(parsed.error()), "-", body_pending);
+    if (*parsed) creds = (*parsed)->credentials;
+  }
+  auto offer = images_->offer_for_pull(reference, creds);
   if (!offer) {
     Error e = offer.error();
     if (e.code == ErrorCode::InvalidArgument || e.code == ErrorCode::NotFound)
@@ -206,9 +214,8 @@ RequestOutcome Dispatcher::serve_pull(Stream& client, const http::RequestHead& h
   out.line(status_line("twinbox: " + run->platform + " for " + run->backend + " (" + run->reason +
                        ")"));
   if (!offer->note.empty()) out.line(status_line("twinbox: " + offer->note));
-  auto stored = images_->pull(*offer, *want, [&](const image::PullProgress& p) {
-    out.line(progress_line(p));
-  });
+  auto stored = images_->pull(
+      *offer, *want, [&](const image::PullProgress& p) { out.line(progress_line(p)); }, creds);
   Status st = stored ? deliver(run->backend, *stored) : Status(stored.error());
   if (!st) {
     Error e = st.error().context("pull " + ref.familiar() + " for " + run->backend);

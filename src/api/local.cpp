@@ -196,6 +196,8 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
                     "hv+rosetta", body_pending);
     case LocalHandler::Twinbox:
       return serve_twinbox(client, head, body_pending);
+    case LocalHandler::Auth:
+      return serve_auth(client, head, body_pending);
     case LocalHandler::Shutdown:
       backends_.request_shutdown();
       return answer(client, head, json_response(202, error_body("twinboxd is shutting down")),

@@ -56,9 +56,10 @@ std::optional<Offer> ImageService::offer_local(std::string_view reference) const
   return o;
 }
 
-Result<Offer> ImageService::offer_for_pull(std::string_view reference) {
+Result<Offer> ImageService::offer_for_pull(std::string_view reference,
+                                           const image::PullCredentials& creds) {
   TRY_ASSIGN(platform::Reference ref, platform::parse_reference(reference));
-  auto remote = registry_.inspect(ref);
+  auto remote = registry_.inspect(ref, creds);
   if (remote) {
     Offer o;
     o.reference = ref;
@@ -115,7 +116,8 @@ Result<StoredImage> ImageService::stored(std::string_view reference,
 }
 
 Result<StoredImage> ImageService::pull(const Offer& offer, const platform::Platform& want,
-                                       const image::ProgressCallback& progress) {
+                                       const image::ProgressCallback& progress,
+                                       const image::PullCredentials& creds) {
   if (!offer.registry) {
     TRY_ASSIGN(StoredImage s, stored(offer.reference.canonical(), want));
     if (!offer.note.empty() && progress) {
@@ -125,10 +127,10 @@ Result<StoredImage> ImageService::pull(const Offer& offer, const platform::Platf
     }
     return s;
   }
-  TRY_ASSIGN(image::ResolvedImage r, registry_.resolve(*offer.registry, want));
+  TRY_ASSIGN(image::ResolvedImage r, registry_.resolve(*offer.registry, want, creds));
   TRY_ASSIGN(store::Lease lease, store_.lease());
   bool had = store_.has(r.manifest_digest);
-  TRY(registry_.fetch(r, store_, progress));
+  TRY(registry_.fetch(r, store_, progress, creds));
   image::Descriptor top;
   top.media_type = offer.registry->media_type;
   top.digest = offer.registry->digest;

@@ -43,20 +43,25 @@ class ImageService {
 
   // For a pull: the registry first (a pull always asks it, like docker); when the registry
   // cannot be reached (or has no such image) but the store holds the reference, the store's copy
-  // with `note` saying why. The registry's error otherwise.
-  Result<Offer> offer_for_pull(std::string_view reference);
+  // with `note` saying why. The registry's error otherwise. `creds`: the docker client's
+  // (X-Registry-Auth) for this pull, instead of twinboxd's docker config; pass the same to pull().
+  Result<Offer> offer_for_pull(std::string_view reference,
+                               const image::PullCredentials& creds = {});
   // For routing a create: the store only (no network). nullopt when the store lacks it.
   std::optional<Offer> offer_local(std::string_view reference) const;
 
   // Fetches the platform `want` of `offer` into the store (verified; skipped when complete
   // there already) and points the reference at it. `progress` sees each layer.
   Result<StoredImage> pull(const Offer& offer, const platform::Platform& want,
-                           const image::ProgressCallback& progress = {});
+                           const image::ProgressCallback& progress = {},
+                           const image::PullCredentials& creds = {});
   // The stored image of `reference` best matching `want` (containerd preference); NotFound
   // listing what the store has.
   Result<StoredImage> stored(std::string_view reference, const platform::Platform& want) const;
 
   store::ContentStore& content() { return store_; }
+  // The registry client pulls go through: `POST /auth` (docker login) checks credentials with it.
+  image::RegistryClient& registry() { return registry_; }
 
  private:
   Result<StoredImage> describe(const platform::Reference& ref, const image::Digest& manifest,

@@ -77,6 +77,9 @@ std::optional<Decision> decide_local(const RouteInput& in) {
     return local(LocalHandler::ListContainers, "merged from both engines");
   if (p == "/images/json" && m == "GET")
     return local(LocalHandler::ListImages, "merged from both engines");
+  // docker login: an engine would check from inside its VM, where 127.0.0.1 is not the host's.
+  if (p == "/auth" && m == "POST")
+    return local(LocalHandler::Auth, "answered by twinboxd: checked against the registry");
   if (p == "/twinbox/v1/status" && m == "GET")
     return local(LocalHandler::Status, "answered by twinboxd");
   if (p == "/twinbox/v1/shutdown" && m == "POST")
@@ -277,6 +280,8 @@ const char* local_handler_name(LocalHandler h) {
       return "networks";
     case LocalHandler::ListVolumes:
       return "volumes";
+    case LocalHandler::Auth:
+      return "auth";
   }
   return "local";
 }

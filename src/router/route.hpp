@@ -25,6 +25,7 @@ enum class LocalHandler {
   Twinbox,  // the rest of /twinbox/v1: route explain, projects, the content store
   ListNetworks,  // GET /networks: both engines, one entry per name
   ListVolumes,   // GET /volumes: both engines, one entry per name
+  Auth,          // POST /auth (docker login): checked against the registry from the host
 };
 const char* local_handler_name(LocalHandler h);
 

@@ -140,4 +140,50 @@ expect_eq "docker pull with the registry unreachable succeeds" "0" "$?"
 expect_contains "a twinbox: line says the content store's copy was used" \
   "using the content store's copy" "$out"
 expect_match "and names the unreachable registry" '^twinbox: registry 127\.0\.0\.1:5999 not used' "$out"
+
+# --- docker login and a pull with the client's own credentials (X-Registry-Auth) on the htpasswd
+# registry (scripts/test starts it on 5001). twinboxd has none of its own for it: its docker
+# config is $STATE/docker-config (lib.sh), which nothing here writes; each docker client below
+# gets its own DOCKER_CONFIG, so the pull can only succeed with the header the client sends.
+AUTH_REG=127.0.0.1:5001
+AUTH_USER=twinbox
+AUTH_PW=twinbox-test-pw
+AUTH_IMG=$AUTH_REG/twinbox/busybox:latest
+if [ "$(curl -sS -o /dev/null -w '%{http_code}' "http://$AUTH_REG/v2/" 2>/dev/null)" = "401" ]; then
+  CLIENT_CFG=$STATE/client-login
+  NO_LOGIN_CFG=$STATE/client-anonymous
+  BAD_CFG=$STATE/client-bad-login
+  mkdir -p "$CLIENT_CFG" "$NO_LOGIN_CFG" "$BAD_CFG"
+  out=$(DOCKER_CONFIG=$NO_LOGIN_CFG docker pull "$AUTH_IMG" 2>&1)
+  rc=$?
+  if [ "$rc" -ne 0 ]; then pass "a pull from $AUTH_REG without any login fails"; else fail "a pull from $AUTH_REG without any login fails" "$out"; fi
+  expect_contains "and says docker login" "docker login $AUTH_REG" "$out"
+
+  out=$(printf '%s' "wrong-$AUTH_PW" |
+    DOCKER_CONFIG=$BAD_CFG docker login "$AUTH_REG" -u "$AUTH_USER" --password-stdin 2>&1)
+  rc=$?
+  if [ "$rc" -ne 0 ]; then pass "docker login with a wrong password fails"; else fail "docker login with a wrong password fails" "$out"; fi
+  expect_contains "the refusal names the registry" "login attempt to http://$AUTH_REG/v2/ failed" "$out"
+  expect_contains "and says what to do" "check the user name and password" "$out"
+
+  out=$(printf '%s' "$AUTH_PW" |
+    DOCKER_CONFIG=$CLIENT_CFG docker login "$AUTH_REG" -u "$AUTH_USER" --password-stdin 2>&1)
+  expect_eq "docker login $AUTH_REG through twinboxd succeeds" "0" "$?"
+  expect_contains "it says Login Succeeded" "Login Succeeded" "$out"
+  expect_contains "the client's docker config holds the login" "\"$AUTH_REG\"" \
+    "$(cat "$CLIENT_CFG/config.json" 2>&1)"
+  if grep -qs "$AUTH_REG" "$DOCKER_CONFIG/config.json"; then
+    fail "twinboxd's own docker config has no credentials for $AUTH_REG" "$(cat "$DOCKER_CONFIG/config.json")"
+  else
+    pass "twinboxd's own docker config has no credentials for $AUTH_REG"
+  fi
+
+  out=$(DOCKER_CONFIG=$CLIENT_CFG docker pull "$AUTH_IMG" 2>&1)
+  expect_eq "docker pull from $AUTH_REG with the client's login succeeds" "0" "$?"
+  expect_contains "the pull pins the image from $AUTH_REG" "twinbox: pinned $AUTH_REG/twinbox/busybox@sha256:" "$out"
+  expect_out "hv's engine holds the image pulled with the client's credentials" "arm64" \
+    engine hv image inspect --format '{{.Architecture}}' "$AUTH_IMG"
+else
+  skip "docker login and X-Registry-Auth pulls" "no htpasswd registry on $AUTH_REG (scripts/test-registry push --port 5001 --auth $AUTH_USER:$AUTH_PW)"
+fi
 finish
