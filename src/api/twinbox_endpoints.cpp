@@ -353,7 +353,7 @@ RequestOutcome Dispatcher::serve_twinbox(Stream& client, const http::RequestHead
         return gone;
       });
       LocalResponse r = !st     ? error_response(st.error())
-                        : gone ? LocalResponse{204, "", ""}
+                        : gone ? LocalResponse{204, "", "", {}}
                                : error_response(404, "project " + name + " is not declared");
       return answer(client, head, r, "local", body_pending);
     }

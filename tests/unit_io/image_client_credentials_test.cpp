@@ -373,8 +373,10 @@ TEST_F(ApiCredentials, PullUsesTheClientsRegistryAuthHeader) {
             std::string::npos)
       << r->body;
   EXPECT_EQ(rosetta->count("POST", "/images/load"), 1u);  // amd64: delivered to rosetta
-  for (const auto& req : reg.requests())
-    if (req.path == "/token") EXPECT_NE(req.query.find("scope="), std::string::npos);
+  for (const auto& req : reg.requests()) {
+    if (req.path != "/token") continue;
+    EXPECT_NE(req.query.find("scope="), std::string::npos);
+  }
 }
 
 TEST_F(ApiCredentials, WrongOrMalformedRegistryAuthHeader) {
