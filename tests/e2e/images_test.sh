@@ -36,6 +36,12 @@ expect_contains "the pull pins the arm64 child" "twinbox: pinned $REG/twinbox/bu
   "$out"
 expect_out "hv's engine holds the arm64 image" "arm64" \
   engine hv image inspect --format '{{.Architecture}}' "$IMG"
+# The engine loaded it (no RepoDigests of its own); twinboxd shows the digest that was pulled.
+expect_eq "docker image inspect shows the pulled index digest in RepoDigests" \
+  "$REG/twinbox/busybox@$INDEX_DIGEST" \
+  "$(docker image inspect --format '{{index .RepoDigests 0}}' "$IMG" 2>&1)"
+expect_contains "docker images --digests shows it too" "$INDEX_DIGEST" \
+  "$(docker images --digests --format '{{.Repository}} {{.Digest}}' "$REG/twinbox/busybox" 2>&1)"
 
 # --- pull by platform: amd64 goes to rosetta
 out=$(docker pull --platform linux/amd64 "$IMG" 2>&1)
@@ -156,13 +162,15 @@ if [ "$(curl -sS -o /dev/null -w '%{http_code}' "http://$AUTH_REG/v2/" 2>/dev/nu
   mkdir -p "$CLIENT_CFG" "$NO_LOGIN_CFG" "$BAD_CFG"
   out=$(DOCKER_CONFIG=$NO_LOGIN_CFG docker pull "$AUTH_IMG" 2>&1)
   rc=$?
-  if [ "$rc" -ne 0 ]; then pass "a pull from $AUTH_REG without any login fails"; else fail "a pull from $AUTH_REG without any login fails" "$out"; fi
+  if [ "$rc" -ne 0 ]; then pass "a pull from $AUTH_REG without any login fails"
+  else fail "a pull from $AUTH_REG without any login fails" "$out"; fi
   expect_contains "and says docker login" "docker login $AUTH_REG" "$out"
 
   out=$(printf '%s' "wrong-$AUTH_PW" |
     DOCKER_CONFIG=$BAD_CFG docker login "$AUTH_REG" -u "$AUTH_USER" --password-stdin 2>&1)
   rc=$?
-  if [ "$rc" -ne 0 ]; then pass "docker login with a wrong password fails"; else fail "docker login with a wrong password fails" "$out"; fi
+  if [ "$rc" -ne 0 ]; then pass "docker login with a wrong password fails"
+  else fail "docker login with a wrong password fails" "$out"; fi
   expect_contains "the refusal names the registry" "login attempt to http://$AUTH_REG/v2/ failed" "$out"
   expect_contains "and says what to do" "check the user name and password" "$out"
 
