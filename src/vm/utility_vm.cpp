@@ -220,6 +220,11 @@ Status UtilityVm::boot() {
     TRY(prepare_disk());
     set_status(VmPhase::Starting, "booting (" + accel_.reason + ")");
     TRY(start_domain());
+    if (cancel_) {
+      // shutdown() found no domain yet (libvirt was still creating it) and left it to us.
+      if (auto st = driver_.destroy(domain_name()); !st) log::warn(cfg_.role, st.error().message);
+      return make_error(ErrorCode::Unavailable, "boot cancelled by shutdown");
+    }
     log::info(cfg_.role, "domain " + domain_name() + " started, ssh on 127.0.0.1:" +
                              std::to_string(ssh_port_) + ", waiting for the engine");
     set_status(VmPhase::Starting, "waiting for the guest engine");

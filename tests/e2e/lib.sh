@@ -89,6 +89,11 @@ stop_twinboxd() {
     for _ in $(seq 1 120); do kill -0 "$TWINBOXD_PID" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$TWINBOXD_PID" 2>/dev/null || true
   fi
+  # A QEMU outlives a twinboxd that was killed (it is re-attached on the next start): never leave
+  # one of this test's VMs running for the rest of the suite.
+  if [ -n "${STATE:-}" ] && pkill -KILL -f -- "$STATE/" 2>/dev/null; then
+    echo "note: killed QEMU processes left behind under $STATE"
+  fi
   if [ -n "${STATE:-}" ] && [ -z "${E2E_KEEP_STATE:-}" ]; then rm -rf "$STATE"; fi
 }
 
