@@ -6,7 +6,8 @@
 # port is reachable from the host and taken for the other backend too; after `kill -9` of
 # twinboxd and a restart on the same state dir every container is still routed where it was
 # (inspect, start, exec), its published port comes back and its project keeps its placement.
-# One boot plus one restart, four containers. ~3 min under TCG.
+# `docker build --platform linux/amd64` builds in rosetta. One boot plus one restart, four
+# containers, one build. ~3 min under TCG.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 REG=127.0.0.1:5000
@@ -73,6 +74,18 @@ if [ "$rc" -ne 0 ]; then pass "the same host port for rosetta is refused"; else 
 expect_contains "the refusal names the holder" "already published by container" "$out"
 expect_contains "and its backend" "on hv" "$out"
 expect_eq "web2 was not created" "" "$(docker ps -a --filter name=web2 --format '{{.Names}}' 2>&1)"
+
+# --- docker build --platform: the build runs in the VM of that platform, and so does what it made.
+# (The classic builder: this docker CLI has no buildx, so no BuildKit /session here; the session's
+# pairing with its build is covered against fake engines in unit_io.)
+out=$(printf 'FROM %s\nRUN uname -m > /built-on\n' "$IMG" |
+  DOCKER_BUILDKIT=0 docker build --platform linux/amd64 -t tb-built:amd64 - 2>&1)
+expect_eq "docker build --platform linux/amd64 succeeds" "0" "$?"
+expect_out "the build ran in rosetta's engine, translated" "x86_64" \
+  engine rosetta run --rm tb-built:amd64 cat /built-on
+expect_out "docker run of the built image goes to rosetta" "x86_64" \
+  docker run --rm tb-built:amd64 cat /built-on
+check "docker rmi tb-built:amd64" docker rmi tb-built:amd64
 
 # Where each container is, before the crash (name -> backend, and the id).
 declare -A WANT=([podx]=rosetta [pody]=rosetta [web]=hv)
