@@ -127,6 +127,9 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
     if (out.reason.empty()) out.reason = d.reason;
     return out;
   }
+  if (images_ && d.kind == router::Decision::Kind::Backend && head.method == "POST" &&
+      head.path() == "/images/load")
+    return serve_load(client, head);
   std::string reason = d.kind == router::Decision::Kind::Local ? "" : d.reason;
   RequestOutcome out;
   switch (d.kind) {

@@ -16,6 +16,7 @@
 #include "api/session_rendezvous.hpp"
 #include "api/stream.hpp"
 #include "pull/image_service.hpp"
+#include "store/archive_io.hpp"
 #include "router/registry_store.hpp"
 #include "router/route.hpp"
 
@@ -95,6 +96,10 @@ class Dispatcher {
   LocalResponse list_store();
   LocalResponse engine_images();
   LocalResponse import_into_store(Stream& client, const http::RequestHead& head);
+  // Receives an uploaded OCI archive or docker-archive and imports it into the content store
+  // (`name` for an archive whose images have none).
+  Result<store::ImportResult> import_upload(Stream& client, const http::RequestHead& head,
+                                            const std::string& name);
   RequestOutcome export_from_store(Stream& client, const http::RequestHead& head,
                                    bool body_pending);
   RequestOutcome prewarm(Stream& client, const http::RequestHead& head, const std::string& body);
@@ -110,6 +115,8 @@ class Dispatcher {
   // images.cpp
   router::RouteEnv route_env() const;
   RequestOutcome serve_pull(Stream& client, const http::RequestHead& head, bool body_pending);
+  // POST /images/load: into the content store, then each platform into its backend's engine.
+  RequestOutcome serve_load(Stream& client, const http::RequestHead& head);
   bool drain_pull_body(Stream& client, const http::RequestHead& head);
   Status deliver(const std::string& backend, const pull::StoredImage& img);
   // The platforms `image` offers: the content store's record, else the engines' local images.

@@ -2,6 +2,7 @@
 // VMs, digest-verified, Docker-style progress), delivery of a stored image into the engine a
 // container was routed to, and the platforms an image offers for routing a create.
 #include <cstdio>
+#include <set>
 
 #include "api/dispatch.hpp"
 #include "api/docker_json.hpp"
@@ -231,6 +232,59 @@ RequestOutcome Dispatcher::serve_pull(Stream& client, const http::RequestHead& h
                        ref.familiar()));
   bool keep = out.end() && http::wants_keep_alive(head);
   return RequestOutcome{200, run->backend, keep, run->reason};
+}
+
+// docker load: the archive (docker-archive or OCI archive) goes into the host content store, read
+// defensively, then each image's platforms are routed like a create and delivered into the engine
+// that can run them: an amd64 image lands in rosetta, not in whichever engine got the upload.
+RequestOutcome Dispatcher::serve_load(Stream& client, const http::RequestHead& head) {
+  auto imported = import_upload(client, head, "");
+  if (!imported) {
+    Error e = imported.error().context("docker load");
+    if (e.code == ErrorCode::InvalidArgument && e.message.find("name") != std::string::npos)
+      e.message += "; tag the image before `docker save`, or use `twinbox image import --name`";
+    return answer(client, head, error_response(e), "-", false);
+  }
+  JsonStream out(client);
+  if (auto st = out.begin(identity_.version); !st) return RequestOutcome{200, "-", false, ""};
+  auto stream = [&](const std::string& text) { out.line(Json{{"stream", text + "\n"}}); };
+  std::set<std::string> used;
+  for (const auto& img : imported->images) {
+    auto ref = platform::parse_reference(img.reference);
+    auto platforms = images_->content().complete_platforms(img.descriptor);
+    if (!ref || !platforms || platforms->empty()) {
+      Error e{ErrorCode::InvalidArgument, "docker load: " + img.reference +
+                                               ": no complete image in the archive"};
+      out.line(Json{{"errorDetail", {{"message", e.message}}}, {"error", e.message}});
+      out.end();
+      return RequestOutcome{200, "-", false, ""};
+    }
+    for (const auto& p : *platforms) {
+      auto want = platform::parse_platform(p.platform);
+      router::RunRequest req;
+      if (want) req.image_platforms = std::vector<platform::Platform>{*want};
+      auto run = want ? router::decide_run(req, route_env())
+                      : Result<router::RunDecision>(want.error());
+      // Like dockerd, a load takes an image nobody can run; it waits in hv, the default backend.
+      std::string backend = run ? run->backend : std::string(router::kHv);
+      std::string why = run ? run->reason : "no backend runs it: " + run.error().message;
+      auto stored = want ? images_->stored(img.reference, *want)
+                         : Result<pull::StoredImage>(want.error());
+      Status st = stored ? deliver(backend, *stored) : Status(stored.error());
+      if (!st) {
+        Error e = st.error().context("docker load " + ref->familiar());
+        out.line(Json{{"errorDetail", {{"message", e.message}}}, {"error", e.message}});
+        out.end();
+        return RequestOutcome{200, backend, false, why};
+      }
+      used.insert(backend);
+      stream("twinbox: " + p.platform + " loaded into " + backend + " (" + why + ")");
+    }
+    stream("Loaded image: " + ref->familiar());
+  }
+  bool keep = out.end() && http::wants_keep_alive(head);
+  return RequestOutcome{200, join(std::vector<std::string>(used.begin(), used.end()), "+"), keep,
+                        "docker load into the content store, each platform to its backend"};
 }
 
 bool Dispatcher::drain_pull_body(Stream& client, const http::RequestHead& head) {

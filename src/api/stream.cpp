@@ -164,6 +164,28 @@ Status copy_body(Stream& from, int to_fd, const http::Framing& framing, std::str
   return {};
 }
 
+Status save_body(Stream& from, int to_fd, const http::Framing& framing, uint64_t max_bytes) {
+  auto too_large = [&] {
+    return make_error(ErrorCode::InvalidArgument,
+                      "body larger than " + std::to_string(max_bytes) + " bytes");
+  };
+  if (framing.kind == http::BodyKind::Length && framing.length > max_bytes) return too_large();
+  if (framing.kind != http::BodyKind::Chunked) return copy_body(from, to_fd, framing);
+  http::ChunkedDecoder dec;
+  std::string payload;
+  uint64_t total = 0;
+  while (!dec.done()) {
+    TRY(need_bytes(from, "a chunked body"));
+    TRY_ASSIGN(size_t used, dec.feed(from.buffer(), &payload));
+    total += payload.size();
+    if (total > max_bytes) return too_large();
+    if (auto st = write_all(to_fd, payload); !st) return st.error().context("save body");
+    payload.clear();
+    from.buffer().erase(0, used);
+  }
+  return {};
+}
+
 Result<std::string> read_body(Stream& from, const http::Framing& framing, size_t max_bytes) {
   std::string out;
   TRY(copy_body(from, -1, framing, &out, max_bytes));

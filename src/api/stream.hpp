@@ -52,6 +52,10 @@ HeadRead<http::ResponseHead> read_response_head(Stream& s);
 Status copy_body(Stream& from, int to_fd, const http::Framing& framing,
                  std::string* decoded = nullptr, size_t max_decoded = 0);
 
+// Writes one body's payload (framing removed) to `to_fd` as it arrives, for uploads twinboxd
+// keeps (archives). InvalidArgument beyond `max_bytes`.
+Status save_body(Stream& from, int to_fd, const http::Framing& framing, uint64_t max_bytes);
+
 // Reads a whole body into memory, for the small bodies twinbox inspects (create, fan-out
 // answers). InvalidArgument beyond `max_bytes`.
 Result<std::string> read_body(Stream& from, const http::Framing& framing, size_t max_bytes);

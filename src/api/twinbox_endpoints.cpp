@@ -20,8 +20,9 @@ namespace twinbox::api {
 namespace {
 
 constexpr size_t kMaxDeclareBody = 1u << 20;
-// Archives sent chunked (from stdin) are buffered; files come with a length and are streamed.
-constexpr size_t kMaxChunkedArchive = size_t{1} << 30;
+// An uploaded archive (docker load, twinbox image import) is written to a temp file as it
+// arrives; beyond this it is refused.
+constexpr uint64_t kMaxUploadedArchive = uint64_t{16} << 30;
 
 }  // namespace
 
@@ -192,32 +193,30 @@ LocalResponse Dispatcher::engine_images() {
   return json_response(200, dump_json(out));
 }
 
-LocalResponse Dispatcher::import_into_store(Stream& client, const http::RequestHead& head) {
-  if (!images_) return error_response(503, "this twinboxd has no content store");
-  auto framing = http::request_framing(head);
-  if (!framing) return error_response(framing.error());
+Result<store::ImportResult> Dispatcher::import_upload(Stream& client,
+                                                     const http::RequestHead& head,
+                                                     const std::string& name) {
+  TRY_ASSIGN(http::Framing framing, http::request_framing(head));
   // The archive goes to a private temp file inside the store's directory, then is read
   // defensively by the store (paths, links, devices, sizes).
   std::string tmp = images_->content().root() + "/import-XXXXXX";
   int raw = ::mkstemp(tmp.data());
-  if (raw < 0) return error_response(500, "import: cannot create a temp file in the store");
+  if (raw < 0) return make_error(ErrorCode::Io, "cannot create a temp file in the content store");
   Fd fd(raw);
   struct Cleanup {
     std::string path;
     ~Cleanup() { ::unlink(path.c_str()); }
   } cleanup{tmp};
-  Status copied;
-  if (framing->kind == http::BodyKind::Chunked) {
-    std::string data;
-    copied = copy_body(client, -1, *framing, &data, kMaxChunkedArchive);
-    if (copied) copied = write_all(fd.get(), data);
-  } else {
-    copied = copy_body(client, fd.get(), *framing);
-  }
-  if (!copied) return error_response(copied.error().context("import: receive the archive"));
+  if (auto st = save_body(client, fd.get(), framing, kMaxUploadedArchive); !st)
+    return st.error().context("receive the archive");
   store::ImportOptions opts;
-  opts.name = head.query_value("name").value_or("");
-  auto result = store::import_archive(images_->content(), tmp, opts);
+  opts.name = name;
+  return store::import_archive(images_->content(), tmp, opts);
+}
+
+LocalResponse Dispatcher::import_into_store(Stream& client, const http::RequestHead& head) {
+  if (!images_) return error_response(503, "this twinboxd has no content store");
+  auto result = import_upload(client, head, head.query_value("name").value_or(""));
   if (!result) return error_response(result.error().context("import"));
   Json refs = Json::array();
   std::vector<std::string> names;

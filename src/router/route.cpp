@@ -240,6 +240,20 @@ Decision decide_networks_volumes(const RouteInput& in, const std::vector<std::st
 
 Decision decide_images(const RouteInput& in, std::string_view rest) {
   if (rest == "create" && in.method == "POST") return by_platform(in.query_value("platform"), {});
+  if (rest == "load" && in.method == "POST")
+    return to_backend(kHv, "docker load: each image to the backend of its platform, through the "
+                           "content store (hv when twinboxd has no store)");
+  // docker save of one image: where it is (hv first, then rosetta), like any image by name.
+  if (rest == "get" && in.method == "GET") {
+    int names = 0;
+    for (const auto& [k, v] : in.query) names += k == "names" ? 1 : 0;
+    if (names == 1) {
+      Decision d = to_backend(kHv, "image " + in.query_value("names").value_or("") +
+                                       ": asked on hv first, then on rosetta");
+      d.fallback_backend = std::string(kRosetta);
+      return d;
+    }
+  }
   for (std::string_view fixed : {"create", "load", "search", "prune", "get", "json"})
     if (rest == fixed) return default_route(in);
   // /images/{name}/{json,history,push,tag} or DELETE /images/{name}; names contain slashes.

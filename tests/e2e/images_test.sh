@@ -147,6 +147,27 @@ expect_contains "a twinbox: line says the content store's copy was used" \
   "using the content store's copy" "$out"
 expect_match "and names the unreachable registry" '^twinbox: registry 127\.0\.0\.1:5999 not used' "$out"
 
+# --- docker load of an amd64-only docker-archive (what `docker save` writes): through the host
+# store into rosetta, where it runs, and not into hv, which received the upload before.
+check "skopeo writes a docker-archive of the amd64-only image" skopeo copy -q \
+  --src-tls-verify=false "docker://$IMG_AMD64" "docker-archive:$STATE/loaded.tar:tb/loaded-amd64:v1"
+out=$(docker load -i "$STATE/loaded.tar" 2>&1)
+expect_eq "docker load succeeds" "0" "$?"
+expect_contains "it names the loaded image" "Loaded image: tb/loaded-amd64:v1" "$out"
+expect_contains "and says it went into rosetta" "linux/amd64 loaded into rosetta" "$out"
+expect_out "rosetta's engine holds it" "amd64" \
+  engine rosetta image inspect --format '{{.Architecture}}' tb/loaded-amd64:v1
+if engine hv image inspect tb/loaded-amd64:v1 >/dev/null 2>&1; then
+  fail "hv's engine does not hold it"
+else
+  pass "hv's engine does not hold it"
+fi
+expect_out "the loaded image runs, translated" "x86_64" docker run --rm tb/loaded-amd64:v1 uname -m
+check "docker save of an image only rosetta holds" \
+  docker save -o "$STATE/saved.tar" tb/loaded-amd64:v1
+expect_contains "the saved archive is a docker-archive" "manifest.json" \
+  "$(tar -tf "$STATE/saved.tar" 2>&1)"
+
 # --- docker login and a pull with the client's own credentials (X-Registry-Auth) on the htpasswd
 # registry (scripts/test starts it on 5001). twinboxd has none of its own for it: its docker
 # config is $STATE/docker-config (lib.sh), which nothing here writes; each docker client below

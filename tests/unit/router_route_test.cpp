@@ -23,8 +23,13 @@ RouteInput input(std::string method, std::string path,
                  std::vector<std::pair<std::string, std::string>> query = {},
                  std::optional<std::string> body_platform = std::nullopt,
                  std::string version = "1.41") {
-  return RouteInput{std::move(method), std::move(path), std::move(version), std::move(query),
-                    std::move(body_platform)};
+  RouteInput in;
+  in.method = std::move(method);
+  in.path = std::move(path);
+  in.api_version = std::move(version);
+  in.query = std::move(query);
+  in.body_platform = std::move(body_platform);
+  return in;
 }
 
 struct Case {
@@ -154,6 +159,14 @@ TEST(Decide, ImagesByNameFallBackToRosettaUnlessAPlatformChose) {
   auto chosen =
       decide(input("GET", "/images/alpine/json", {{"platform", "linux/arm64"}}), registry());
   EXPECT_EQ(chosen.fallback_backend, "");
+  // docker save of one image looks for it the same way; of several, hv answers alone.
+  auto saved = decide(input("GET", "/images/get", {{"names", "amd64-only:1"}}), registry());
+  EXPECT_EQ(saved.backend, "hv");
+  EXPECT_EQ(saved.fallback_backend, "rosetta");
+  auto several =
+      decide(input("GET", "/images/get", {{"names", "a:1"}, {"names", "b:1"}}), registry());
+  EXPECT_EQ(several.backend, "hv");
+  EXPECT_EQ(several.fallback_backend, "");
 }
 
 TEST(Decide, HijackEndpoints) {

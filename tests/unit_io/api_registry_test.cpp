@@ -89,7 +89,11 @@ TEST_F(TwoEngines, RegisteredPrefixAcrossBackendsIs409) {
   FakeBackends set;
   set.add("hv", hv2.socket_path(), api::BackendState::Running);
   set.add("rosetta", ro2.socket_path(), api::BackendState::Running);
-  api::ServerOptions o{dir_ + "/api2.sock", 0660, dir_ + "/w2.json", "t"};
+  api::ServerOptions o;
+  o.socket_path = dir_ + "/api2.sock";
+  o.socket_mode = 0660;
+  o.registry_path = dir_ + "/w2.json";
+  o.daemon_version = "t";
   api::ApiServer server(o, set);
   ASSERT_TRUE(server.start());
   auto c = TestClient::connect(o.socket_path);

@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "api_fixture.hpp"
-#include "image/media_types.hpp"
 #include "store/content_store.hpp"
-#include "store/oci_docs.hpp"
+#include "store_images.hpp"
 
 namespace twinbox::fakes {
 namespace {
@@ -18,26 +17,10 @@ class RepoDigestsTest : public TwoEngines {
     store_dir_ = tmpl;
     auto s = store::ContentStore::open(store_dir_ + "/content");
     ASSERT_TRUE(s) << s.error().message;
-    auto& store = **s;
-    auto put = [&](std::string_view type, const std::string& bytes) {
-      auto b = store.put_blob(bytes);
-      EXPECT_TRUE(b) << b.error().message;
-      image::Descriptor d;
-      d.media_type = std::string(type);
-      d.digest = b->digest;
-      d.size = b->size;
-      return d;
-    };
-    auto layer = put(store::kOciLayerTar, "layer bytes");
-    nlohmann::json cfg = {{"architecture", "arm64"},
-                          {"os", "linux"},
-                          {"rootfs", {{"type", "layers"}, {"diff_ids", {layer.digest.str()}}}}};
-    auto config = put(image::kOciConfig, cfg.dump());
-    auto manifest = put(image::kOciManifest, store::oci_manifest_json(config, {layer}));
-    manifest.platform = image::ManifestPlatform{"linux", "arm64", "v8", "", {}, {}};
-    auto index = put(image::kOciIndex, store::oci_index_json({manifest}));
-    ASSERT_TRUE(store.set_reference("127.0.0.1:5000/tb/multi:latest", index));
-    image_id_ = config.digest.str();
+    auto img = testing_store::put_image(**s, "arm64", "layer bytes");
+    auto index = testing_store::put_index(**s, {img});
+    ASSERT_TRUE((*s)->set_reference("127.0.0.1:5000/tb/multi:latest", index));
+    image_id_ = img.config.digest.str();
     index_digest_ = index.digest.str();
     content_store_ = store_dir_ + "/content";
     TwoEngines::SetUp();
