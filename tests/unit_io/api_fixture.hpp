@@ -22,6 +22,7 @@ class TwoEngines : public ::testing::Test {
     char tmpl[] = "/tmp/twinbox-api-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
+    if (with_store_) content_store_ = dir_ + "/content";
     hv_ = std::make_unique<FakeEngine>("hv", dir_ + "/hv.sock", "a1a1");
     rosetta_ = std::make_unique<FakeEngine>("rosetta", dir_ + "/rosetta.sock", "b2b2");
     ASSERT_TRUE(hv_->start());
@@ -60,7 +61,8 @@ class TwoEngines : public ::testing::Test {
   std::string socket() const { return dir_ + "/api.sock"; }
   // Off by default so tests can count the requests each engine saw.
   bool reconcile_ = false;
-  // A host content store for the server when set before SetUp ("" : none).
+  // Set before SetUp: the server gets a host content store at content_store_ (in dir_).
+  bool with_store_ = false;
   std::string content_store_;
 
   TestClient client() {

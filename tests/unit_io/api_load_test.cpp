@@ -14,20 +14,16 @@ namespace {
 class LoadTest : public TwoEngines {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/twinbox-load-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    work_ = tmpl;
+    with_store_ = true;
+    TwoEngines::SetUp();
     // The client's side: a store the archives are written from.
-    auto s = store::ContentStore::open(work_ + "/client-store");
+    auto s = store::ContentStore::open(dir_ + "/client-store");
     ASSERT_TRUE(s) << s.error().message;
     client_store_ = std::move(*s);
-    content_store_ = work_ + "/content";
-    TwoEngines::SetUp();
   }
   void TearDown() override {
-    TwoEngines::TearDown();
     client_store_.reset();
-    std::filesystem::remove_all(work_);
+    TwoEngines::TearDown();
   }
 
   // What `docker save` writes for one image.
@@ -45,7 +41,7 @@ class LoadTest : public TwoEngines {
   // An OCI archive of `reference` (what `skopeo copy --all ... oci-archive:` writes).
   std::string oci_archive(const std::string& reference, const image::Descriptor& d) {
     EXPECT_TRUE(client_store_->set_reference(reference, d));
-    std::string path = work_ + "/out.tar";
+    std::string path = dir_ + "/out.tar";
     auto st = store::export_archive(*client_store_, {reference}, path);
     EXPECT_TRUE(st) << st.error().message;
     auto bytes = fs::read_file(path);
@@ -58,7 +54,6 @@ class LoadTest : public TwoEngines {
     return s ? std::move(*s) : nullptr;
   }
 
-  std::string work_;
   std::unique_ptr<store::ContentStore> client_store_;
 };
 

@@ -12,25 +12,19 @@ namespace {
 class RepoDigestsTest : public TwoEngines {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/twinbox-repodigests-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    store_dir_ = tmpl;
-    auto s = store::ContentStore::open(store_dir_ + "/content");
+    with_store_ = true;
+    TwoEngines::SetUp();
+    // The server reads the store on each request: what is written now is what it sees.
+    auto s = store::ContentStore::open(content_store_);
     ASSERT_TRUE(s) << s.error().message;
     auto img = testing_store::put_image(**s, "arm64", "layer bytes");
     auto index = testing_store::put_index(**s, {img});
     ASSERT_TRUE((*s)->set_reference("127.0.0.1:5000/tb/multi:latest", index));
     image_id_ = img.config.digest.str();
     index_digest_ = index.digest.str();
-    content_store_ = store_dir_ + "/content";
-    TwoEngines::SetUp();
-  }
-  void TearDown() override {
-    TwoEngines::TearDown();
-    std::filesystem::remove_all(store_dir_);
   }
 
-  std::string store_dir_, image_id_, index_digest_;
+  std::string image_id_, index_digest_;
 };
 
 TEST_F(RepoDigestsTest, ImageListingShowsTheStoresDigestForALoadedImage) {
