@@ -4,7 +4,9 @@
 #     against `skopeo copy --all` of the same image into an empty OCI layout;
 #  2. `docker pull` through twinboxd end to end (index + the arm64 variant into the store, then
 #     `docker load` into hv's engine) against `skopeo copy` of that one platform into an OCI
-#     layout, and against `skopeo copy` to a docker-archive + `docker load` into the same engine.
+#     layout, and against `skopeo copy` to a docker-archive + `docker load` into the same engine;
+#  3. `docker load` of that docker-archive through twinboxd (into the store, then into hv's
+#     engine) against `docker load` of the same file straight into hv's engine.
 #   bench/pull.sh [RUNS]   (default 5). Needs the test registry (`scripts/test-registry push`).
 # Every twinboxd measurement starts from an empty content store: `twinbox image rm` + `prune`
 # after each one, checked (no blob left). One twinboxd start, with hv only: the rosetta VM plays
@@ -66,6 +68,7 @@ skopeo_load() {  # DIR: one platform to a docker-archive, then docker load into 
 LIST=$W/prewarm.txt
 echo "$REF" >"$LIST"
 : >"$W/prewarm" && : >"$W/skopeo_all" && : >"$W/pull" && : >"$W/skopeo_one" && : >"$W/skopeo_load"
+: >"$W/load" && : >"$W/load_direct"
 start_daemon "$STORE"
 for i in $(seq 1 "$RUNS"); do
   # 1. the content store, both platforms
@@ -86,11 +89,20 @@ for i in $(seq 1 "$RUNS"); do
   mkdir -p "$W/load-$i"
   secs skopeo_load "$W/load-$i" >>"$W/skopeo_load"
   drop_from_hv
+
+  # 3. docker load of the same archive, through twinboxd and straight into the engine
+  secs docker --host "unix://$S/docker.sock" load -q -i "$W/load-$i/one.tar" >>"$W/load"
+  empty_store
+  drop_from_hv
+  secs docker --host "$HV" load -q -i "$W/load-$i/one.tar" >>"$W/load_direct"
+  drop_from_hv
   echo "run $i/$RUNS done (store $store_bytes bytes of blobs, skopeo --all $skopeo_bytes)" >&2
 done
 stop_daemon
 
 pw=$(median <"$W/prewarm"); sa=$(median <"$W/skopeo_all")
 pl=$(median <"$W/pull"); so=$(median <"$W/skopeo_one"); sl=$(median <"$W/skopeo_load")
+ld=$(median <"$W/load"); lf=$(median <"$W/load_direct")
 echo "pull $REF into the content store, both platforms, median of $RUNS: twinbox image prewarm ${pw} s, skopeo copy --all ${sa} s, ratio $(ratio "$pw" "$sa")"
 echo "docker pull $REF through twinboxd (arm64, store + docker load into hv), median of $RUNS: ${pl} s; skopeo copy of linux/arm64 ${so} s, ratio $(ratio "$pl" "$so"); skopeo copy to docker-archive + docker load into hv ${sl} s, ratio $(ratio "$pl" "$sl")"
+echo "docker load of that archive, median of $RUNS: through twinboxd (store + docker load into hv) ${ld} s; straight into hv's engine ${lf} s, ratio $(ratio "$ld" "$lf")"
