@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Images through the docker CLI (issue 3): pulls by tag, by platform and by digest go through the
+# Images through the docker CLI and docker-py (issue 3): pulls by tag, by platform and by digest go through the
 # host content store and land in the engine the router picks; `docker images` shows both engines;
 # an image with no runnable platform is refused listing what it has; a container keeps the digest
 # it was created from; and after `twinbox image import` a reference whose registry is unreachable
@@ -146,6 +146,30 @@ expect_eq "docker pull with the registry unreachable succeeds" "0" "$?"
 expect_contains "a twinbox: line says the content store's copy was used" \
   "using the content store's copy" "$out"
 expect_match "and names the unreachable registry" '^twinbox: registry 127\.0\.0\.1:5999 not used' "$out"
+
+# --- docker-py (python3-docker), as CI suites drive twinbox: pull, run by image and by
+# platform, exec, info
+out=$(python3 - "$IMG" "$IMG_AMD64" 2>&1 <<'PY'
+import sys, docker
+img, amd64_only = sys.argv[1], sys.argv[2]
+c = docker.from_env()
+c.images.pull(amd64_only)
+print("run", c.containers.run(amd64_only, "uname -m", remove=True).decode().strip())
+ctr = c.containers.run(img, "sleep 120", detach=True, platform="linux/amd64", name="pyplat")
+try:
+    ctr.reload()
+    print("backend", ctr.labels.get("io.twinbox.backend"))
+    print("exec", ctr.exec_run("uname -m").output.decode().strip())
+finally:
+    ctr.remove(force=True)
+labels = c.info().get("Labels") or []
+print("info", sum(1 for l in labels if l.startswith("io.twinbox.backend.")))
+PY
+)
+expect_contains "docker-py: an amd64-only image runs translated" "run x86_64" "$out"
+expect_contains "docker-py: platform=linux/amd64 goes to rosetta" "backend rosetta" "$out"
+expect_contains "docker-py: exec reaches it there" "exec x86_64" "$out"
+expect_contains "docker-py: info lists both backends" "info 2" "$out"
 
 # --- docker load of an amd64-only docker-archive (what `docker save` writes): through the host
 # store into rosetta, where it runs, and not into hv, which received the upload before.
