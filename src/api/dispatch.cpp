@@ -209,6 +209,30 @@ Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
   return labelled;
 }
 
+std::optional<Error> Dispatcher::name_held_elsewhere(const router::Decision& d) {
+  using router::FollowUp;
+  if (d.name.empty() ||
+      (d.follow_up != FollowUp::RecordContainer && d.follow_up != FollowUp::RenameContainer))
+    return std::nullopt;
+  auto holder = registry_.read(
+      [&](const router::WorkloadRegistry& reg) { return reg.holder_of_name(d.name); });
+  // On the same backend the engine answers itself, in its own words.
+  if (!holder || holder->backend == d.backend || holder->id == d.container_id) return std::nullopt;
+  if (!container_exists(holder->backend, holder->id)) {
+    // Gone without the registry hearing of it (--rm, or removed behind twinbox's back).
+    auto st = registry_.update(
+        [&](router::WorkloadRegistry& reg) { return reg.forget_container(holder->id); });
+    if (!st) log::warn("api", st.error().message);
+    ports_.release(holder->id);
+    return std::nullopt;
+  }
+  std::string name = "/" + std::string(router::strip_name_slash(d.name));
+  return Error{ErrorCode::Conflict,
+               "Conflict. The container name \"" + name + "\" is already in use by container \"" +
+                   holder->id + "\" (on " + holder->backend +
+                   "). You have to remove (or rename) that container to be able to reuse that name."};
+}
+
 bool Dispatcher::container_exists(const std::string& backend, const std::string& id) {
   auto* conn = backends_.connector(backend);
   if (!conn) return false;
@@ -245,6 +269,8 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
       }
       pending.clear();
     };
+  if (auto taken = name_held_elsewhere(d))
+    return answer(client, head, error_response(*taken), d.backend, body_pending);
   if (body && d.follow_up == router::FollowUp::RecordContainer) {
     pending = "pending-" + std::to_string(next_pending_++);
     auto rewritten = prepare_create_body(d, *body, pending);

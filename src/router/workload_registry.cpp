@@ -95,6 +95,12 @@ Result<ContainerMatch> WorkloadRegistry::find_container(std::string_view ref) co
                         join(candidates, ", ") + "; use a longer ID prefix or the container name");
 }
 
+std::optional<ContainerRecord> WorkloadRegistry::holder_of_name(std::string_view name) const {
+  auto n = names_.find(strip_name_slash(name));
+  if (n == names_.end()) return std::nullopt;
+  return containers_.at(n->second);
+}
+
 Result<ExecRecord> WorkloadRegistry::find_exec(std::string_view id) const {
   auto it = execs_.find(id);
   if (it == execs_.end())

@@ -71,6 +71,8 @@ class WorkloadRegistry {
   // Docker's lookup order: full id, then name (with or without '/'), then unique id prefix.
   // NotFound on a miss; Conflict when a prefix matches containers on different backends.
   Result<ContainerMatch> find_container(std::string_view ref) const;
+  // The container holding `name` (with or without the leading '/'), matched exactly.
+  std::optional<ContainerRecord> holder_of_name(std::string_view name) const;
   // Exec ids are matched exactly, as dockerd does.
   Result<ExecRecord> find_exec(std::string_view id) const;
 

@@ -75,6 +75,11 @@ expect_contains "the refusal names the holder" "already published by container" 
 expect_contains "and its backend" "on hv" "$out"
 expect_eq "web2 was not created" "" "$(docker ps -a --filter name=web2 --format '{{.Names}}' 2>&1)"
 
+# --- names are unique across both engines, as in one dockerd
+out=$(docker create --name web --platform linux/amd64 "$IMG" true 2>&1)
+expect_contains "the name web, held on hv, is refused for rosetta" \
+  'The container name "/web" is already in use by container' "$out"
+
 # --- docker build --platform: the build runs in the VM of that platform, and so does what it made.
 # (The classic builder: this docker CLI has no buildx, so no BuildKit /session here; the session's
 # pairing with its build is covered against fake engines in unit_io.)

@@ -80,7 +80,7 @@ TEST(RegistryAuthHeader, Base64UrlWithOrWithoutPaddingAndTheStandardAlphabet) {
     auto a = parse_registry_auth_header(header);
     ASSERT_TRUE(a.has_value()) << header << ": " << a.error().message;
     ASSERT_TRUE(a->has_value()) << header;
-    EXPECT_EQ((*a)->credentials.username, "u??>");
+    EXPECT_EQ((*a)->credentials.username, "u?" "?>");
     EXPECT_EQ((*a)->credentials.password, "p>>>?");
     EXPECT_EQ((*a)->server_address, "h:5001");
   }

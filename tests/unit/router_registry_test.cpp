@@ -95,6 +95,17 @@ TEST(Names, RenameMovesTheName) {
   EXPECT_EQ(reg.rename_container("nope", "x").error().code, ErrorCode::NotFound);
 }
 
+TEST(Names, HolderOfANameIsExactWithOrWithoutTheSlash) {
+  auto reg = sample();
+  auto h = reg.holder_of_name("/db");
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->id, kB);
+  EXPECT_EQ(h->backend, "rosetta");
+  EXPECT_EQ(reg.holder_of_name("web")->id, kA);
+  EXPECT_FALSE(reg.holder_of_name("we").has_value());            // names are never prefixes
+  EXPECT_FALSE(reg.holder_of_name(kB.substr(0, 12)).has_value());  // nor ids
+}
+
 TEST(Names, ANameReusedByANewContainerMovesToIt) {
   auto reg = sample();
   const std::string fresh = "eeee" + std::string(60, '5');

@@ -188,8 +188,6 @@ TEST_F(TwoEngines, MalformedAndOversizedHeadsAreRefused) {
   EXPECT_EQ(h->status, 431);
 }
 
-}  // namespace
-}  // namespace twinbox::fakes
 
 namespace twinbox::fakes {
 namespace {
@@ -215,6 +213,35 @@ TEST_F(TwoEngines, FirstContainerPlacesItsComposeProject) {
   std::string web = create(c, "?name=shop_cache_1",
                            R"({"Image":"c","Labels":{"com.docker.compose.project":"shop"}})");
   EXPECT_EQ(web.rfind("b2b2", 0), 0u) << web;
+}
+
+}  // namespace
+}  // namespace twinbox::fakes
+
+TEST_F(TwoEngines, ANameHeldOnTheOtherBackendIsRefusedLikeDockerdDoes) {
+  auto c = client();
+  std::string web = create(c, "?name=web", R"({"Image":"a"})");  // hv
+  auto r = c.request("POST", "/v1.41/containers/create?name=web&platform=linux/amd64",
+                     R"({"Image":"a"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("Conflict. The container name \\\"/web\\\" is already in use by container "
+                         "\\\"" + web + "\\\" (on hv)"),
+            std::string::npos)
+      << r->body;
+  EXPECT_EQ(rosetta_->count("POST", "/containers/create"), 0u);
+  // A rename on rosetta to a name hv holds is refused the same way.
+  create(c, "?name=other&platform=linux/amd64", R"({"Image":"a"})");
+  auto renamed = c.request("POST", "/v1.41/containers/other/rename?name=web");
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(renamed->status, 409) << renamed->body;
+  EXPECT_EQ(rosetta_->count("POST", "/containers/other/rename"), 0u);
+  // Once hv's engine no longer has it (removed behind twinbox's back), the name is free again.
+  auto direct = TestClient::connect(hv_->socket_path());
+  ASSERT_TRUE(direct);
+  ASSERT_EQ(direct->request("DELETE", "/v1.41/containers/" + web)->status, 204);
+  create(c, "?name=web&platform=linux/amd64", R"({"Image":"a"})");
+  EXPECT_EQ(rosetta_->count("POST", "/containers/create"), 2u);
 }
 
 }  // namespace
