@@ -48,15 +48,6 @@ bool is_image_inspect(const http::RequestHead& head) {
          p.size() > 13 && p.compare(p.size() - 5, 5, "/json") == 0;
 }
 
-}  // namespace
-
-bool has_body_framing(const http::RequestHead& head) {
-  auto framing = http::request_framing(head);
-  return framing && framing->kind != http::BodyKind::None;
-}
-
-namespace {
-
 bool has_body(const http::RequestHead& head) {
   auto framing = http::request_framing(head);
   return !framing || framing->kind != http::BodyKind::None;
@@ -253,11 +244,11 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
   opts.tracker = tracker_;
   opts.intercept_404 = fallback_up && !fallback.empty();
   std::string pending;
-  if (images_ && is_image_inspect(head))
+  if (images_ && is_image_inspect(head)) {
     opts.on_answer = [this](int status, std::string& answer) {
       if (status == 200) answer = with_repo_digests(answer, known_repo_digests());
     };
-  if (d.follow_up != router::FollowUp::None)
+  } else if (d.follow_up != router::FollowUp::None) {
     opts.on_answer = [&](int status, const std::string& answer) {
       apply_follow_up(head, d, status, answer);
       if (pending.empty()) return;
@@ -269,6 +260,7 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
       }
       pending.clear();
     };
+  }
   if (auto taken = name_held_elsewhere(d))
     return answer(client, head, error_response(*taken), d.backend, body_pending);
   if (body && d.follow_up == router::FollowUp::RecordContainer) {

@@ -22,9 +22,6 @@
 
 namespace twinbox::api {
 
-// True when the request carries a body (Content-Length > 0 or chunked).
-bool has_body_framing(const http::RequestHead& head);
-
 struct DaemonIdentity {
   std::string socket_path;
   std::string version;
@@ -92,7 +89,6 @@ class Dispatcher {
   RequestOutcome serve_twinbox(Stream& client, const http::RequestHead& head, bool body_pending);
   std::optional<std::vector<platform::Platform>> platforms_for_explain(const std::string& image,
                                                                        bool explicit_platform);
-  router::GroupContext group_of(const std::string& project);
   LocalResponse route_explain(const http::RequestHead& head);
   LocalResponse declare_project(const std::string& name, const std::string& body);
   LocalResponse list_projects();

@@ -141,4 +141,12 @@ std::vector<router::PortRequest> parse_published_label(std::string_view label) {
   return out;
 }
 
+std::optional<std::string> image_inspect_platform(const Json& inspect) {
+  auto arch = json_string(inspect, "Architecture");
+  if (!arch || arch->empty()) return std::nullopt;
+  std::string variant = json_string(inspect, "Variant").value_or("");
+  return json_string(inspect, "Os").value_or("linux") + "/" + *arch +
+         (variant.empty() ? "" : "/" + variant);
+}
+
 }  // namespace twinbox::api

@@ -58,6 +58,10 @@ std::string published_label(const std::vector<router::PortReservation>& held);
 // Entries that do not parse are skipped: the label is twinbox's own.
 std::vector<router::PortRequest> parse_published_label(std::string_view label);
 
+// "os/arch[/variant]" of an image inspect answer (Os defaults to linux); nullopt without an
+// Architecture.
+std::optional<std::string> image_inspect_platform(const Json& inspect);
+
 // Reads a string/integer field without throwing; nullopt when missing or of another type.
 std::optional<std::string> json_string(const Json& j, std::string_view key);
 std::optional<int64_t> json_int(const Json& j, std::string_view key);

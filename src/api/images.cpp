@@ -7,6 +7,7 @@
 #include "api/dispatch.hpp"
 #include "api/docker_json.hpp"
 #include "api/engine_client.hpp"
+#include "api/json_stream.hpp"
 #include "image/auth_config.hpp"
 #include "store/archive_io.hpp"
 #include "store/docker_archive.hpp"
@@ -16,27 +17,6 @@
 namespace twinbox::api {
 
 namespace {
-
-// Writes a chunked, newline-delimited JSON stream to the client (docker pull's answer).
-class JsonStream {
- public:
-  explicit JsonStream(Stream& client) : client_(client) {}
-  Status begin(const std::string& version) {
-    return write_all(client_.fd(), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                   "Server: twinboxd/" + version +
-                                       "\r\nTransfer-Encoding: chunked\r\n\r\n");
-  }
-  void line(const Json& j) {
-    if (!ok_) return;
-    ok_ = write_all(client_.fd(), http::chunk_frame(dump_json(j) + "\r\n")).has_value();
-  }
-  bool end() { return ok_ && write_all(client_.fd(), "0\r\n\r\n").has_value(); }
-  bool ok() const { return ok_; }
-
- private:
-  Stream& client_;
-  bool ok_ = true;
-};
 
 Json status_line(const std::string& status, const std::string& id = "") {
   Json j{{"status", status}};
@@ -135,11 +115,9 @@ std::pair<std::optional<std::vector<platform::Platform>>, std::string> Dispatche
   std::vector<std::string> where;
   for (const auto& r : fan_out("/images/" + image + "/json")) {
     if (!r.body) continue;
-    auto j = Json::parse(*r.body, nullptr, false);
-    std::string os = json_string(j, "Os").value_or("linux");
-    std::string arch = json_string(j, "Architecture").value_or("");
-    std::string variant = json_string(j, "Variant").value_or("");
-    auto p = platform::parse_platform(os + "/" + arch + (variant.empty() ? "" : "/" + variant));
+    auto text = image_inspect_platform(Json::parse(*r.body, nullptr, false));
+    if (!text) continue;
+    auto p = platform::parse_platform(*text);
     if (!p) continue;
     where.push_back(r.backend);
     if (std::find(found.begin(), found.end(), *p) == found.end()) found.push_back(*p);
@@ -219,8 +197,7 @@ RequestOutcome Dispatcher::serve_pull(Stream& client, const http::RequestHead& h
       *offer, *want, [&](const image::PullProgress& p) { out.line(progress_line(p)); }, creds);
   Status st = stored ? deliver(run->backend, *stored) : Status(stored.error());
   if (!st) {
-    Error e = st.error().context("pull " + ref.familiar() + " for " + run->backend);
-    out.line(Json{{"errorDetail", {{"message", e.message}}}, {"error", e.message}});
+    out.error(st.error().context("pull " + ref.familiar() + " for " + run->backend).message);
     out.end();
     return RequestOutcome{200, run->backend, false, run->reason};
   }
@@ -248,19 +225,21 @@ RequestOutcome Dispatcher::serve_load(Stream& client, const http::RequestHead& h
   JsonStream out(client);
   if (auto st = out.begin(identity_.version); !st) return RequestOutcome{200, "-", false, ""};
   auto stream = [&](const std::string& text) { out.line(Json{{"stream", text + "\n"}}); };
+  auto fail = [&](const Error& e, const std::string& backend) {
+    out.error(e.message);
+    out.end();
+    return RequestOutcome{200, backend, false, ""};
+  };
   std::set<std::string> used;
   for (const auto& img : imported->images) {
     auto ref = platform::parse_reference(img.reference);
-    auto platforms = images_->content().complete_platforms(img.descriptor);
-    if (!ref || !platforms || platforms->empty()) {
-      Error e{ErrorCode::InvalidArgument, "docker load: " + img.reference +
-                                               ": no complete image in the archive"};
-      out.line(Json{{"errorDetail", {{"message", e.message}}}, {"error", e.message}});
-      out.end();
-      return RequestOutcome{200, "-", false, ""};
-    }
-    for (const auto& p : *platforms) {
-      auto want = platform::parse_platform(p.platform);
+    auto platforms = images_->stored_all(img.reference);
+    if (!ref || !platforms || platforms->empty())
+      return fail(Error{ErrorCode::InvalidArgument,
+                        "docker load: " + img.reference + ": no complete image in the archive"},
+                  "-");
+    for (const auto& stored : *platforms) {
+      auto want = platform::parse_platform(stored.platform);
       router::RunRequest req;
       if (want) req.image_platforms = std::vector<platform::Platform>{*want};
       auto run = want ? router::decide_run(req, route_env())
@@ -268,17 +247,10 @@ RequestOutcome Dispatcher::serve_load(Stream& client, const http::RequestHead& h
       // Like dockerd, a load takes an image nobody can run; it waits in hv, the default backend.
       std::string backend = run ? run->backend : std::string(router::kHv);
       std::string why = run ? run->reason : "no backend runs it: " + run.error().message;
-      auto stored = want ? images_->stored(img.reference, *want)
-                         : Result<pull::StoredImage>(want.error());
-      Status st = stored ? deliver(backend, *stored) : Status(stored.error());
-      if (!st) {
-        Error e = st.error().context("docker load " + ref->familiar());
-        out.line(Json{{"errorDetail", {{"message", e.message}}}, {"error", e.message}});
-        out.end();
-        return RequestOutcome{200, backend, false, why};
-      }
+      if (auto st = deliver(backend, stored); !st)
+        return fail(st.error().context("docker load " + ref->familiar()), backend);
       used.insert(backend);
-      stream("twinbox: " + p.platform + " loaded into " + backend + " (" + why + ")");
+      stream("twinbox: " + stored.platform + " loaded into " + backend + " (" + why + ")");
     }
     stream("Loaded image: " + ref->familiar());
   }

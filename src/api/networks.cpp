@@ -22,9 +22,10 @@ bool ok(const Reply& x) { return x.r && x.r->status >= 200 && x.r->status < 300;
 
 RequestOutcome Dispatcher::serve_replicate(Stream& client, const http::RequestHead& head,
                                            router::Decision d, std::optional<std::string> body) {
-  if (!body && has_body_framing(head)) {
+  if (!body) {
     auto framing = http::request_framing(head);
-    auto b = framing ? read_body(client, *framing, kMaxReplicatedBody) : Result<std::string>(framing.error());
+    auto b = framing ? read_body(client, *framing, kMaxReplicatedBody)
+                     : Result<std::string>(framing.error());
     if (!b) return answer(client, head, error_response(b.error()), "-", false);
     body = std::move(b).value();
   }

@@ -10,6 +10,7 @@
 #include "api/dispatch.hpp"
 #include "api/docker_json.hpp"
 #include "api/engine_client.hpp"
+#include "api/json_stream.hpp"
 #include "router/decision_json.hpp"
 #include "store/archive_io.hpp"
 #include "util/log.hpp"
@@ -36,20 +37,6 @@ std::optional<std::vector<platform::Platform>> Dispatcher::platforms_for_explain
   return std::nullopt;
 }
 
-router::GroupContext Dispatcher::group_of(const std::string& project) {
-  router::GroupContext g;
-  g.project_name = project;
-  registry_.read([&](const router::WorkloadRegistry& reg) {
-    if (auto p = reg.project_placement(project); p && !p->mixed)
-      g.project = router::ProjectPlacement{
-          project, p->backend,
-          p->declared ? router::PlacementSource::Declared : router::PlacementSource::FirstContainer,
-          p->decided_by};
-    return 0;
-  });
-  return g;
-}
-
 LocalResponse Dispatcher::route_explain(const http::RequestHead& head) {
   router::ExplainQuery q;
   q.image = head.query_value("image").value_or("");
@@ -58,7 +45,9 @@ LocalResponse Dispatcher::route_explain(const http::RequestHead& head) {
                                "(GET /twinbox/v1/route/explain?image=REF[&platform=P][&project=N])");
   if (auto p = head.query_value("platform"); p && !trim(*p).empty()) q.platform = *p;
   q.image_platforms = platforms_for_explain(q.image, q.platform.has_value());
-  q.group = group_of(head.query_value("project").value_or(""));
+  std::string project = head.query_value("project").value_or("");
+  q.group = registry_.read(
+      [&](const router::WorkloadRegistry& reg) { return router::project_group(reg, project); });
   auto e = router::explain(q, route_env());
   return json_response(router::explanation_status(e), router::explanation_to_json(e).dump());
 }
@@ -175,12 +164,8 @@ LocalResponse Dispatcher::engine_images() {
       std::string id = json_string(img, "Id").value_or("");
       if (id.empty() || !conn) continue;
       std::string platform = "unknown";
-      if (auto ins = engine_request(*conn, "GET", "/images/" + id + "/json"); ins && ins->status == 200) {
-        auto j = Json::parse(ins->body, nullptr, false);
-        std::string variant = json_string(j, "Variant").value_or("");
-        platform = json_string(j, "Os").value_or("linux") + "/" +
-                   json_string(j, "Architecture").value_or("?") + (variant.empty() ? "" : "/" + variant);
-      }
+      if (auto ins = engine_request(*conn, "GET", "/images/" + id + "/json"); ins && ins->status == 200)
+        platform = image_inspect_platform(Json::parse(ins->body, nullptr, false)).value_or(platform);
       Json tags = img.contains("RepoTags") && img["RepoTags"].is_array() ? img["RepoTags"] : Json::array();
       out.push_back({{"backend", r.backend},
                      {"id", id},
@@ -282,13 +267,9 @@ RequestOutcome Dispatcher::prewarm(Stream& client, const http::RequestHead& head
                                  images_ ? "prewarm: the body must be {\"references\": [...]}"
                                          : "this twinboxd has no content store"),
                   "local", false);
-  std::string out_head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nServer: twinboxd/" +
-                         identity_.version + "\r\nTransfer-Encoding: chunked\r\n\r\n";
-  bool ok = write_all(client.fd(), out_head).has_value();
-  auto line = [&](const Json& l) {
-    if (!ok) return;
-    ok = write_all(client.fd(), http::chunk_frame(dump_json(l) + "\n")).has_value();
-  };
+  JsonStream out(client, "\n");
+  if (auto st = out.begin(identity_.version); !st) return RequestOutcome{200, "local", false, ""};
+  auto line = [&](const Json& l) { out.line(l); };
   // Every platform a backend runs natively or translated that the image offers: after a
   // prewarm both VMs can be fed without a registry.
   std::vector<platform::Platform> wanted;
@@ -320,8 +301,7 @@ RequestOutcome Dispatcher::prewarm(Stream& client, const http::RequestHead& head
     else
       line({{"reference", ref}, {"status", "pulled"}, {"platforms", got}});
   }
-  ok = ok && write_all(client.fd(), "0\r\n\r\n").has_value();
-  return RequestOutcome{200, "local", ok && http::wants_keep_alive(head), ""};
+  return RequestOutcome{200, "local", out.end() && http::wants_keep_alive(head), ""};
 }
 
 RequestOutcome Dispatcher::serve_twinbox(Stream& client, const http::RequestHead& head,

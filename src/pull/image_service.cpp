@@ -115,6 +115,19 @@ Result<StoredImage> ImageService::stored(std::string_view reference,
   return describe(ref, hit.manifest, hit.platform);
 }
 
+Result<std::vector<StoredImage>> ImageService::stored_all(std::string_view reference) const {
+  TRY_ASSIGN(platform::Reference ref, platform::parse_reference(reference));
+  auto complete = store_.complete_platforms(ref.canonical());
+  if (!complete)
+    return complete.error().context("image " + ref.familiar() + " in the content store");
+  std::vector<StoredImage> out;
+  for (const auto& c : *complete) {
+    TRY_ASSIGN(StoredImage s, describe(ref, c.manifest, c.platform));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 Result<StoredImage> ImageService::pull(const Offer& offer, const platform::Platform& want,
                                        const image::ProgressCallback& progress,
                                        const image::PullCredentials& creds) {

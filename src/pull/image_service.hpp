@@ -58,6 +58,8 @@ class ImageService {
   // The stored image of `reference` best matching `want` (containerd preference); NotFound
   // listing what the store has.
   Result<StoredImage> stored(std::string_view reference, const platform::Platform& want) const;
+  // Every platform of `reference` complete in the store (what a docker load delivers).
+  Result<std::vector<StoredImage>> stored_all(std::string_view reference) const;
 
   store::ContentStore& content() { return store_; }
   // The registry client pulls go through: `POST /auth` (docker login) checks credentials with it.

@@ -111,6 +111,13 @@ Decision probe(std::string path, bool exec, std::string reason) {
   return d;
 }
 
+// An image, network or volume by name: hv (the default backend) answers, rosetta when hv says 404.
+Decision hv_then_rosetta(const std::string& what) {
+  Decision d = to_backend(kHv, what + ": asked on hv first, then on rosetta");
+  d.fallback_backend = std::string(kRosetta);
+  return d;
+}
+
 Decision decide_container_ref(const RouteInput& in, const std::vector<std::string>& segs,
                               const WorkloadRegistry& registry) {
   const std::string& ref = segs[1];
@@ -145,12 +152,7 @@ Decision decide_create(const RouteInput& in, const WorkloadRegistry& registry) {
   req.query_platform = in.query_value("platform");
   req.body_platform = in.body_platform;
   req.image_platforms = c.image_platforms;
-  req.group.project_name = c.project;
-  if (auto p = registry.project_placement(c.project); p && !p->mixed) {
-    req.group.project = ProjectPlacement{
-        c.project, p->backend,
-        p->declared ? PlacementSource::Declared : PlacementSource::FirstContainer, p->decided_by};
-  }
+  req.group = project_group(registry, c.project);
   auto peers = resolve_pod_peers(c.pod_refs, registry);
   if (!peers) return failure(peers.error());
   req.group.pod_peers = std::move(peers).value();
@@ -233,9 +235,7 @@ Decision decide_networks_volumes(const RouteInput& in, const std::vector<std::st
     return to_backend(match->backend, "network " + segs[2] + " of container " + c + " on " +
                                           match->backend + " (workload registry)");
   }
-  Decision d = to_backend(kHv, kind + " " + segs[1] + ": asked on hv first, then on rosetta");
-  d.fallback_backend = std::string(kRosetta);
-  return d;
+  return hv_then_rosetta(kind + " " + segs[1]);
 }
 
 Decision decide_images(const RouteInput& in, std::string_view rest) {
@@ -247,12 +247,7 @@ Decision decide_images(const RouteInput& in, std::string_view rest) {
   if (rest == "get" && in.method == "GET") {
     int names = 0;
     for (const auto& [k, v] : in.query) names += k == "names" ? 1 : 0;
-    if (names == 1) {
-      Decision d = to_backend(kHv, "image " + in.query_value("names").value_or("") +
-                                       ": asked on hv first, then on rosetta");
-      d.fallback_backend = std::string(kRosetta);
-      return d;
-    }
+    if (names == 1) return hv_then_rosetta("image " + in.query_value("names").value_or(""));
   }
   for (std::string_view fixed : {"create", "load", "search", "prune", "get", "json"})
     if (rest == fixed) return default_route(in);
@@ -265,9 +260,7 @@ Decision decide_images(const RouteInput& in, std::string_view rest) {
   }
   auto platform = in.query_value("platform");
   if (platform && !trim(*platform).empty()) return by_platform(platform, {});
-  Decision d = to_backend(kHv, "image " + name + ": asked on hv first, then on rosetta");
-  d.fallback_backend = std::string(kRosetta);
-  return d;
+  return hv_then_rosetta("image " + name);
 }
 
 }  // namespace
@@ -316,6 +309,16 @@ bool needs_body_container(std::string_view method, std::string_view path) {
     return path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
   };
   return ends("/connect") || ends("/disconnect");
+}
+
+GroupContext project_group(const WorkloadRegistry& registry, const std::string& project) {
+  GroupContext g;
+  g.project_name = project;
+  if (auto p = registry.project_placement(project); p && !p->mixed)
+    g.project = ProjectPlacement{
+        project, p->backend,
+        p->declared ? PlacementSource::Declared : PlacementSource::FirstContainer, p->decided_by};
+  return g;
 }
 
 Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {

@@ -107,4 +107,8 @@ bool needs_body_container(std::string_view method, std::string_view path);
 
 Decision decide(const RouteInput& in, const WorkloadRegistry& registry);
 
+// What a container of compose project `project` is routed with: the project's placement when it
+// is declared or has a container (none for a mixed project). Pod peers are left to the caller.
+GroupContext project_group(const WorkloadRegistry& registry, const std::string& project);
+
 }  // namespace twinbox::router

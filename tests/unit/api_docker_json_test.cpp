@@ -175,5 +175,15 @@ TEST(PublishedPorts, LabelRoundTripsIncludingIpv6) {
   EXPECT_EQ(back[0].proto, "tcp");
 }
 
+TEST(ImageInspectPlatform, OsArchAndVariantAsDockerShowsThem) {
+  EXPECT_EQ(image_inspect_platform(Json::parse(R"({"Os":"linux","Architecture":"arm64",
+                                                   "Variant":"v8"})")),
+            "linux/arm64/v8");
+  EXPECT_EQ(image_inspect_platform(Json::parse(R"({"Architecture":"amd64"})")), "linux/amd64");
+  EXPECT_EQ(image_inspect_platform(Json::parse(R"({"Os":"linux","Architecture":""})")),
+            std::nullopt);
+  EXPECT_EQ(image_inspect_platform(Json::parse("[]")), std::nullopt);
+}
+
 }  // namespace
 }  // namespace twinbox::api
