@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -29,7 +30,22 @@ std::string archive_bytes() {
   return s;
 }
 
-using CliImage = FakeDaemon;
+class CliImage : public FakeDaemon {
+ protected:
+  // Replaces the fake daemon with a raw server that takes one connection and hands it to
+  // `answer`: for answers no well-behaved server sends (early refusals, cut bodies).
+  std::thread serve_once(std::function<void(int fd)> answer) {
+    daemon_->stop();
+    daemon_.reset();
+    auto listener = listen_unix(socket(), 0600);
+    EXPECT_TRUE(listener) << listener.error().message;
+    if (!listener) return std::thread([] {});
+    return std::thread([fd = std::move(*listener), answer = std::move(answer)] {
+      Fd c(::accept(fd.get(), nullptr, nullptr));
+      answer(c.get());
+    });
+  }
+};
 
 TEST_F(CliImage, ImportSendsTheFileWithItsLength) {
   std::string tar = archive_bytes();
@@ -86,16 +102,11 @@ TEST_F(CliImage, ImportErrorsQuoteTheDaemon) {
 TEST_F(CliImage, AnEarlyRefusalIsReportedNotTheBrokenPipe) {
   // The daemon refuses from the head alone (as it would an absurd Content-Length) and closes
   // without reading the 300 KiB body: the client must show that answer.
-  daemon_->stop();
-  daemon_.reset();
-  auto listener = listen_unix(socket(), 0600);
-  ASSERT_TRUE(listener) << listener.error().message;
-  std::thread server([fd = listener->get()] {
-    Fd c(::accept(fd, nullptr, nullptr));
+  std::thread server = serve_once([](int c) {
     std::string head;
     char ch;
-    while (head.find("\r\n\r\n") == std::string::npos && ::read(c.get(), &ch, 1) == 1) head += ch;
-    (void)write_all(c.get(),
+    while (head.find("\r\n\r\n") == std::string::npos && ::read(c, &ch, 1) == 1) head += ch;
+    (void)write_all(c,
                     "HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/json\r\n"
                     "Content-Length: 34\r\n\r\n{\"message\":\"archive is too large\"}");
   });
@@ -136,15 +147,10 @@ TEST_F(CliImage, FailedExportLeavesNoTempAndKeepsTheOldFile) {
 
 TEST_F(CliImage, ExportCutShortLeavesNoTemp) {
   // A 200 whose chunked body never completes: the daemon died in the middle of the archive.
-  daemon_->stop();
-  daemon_.reset();
-  auto listener = listen_unix(socket(), 0600);
-  ASSERT_TRUE(listener) << listener.error().message;
-  std::thread server([fd = listener->get()] {
-    Fd c(::accept(fd, nullptr, nullptr));
+  std::thread server = serve_once([](int c) {
     char buf[4096];
-    (void)::read(c.get(), buf, sizeof buf);
-    (void)write_all(c.get(),
+    (void)::read(c, buf, sizeof buf);
+    (void)write_all(c,
                     "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\n"
                     "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
   });

@@ -14,6 +14,7 @@
 #include "fakes/fake_engine.hpp"
 #include "fakes/fake_registry.hpp"
 #include "fakes/test_client.hpp"
+#include "unit_io/registry_fixture.hpp"
 #include "image/base64.hpp"
 #include "image/media_types.hpp"
 #include "image/registry_client.hpp"
@@ -55,26 +56,12 @@ AuthConfig login_of(const std::string& server, const std::string& user, const st
   return a;
 }
 
-class ClientCredentials : public ::testing::Test {
+class ClientCredentials : public fakes::RegistryFixture {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(reg.start().has_value());
-    char tmpl[] = "/tmp/twinbox-clientcreds-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-    opts.docker_config_path = dir + "/config.json";  // absent unless a test writes it
-    opts.initial_backoff = std::chrono::milliseconds(1);
+    RegistryFixture::SetUp();
     opts.max_attempts = 3;
   }
-  void TearDown() override {
-    reg.stop();
-    std::filesystem::remove_all(dir);
-  }
-  void write_config(const std::string& user, const std::string& pass) {
-    std::ofstream(dir + "/config.json") << R"({"auths":{")" << reg.host() << R"(":{"auth":")"
-                                        << base64_encode(user + ":" + pass) << "\"}}}";
-  }
-  std::string ref(const std::string& repo_tag) { return reg.host() + "/" + repo_tag; }
   // Every Authorization header the registry received (token requests included).
   std::vector<std::string> authorizations() {
     std::vector<std::string> out;
@@ -82,10 +69,6 @@ class ClientCredentials : public ::testing::Test {
       if (!r.authorization.empty()) out.push_back(r.authorization);
     return out;
   }
-
-  FakeRegistry reg;
-  std::string dir;
-  RegistryOptions opts;
 };
 
 TEST_F(ClientCredentials, PerPullBasicCredentialsReplaceTheDockerConfigs) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "fakes/fake_registry.hpp"
+#include "unit_io/registry_fixture.hpp"
 #include "image/base64.hpp"
 #include "image/media_types.hpp"
 #include "image/registry_client.hpp"
@@ -79,31 +80,7 @@ MultiArch add_index(FakeRegistry& reg, const std::string& repo, const std::strin
   return m;
 }
 
-class RegistryClientTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(reg.start().has_value());
-    char tmpl[] = "/tmp/twinbox-regtest-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-    opts.docker_config_path = dir + "/config.json";  // absent unless a test writes it
-    opts.initial_backoff = std::chrono::milliseconds(1);
-    opts.max_attempts = 4;
-  }
-  void TearDown() override {
-    reg.stop();
-    std::system(("rm -rf " + dir).c_str());
-  }
-  void write_config(const std::string& user, const std::string& pass) {
-    std::ofstream(dir + "/config.json") << R"({"auths":{")" << reg.host() << R"(":{"auth":")"
-                                        << base64_encode(user + ":" + pass) << "\"}}}";
-  }
-  std::string ref(const std::string& repo_tag) { return reg.host() + "/" + repo_tag; }
-
-  FakeRegistry reg;
-  std::string dir;
-  RegistryOptions opts;
-};
+using RegistryClientTest = twinbox::fakes::RegistryFixture;
 
 TEST_F(RegistryClientTest, AnonymousInspectResolveFetch) {
   MultiArch m = add_index(reg, "team/app", "v1");
