@@ -14,34 +14,35 @@ std::vector<HostProfile> make_profiles() {
   // Rosetta (and qemu-x86_64 standing in for it) is registered for 64-bit x86 ELF only: 386
   // binaries have another ELF class and e_machine, and Apple's Rosetta has no 32-bit mode.
   // amd64/v2+ stay out until the translator's CPU features are checked against those levels.
-  BackendSupport rosetta{Backend::Rosetta,
-                         {linux_platform("amd64")},
-                         {"amd64", "386"},
-                         "translated from x86-64",
-                         "rosetta translates 64-bit x86 at the baseline level only (no 386, no "
-                         "amd64/v2 and above)"};
+  // The flags are those of the rule the guest assets install (vmtemplates/guest/README.md).
+  Translator qemu_x86_64{"qemu-x86_64", {linux_platform("amd64")}, "POCF", "Rosetta"};
+  const std::string x86_limits =
+      "rosetta translates 64-bit x86 at the baseline level only (no 386, no amd64/v2 and above)";
+
+  // Both utility VMs are arm64 guests of one host CPU: each runs the host's native platforms.
+  std::vector<Platform> apple_native{linux_platform("arm64")};
+  const std::string apple_limits =
+      "Apple silicon runs linux/arm64 (the v8 baseline) only: it has no AArch32 (32-bit ARM) "
+      "execution state";
   HostProfile apple{
       "apple-silicon",
-      "Apple silicon: arm64 natively on hv, amd64 through Rosetta",
-      {{Backend::Hv,
-        {linux_platform("arm64")},
-        {"arm64", "arm"},
-        "native",
-        "hv runs linux/arm64 (the v8 baseline) only: Apple silicon has no AArch32 (32-bit ARM) "
-        "execution state"},
-       rosetta}};
+      "Apple silicon: arm64 natively on hv and rosetta, amd64 through Rosetta on rosetta",
+      {{Backend::Hv, apple_native, {}, {"arm64", "arm"}, apple_limits},
+       {Backend::Rosetta, apple_native, {qemu_x86_64}, {"amd64", "386"}, x86_limits}}};
+
   // containerd's full arm64 vector: right on cores that execute AArch32 at EL0 (Cortex-A72,
   // Neoverse N1, ...), which is what a generic arm64 Linux host or a TCG guest provides.
+  std::vector<Platform> generic_native{linux_platform("arm64"), linux_platform("arm", "v8"),
+                                       linux_platform("arm", "v7"), linux_platform("arm", "v6"),
+                                       linux_platform("arm", "v5")};
+  const std::string generic_limits =
+      "this host runs linux/arm64 (the v8 baseline) and 32-bit linux/arm/v8 down to v5";
   HostProfile generic{
       "generic-arm64",
-      "generic arm64 host with AArch32: arm64 and arm/v8..v5 on hv, amd64 translated",
-      {{Backend::Hv,
-        {linux_platform("arm64"), linux_platform("arm", "v8"), linux_platform("arm", "v7"),
-         linux_platform("arm", "v6"), linux_platform("arm", "v5")},
-        {"arm64", "arm"},
-        "native",
-        "hv runs linux/arm64 (the v8 baseline) and 32-bit linux/arm/v8 down to v5"},
-       rosetta}};
+      "generic arm64 host with AArch32: arm64 and arm/v8..v5 natively on hv and rosetta, amd64 "
+      "translated on rosetta",
+      {{Backend::Hv, generic_native, {}, {"arm64", "arm"}, generic_limits},
+       {Backend::Rosetta, generic_native, {qemu_x86_64}, {"amd64", "386"}, x86_limits}}};
   return {apple, generic};
 }
 
@@ -61,22 +62,48 @@ std::string why_not(const HostProfile& profile, const Platform& p) {
   return "no backend runs " + p.arch;
 }
 
-std::string runs_on(const Platform& p, const BackendSupport& b, const std::string& profile) {
-  return p.to_string() + " runs on " + std::string(backend_name(b.backend)) + " (" + b.how +
+std::optional<Runs> how_runs(const BackendSupport& b, const Platform& n) {
+  if (contains(b.native, n)) return Runs{b.backend, Execution::Native, nullptr};
+  if (const Translator* t = b.translator_for(n)) return Runs{b.backend, Execution::Translated, t};
+  return std::nullopt;
+}
+
+std::string runs_text(const Platform& p, const Runs& r, const std::string& profile) {
+  return p.to_string() + " runs on " + std::string(backend_name(r.backend)) + " (" + r.how() +
          ", host profile " + profile + ")";
+}
+
+BackendMatch matched(const Platform& n, const Runs& r, const std::string& profile) {
+  return {r.backend, runs_text(n, r, profile), r};
+}
+
+std::string platform_names(const std::vector<Platform>& ps) {
+  std::vector<std::string> names;
+  names.reserve(ps.size());
+  for (const auto& p : ps) names.push_back(p.to_string());
+  return names.empty() ? "nothing" : join(names, ", ");
 }
 
 Error no_match(const HostProfile& profile, const std::vector<Platform>& entries,
                const std::string& wanted) {
-  std::vector<std::string> names;
-  names.reserve(entries.size());
-  for (const auto& e : entries) names.push_back(e.to_string());
-  return make_error(ErrorCode::NotFound, "no matching manifest for " + wanted +
-                                             " in the manifest list entries (the "
-                                             "index has: " +
-                                             (names.empty() ? "nothing" : join(names, ", ")) +
-                                             "; host profile " + profile.name + " runs " +
-                                             profile.accepted_text() + ")");
+  return make_error(ErrorCode::NotFound,
+                    "no matching manifest for " + wanted +
+                        " in the manifest list entries (the index has: " + platform_names(entries) +
+                        "; host profile " + profile.name + " runs " + profile.accepted_text() +
+                        ")");
+}
+
+std::optional<size_t> find_entry(const std::vector<Platform>& normalized, const Platform& p) {
+  for (size_t i = 0; i < normalized.size(); ++i)
+    if (normalized[i] == p) return i;
+  return std::nullopt;
+}
+
+std::vector<Platform> normalized_all(const std::vector<Platform>& entries) {
+  std::vector<Platform> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) out.push_back(normalize(e));
+  return out;
 }
 
 }  // namespace
@@ -89,27 +116,73 @@ std::optional<Backend> parse_backend(std::string_view name) {
   return std::nullopt;
 }
 
-BackendMatch HostProfile::backend_for(const Platform& p) const {
-  Platform n = normalize(p);
-  for (const auto& b : backends) {
-    if (contains(b.platforms, n)) return {b.backend, runs_on(n, b, name)};
-  }
-  return {std::nullopt, "host profile " + name + " cannot run " + n.to_string() + ": " +
-                            why_not(*this, n) + " (accepted: " + accepted_text() + ")"};
+std::string_view execution_name(Execution e) {
+  return e == Execution::Native ? "native" : "translated";
 }
 
-const std::vector<Platform>& HostProfile::accepted(Backend b) const {
-  static const std::vector<Platform> kNone;
+std::string Runs::how() const {
+  if (execution == Execution::Native || translator == nullptr) return "native";
+  return "translated by " + translator->name;
+}
+
+std::vector<Platform> BackendSupport::platforms() const {
+  std::vector<Platform> out = native;
+  for (const auto& t : translators)
+    for (const auto& p : t.platforms)
+      if (!contains(out, p)) out.push_back(p);
+  return out;
+}
+
+const Translator* BackendSupport::translator_for(const Platform& p) const {
+  for (const auto& t : translators)
+    if (contains(t.platforms, p)) return &t;
+  return nullptr;
+}
+
+BackendMatch HostProfile::backend_for(const Platform& p) const {
+  Platform n = normalize(p);
+  for (const auto& b : backends)
+    if (contains(b.native, n)) return matched(n, *how_runs(b, n), name);
+  for (const auto& b : backends)
+    if (auto r = how_runs(b, n)) return matched(n, *r, name);
+  return {std::nullopt,
+          "host profile " + name + " cannot run " + n.to_string() + ": " + why_not(*this, n) +
+              " (accepted: " + accepted_text() + ")",
+          std::nullopt};
+}
+
+BackendMatch HostProfile::runs_on(Backend b, const Platform& p) const {
+  Platform n = normalize(p);
+  const BackendSupport* s = support(b);
+  if (s)
+    if (auto r = how_runs(*s, n)) return matched(n, *r, name);
+  std::string bname(backend_name(b));
+  if (!s) return {std::nullopt, "host profile " + name + " has no backend " + bname, std::nullopt};
+  std::string why = backend_for(n).backend ? "" : ": " + why_not(*this, n);
+  return {std::nullopt,
+          bname + " does not run " + n.to_string() + why + " (host profile " + name + "; " + bname +
+              " runs " + platform_names(s->platforms()) + ")",
+          std::nullopt};
+}
+
+const BackendSupport* HostProfile::support(Backend b) const {
   for (const auto& s : backends)
-    if (s.backend == b) return s.platforms;
-  return kNone;
+    if (s.backend == b) return &s;
+  return nullptr;
+}
+
+std::vector<Platform> HostProfile::accepted(Backend b) const {
+  const BackendSupport* s = support(b);
+  return s ? s->platforms() : std::vector<Platform>{};
 }
 
 std::string HostProfile::accepted_text() const {
   std::vector<std::string> parts;
   for (const auto& b : backends) {
     std::vector<std::string> names;
-    for (const auto& p : b.platforms) names.push_back(p.to_string());
+    for (const auto& p : b.native) names.push_back(p.to_string());
+    for (const auto& t : b.translators)
+      for (const auto& p : t.platforms) names.push_back(p.to_string() + " (translated)");
     parts.push_back(std::string(backend_name(b.backend)) + ": " + join(names, ", "));
   }
   return join(parts, "; ");
@@ -117,32 +190,49 @@ std::string HostProfile::accepted_text() const {
 
 Result<IndexChoice> HostProfile::select_from_index(const std::vector<Platform>& entries,
                                                    const std::optional<Platform>& want) const {
-  std::vector<Platform> normalized;
-  normalized.reserve(entries.size());
-  for (const auto& e : entries) normalized.push_back(normalize(e));
-  auto find = [&](const Platform& p) -> std::optional<size_t> {
-    for (size_t i = 0; i < normalized.size(); ++i)
-      if (normalized[i] == p) return i;
-    return std::nullopt;
-  };
+  std::vector<Platform> normalized = normalized_all(entries);
   if (want) {
     for (const auto& c : compatible_platforms(*want)) {
       auto match = backend_for(c);
-      auto i = match.backend ? find(c) : std::nullopt;
+      auto i = match.backend ? find_entry(normalized, c) : std::nullopt;
       if (i)
         return IndexChoice{*i, *match.backend, c,
-                           normalize(*want).to_string() + " requested: " + match.reason};
+                           normalize(*want).to_string() + " requested: " + match.reason,
+                           *match.runs};
     }
     return no_match(*this, normalized, normalize(*want).to_string());
   }
-  for (const auto& b : backends) {
-    for (const auto& p : b.platforms) {
-      if (auto i = find(p))
-        return IndexChoice{*i, b.backend, p,
-                           "no platform requested: the image provides " + runs_on(p, b, name)};
+  // Native anywhere before translated anywhere; backends in preference order within each.
+  for (bool native : {true, false}) {
+    for (const auto& b : backends) {
+      for (const auto& p : native ? b.native : b.platforms()) {
+        auto r = how_runs(b, p);
+        if (!r || (r->execution == Execution::Native) != native) continue;
+        if (auto i = find_entry(normalized, p))
+          return IndexChoice{*i, b.backend, p,
+                             "no platform requested: the image provides " + runs_text(p, *r, name),
+                             *r};
+      }
     }
   }
   return no_match(*this, normalized, "this host");
+}
+
+std::optional<IndexChoice> HostProfile::select_on(Backend b, const std::vector<Platform>& entries,
+                                                  const std::optional<Platform>& want) const {
+  const BackendSupport* s = support(b);
+  if (!s) return std::nullopt;
+  std::vector<Platform> normalized = normalized_all(entries);
+  std::vector<Platform> candidates = want ? compatible_platforms(*want) : s->platforms();
+  for (const auto& c : candidates) {
+    auto r = how_runs(*s, c);
+    auto i = r ? find_entry(normalized, c) : std::nullopt;
+    if (!i) continue;
+    std::string why = want ? normalize(*want).to_string() + " requested: "
+                           : "no platform requested: the image provides ";
+    return IndexChoice{*i, b, c, why + runs_text(c, *r, name), *r};
+  }
+  return std::nullopt;
 }
 
 const std::vector<HostProfile>& all_profiles() {

@@ -11,17 +11,23 @@ using platform::Platform;
 
 namespace {
 
-// Where a platform the profile gives to backend `b` really runs under the translator config.
 struct Placement {
   std::string backend;
   std::string translator;
-  std::string why;  // "linux/amd64 runs on rosetta (translated ..., host profile ...)"
+  std::string why;  // "linux/amd64 runs on rosetta (translated by qemu-x86_64, host profile ...)"
 };
 
-Result<Placement> place(const Platform& p, Backend b, const RouteEnv& env) {
+// Where `p` really runs, given how the profile says `r.backend` runs it, under the translator
+// config: natively where it is; translated on rosetta while rosetta is enabled, else in hv
+// through the fallback translator, else a clear 503.
+Result<Placement> place(const Platform& p, const platform::Runs& r, const RouteEnv& env) {
   const HostProfile& prof = env.host();
-  std::string runs = prof.backend_for(p).reason;
-  if (b == Backend::Hv) return Placement{std::string(kHv), std::string(kTranslatorNone), runs};
+  std::string runs = prof.runs_on(r.backend, p).reason;
+  std::string name(platform::backend_name(r.backend));
+  if (r.execution == platform::Execution::Native)
+    return Placement{name, std::string(kTranslatorNone), runs};
+  if (r.backend != Backend::Rosetta)
+    return Placement{name, r.translator->name + " (binfmt " + r.translator->flags + ")", runs};
   if (env.translator.rosetta_enabled)
     return Placement{std::string(kRosetta), std::string(kTranslatorRosetta), runs};
   if (!env.translator.hv_fallback.empty())
@@ -36,19 +42,6 @@ Result<Placement> place(const Platform& p, Backend b, const RouteEnv& env) {
                         prof.name +
                         "); enable rosetta or configure a fallback translator for hv in the "
                         "twinbox configuration");
-}
-
-bool offers(const std::vector<Platform>& normalized, const Platform& p) {
-  for (const auto& e : normalized)
-    if (e == p) return true;
-  return false;
-}
-
-std::vector<Platform> normalized(const std::vector<Platform>& ps) {
-  std::vector<Platform> out;
-  out.reserve(ps.size());
-  for (const auto& p : ps) out.push_back(platform::normalize(p));
-  return out;
 }
 
 // Marks a decision that exists but not on the backend a group requires; callers reword it.
@@ -69,99 +62,97 @@ std::string needs_text(const RunRequest& req) {
   return "its image offers only " + platforms_text(req.image_platforms);
 }
 
-// The decision on `target` ("" = anywhere). Errors other than wrong_backend are the
-// container's own (it cannot run anywhere).
+RunDecision decided(const Platform& p, const Placement& pl, std::string reason) {
+  return RunDecision{pl.backend, pl.translator, p.to_string(), std::move(reason)};
+}
+
+// The decision on `target` ("" = anywhere). A group's backend is asked first whether it runs
+// the container (natively or translated: rosetta takes an arm64-only pod member); otherwise the
+// container goes where it would go alone, which must be the target (the hv fallback translator
+// lands amd64 in hv). Errors other than wrong_backend are the container's own (it cannot run
+// anywhere).
 Result<RunDecision> decide_core(const RunRequest& req, const RouteEnv& env,
                                 const std::string& target) {
   const HostProfile& prof = env.host();
   auto requested = requested_platform(req.query_platform, req.body_platform);
-  RunDecision d;
+  std::optional<Backend> on;
+  if (!target.empty()) on = platform::parse_backend(target);
+  // The choice on the target, kept when its placement really lands there.
+  auto on_target =
+      [&](const std::optional<platform::IndexChoice>& here) -> std::optional<Placement> {
+    if (!here) return std::nullopt;
+    auto pl = place(here->platform, here->runs, env);
+    if (!pl || pl->backend != target) return std::nullopt;
+    return *pl;
+  };
 
   if (requested) {
-    const std::string* origin = &requested->origin;
+    const std::string& origin = requested->origin;
     auto parsed = platform::parse_platform(requested->platform);
     if (!parsed)
-      return make_error(ErrorCode::InvalidArgument, *origin + ": " + parsed.error().message +
+      return make_error(ErrorCode::InvalidArgument, origin + ": " + parsed.error().message +
                                                         " (host profile " + prof.name + " runs " +
                                                         prof.accepted_text() + ")");
     Platform want = *parsed;
     auto strict = prof.backend_for(want);
-    Platform chosen = want;
-    Backend backend = Backend::Hv;
+    platform::IndexChoice alone;  // where it runs when nothing ties it to a backend
+    std::optional<platform::IndexChoice> here;
     std::string offered;
     if (req.image_platforms) {
       bool runnable = false;
       for (const auto& c : platform::compatible_platforms(want))
         if (prof.backend_for(c).backend) runnable = true;
-      if (!runnable) return make_error(ErrorCode::InvalidArgument, *origin + ": " + strict.reason);
+      if (!runnable) return make_error(ErrorCode::InvalidArgument, origin + ": " + strict.reason);
       auto pick = prof.select_from_index(*req.image_platforms, want);
-      if (!pick) return pick.error().context(*origin);
-      chosen = pick->platform;
-      backend = pick->backend;
+      if (!pick) return pick.error().context(origin);
+      alone = *pick;
+      if (on) here = prof.select_on(*on, *req.image_platforms, want);
       offered = ", the image offers " + platforms_text(req.image_platforms);
     } else {
       if (!strict.backend)
-        return make_error(ErrorCode::InvalidArgument, *origin + ": " + strict.reason);
-      backend = *strict.backend;
+        return make_error(ErrorCode::InvalidArgument, origin + ": " + strict.reason);
+      Platform n = platform::normalize(want);
+      alone = platform::IndexChoice{0, *strict.backend, n, strict.reason, *strict.runs};
+      if (on)
+        if (auto m = prof.runs_on(*on, n); m.backend)
+          here = platform::IndexChoice{0, *on, n, m.reason, *m.runs};
       offered = " (the image's platforms are unknown)";
     }
-    auto placed = place(chosen, backend, env);
-    if (!placed) return placed.error().context(*origin);
-    const Placement& pl = *placed;
-    if (!target.empty() && pl.backend != target) return wrong_backend(*origin);
-    d.backend = pl.backend;
-    d.translator = pl.translator;
-    d.platform = chosen.to_string();
-    d.reason = *origin + offered + ": " + pl.why;
-    return d;
+    if (auto pl = on_target(here))
+      return decided(here->platform, *pl, origin + offered + ": " + pl->why);
+    auto placed = place(alone.platform, alone.runs, env);
+    if (!placed) return placed.error().context(origin);
+    if (!target.empty() && placed->backend != target) return wrong_backend(origin);
+    return decided(alone.platform, *placed, origin + offered + ": " + placed->why);
   }
 
   if (!req.image_platforms) {
-    d.backend = target.empty() ? std::string(kHv) : target;
-    bool hv = d.backend == kHv;
-    d.translator = std::string(hv ? kTranslatorNone : kTranslatorRosetta);
-    d.platform = hv ? "linux/arm64" : "linux/amd64";
+    // The engine picks its own native platform: the target's, or the default backend's.
+    if (!target.empty() && !on) return wrong_backend(needs_text(req));
+    const platform::BackendSupport* b =
+        on ? prof.support(*on) : (prof.backends.empty() ? nullptr : &prof.backends.front());
+    if (!b || b->native.empty()) return wrong_backend(needs_text(req));
+    RunDecision d;
+    d.backend = std::string(platform::backend_name(b->backend));
+    d.translator = std::string(kTranslatorNone);
+    d.platform = b->native.front().to_string();
     d.reason = "no platform requested and the image's platforms are unknown: " + d.backend +
-               (hv ? ", the default backend" : "") + " (host profile " + prof.name + ")";
+               (on ? " runs the engine's native " + d.platform : ", the default backend") +
+               " (host profile " + prof.name + ")";
     return d;
   }
 
-  std::vector<Platform> entries = normalized(*req.image_platforms);
   std::string offered =
       "no platform requested, the image offers " + platforms_text(req.image_platforms) + ": ";
-  if (target.empty()) {
-    auto pick = prof.select_from_index(entries, std::nullopt);
-    if (!pick) return pick.error();
-    TRY_ASSIGN(Placement pl, place(pick->platform, pick->backend, env));
-    d.backend = pl.backend;
-    d.translator = pl.translator;
-    d.platform = pick->platform.to_string();
-    d.reason = offered + pl.why;
-    return d;
+  if (on) {
+    auto here = prof.select_on(*on, *req.image_platforms, std::nullopt);
+    if (auto pl = on_target(here)) return decided(here->platform, *pl, offered + pl->why);
   }
-  // On a required backend: the profile's platforms in preference order, first one offered that
-  // lands there (a multi-arch image on rosetta runs its amd64 variant).
-  std::optional<Error> first_error;
-  for (const auto& b : prof.backends) {
-    for (const auto& p : b.platforms) {
-      if (!offers(entries, p)) continue;
-      auto pl = place(p, b.backend, env);
-      if (!pl) {
-        if (!first_error) first_error = pl.error();
-        continue;
-      }
-      if (pl->backend != target) continue;
-      d.backend = pl->backend;
-      d.translator = pl->translator;
-      d.platform = p.to_string();
-      d.reason = offered + pl->why;
-      return d;
-    }
-  }
-  // Nothing lands on target: say why the container cannot run at all if that is the case.
-  auto anywhere = decide_core(req, env, "");
-  if (!anywhere) return anywhere.error();
-  return wrong_backend(needs_text(req));
+  auto pick = prof.select_from_index(*req.image_platforms, std::nullopt);
+  if (!pick) return pick.error();
+  TRY_ASSIGN(Placement pl, place(pick->platform, pick->runs, env));
+  if (!target.empty() && pl.backend != target) return wrong_backend(needs_text(req));
+  return decided(pick->platform, pl, offered + pl.why);
 }
 
 std::string placement_text(const ProjectPlacement& p) {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Compose projects (issue 4): `twinbox compose` declares a docker-compose 1.29 project before its
-# first container. A project mixing an arm64-capable and an amd64-only service lands entirely on
-# rosetta and its services reach each other by name; an all-arm64 project lands on hv; `down`
+# first container. A project mixing an arm64-only and an amd64-only service lands entirely on
+# rosetta (an arm64 VM: the arm64 service runs there natively, the amd64 one translated) and its
+# services reach each other by name; an all-arm64 project lands on hv; `down`
 # removes the containers and the network (from both engines) and forgets the declaration.
 # One twinboxd boot, three containers. ~2 min under TCG.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 IMG=127.0.0.1:5000/twinbox/busybox:latest
 IMG_AMD64=127.0.0.1:5000/twinbox/busybox-amd64:latest
+IMG_ARM64=127.0.0.1:5000/twinbox/busybox-arm64:latest
 
 check "test registry answers on 127.0.0.1:5000" curl -fsS http://127.0.0.1:5000/v2/
 check "docker-compose is installed" docker-compose version
@@ -28,7 +30,7 @@ cat >"$MIXED/docker-compose.yml" <<EOF
 version: "2.4"
 services:
   web:
-    image: $IMG
+    image: $IMG_ARM64
     command: ["sleep", "600"]
   legacy:
     image: $IMG_AMD64
@@ -39,10 +41,13 @@ rc=$?
 expect_eq "twinbox compose up -d succeeds" "0" "$rc"
 expect_contains "the declaration names rosetta" "twinbox: project mixedproj → rosetta" "$out"
 expect_eq "the declaration is recorded" "true" "$(declared mixedproj)"
-expect_eq "web (arm64-capable) lands on rosetta with its project" "rosetta" \
+expect_eq "web (arm64-only) lands on rosetta with its project" "rosetta" \
   "$(backend_of mixedproj_web_1)"
 expect_eq "legacy (amd64-only) lands on rosetta" "rosetta" "$(backend_of mixedproj_legacy_1)"
-expect_out "web runs its amd64 variant there" "x86_64" docker exec mixedproj_web_1 uname -m
+expect_out "web runs natively there" "aarch64" docker exec mixedproj_web_1 uname -m
+expect_eq "web's labels say linux/arm64, no translator" "linux/arm64 none" \
+  "$(label_of mixedproj_web_1 io.twinbox.platform) $(label_of mixedproj_web_1 io.twinbox.translator)"
+expect_out "legacy runs translated there" "x86_64" docker exec mixedproj_legacy_1 uname -m
 expect_contains "web's route reason names the declared project" \
   "joins project mixedproj on rosetta (declared)" "$(label_of mixedproj_web_1 io.twinbox.route.reason)"
 # The project network is replicated: it exists in both engines, whichever backend uses it.

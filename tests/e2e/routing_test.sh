@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The routing brain wired into twinboxd (issue 4), with the real docker CLI: the example case file
 # passes `twinbox route test`; `route explain` asks the registry live; a `--network container:X`
-# pair stays on X's backend and a peer that cannot run there is refused; a compose-labelled
-# container places its project and a conflicting service is refused naming the fix; a published
+# pair stays on X's backend, an arm64-only peer of an amd64 X runs natively in rosetta (an arm64
+# VM); a compose-labelled container places its project, and a service that cannot run there
+# (amd64 in a project on hv) is refused naming the fix; a published
 # port is reachable from the host and taken for the other backend too; after `kill -9` of
 # twinboxd and a restart on the same state dir every container is still routed where it was
 # (inspect, start, exec), its published port comes back and its project keeps its placement.
@@ -13,6 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 REG=127.0.0.1:5000
 IMG=$REG/twinbox/busybox:latest
 IMG_AMD64=$REG/twinbox/busybox-amd64:latest
+IMG_ARM64=$REG/twinbox/busybox-arm64:latest
 # A fixed host port (the point is a conflict on a known one); override when it is taken here.
 PORT=${TWINBOX_E2E_PORT:-18437}
 
@@ -41,26 +43,32 @@ expect_eq "route explain --json: --platform linux/amd64 goes to rosetta" "rosett
   "$(echo "$out" | jq -r .backend 2>&1)"
 
 # --- a pod: X is amd64-only (so rosetta) and belongs to compose project kproj; its network peer
-# uses the multi-arch image, which would go to hv alone, and must follow X to rosetta.
+# uses the arm64-only image, which would go to hv alone, and must follow X to rosetta, where it
+# runs natively (rosetta is an arm64 VM).
 check "podx (amd64-only, project kproj) starts" docker run -d --name podx \
   --label com.docker.compose.project=kproj --label com.docker.compose.service=a \
   "$IMG_AMD64" sleep 900
 expect_eq "podx is on rosetta" "rosetta" "$(backend_of podx)"
 check "pody joins podx's network namespace" docker run -d --name pody --network container:podx \
-  "$IMG" sleep 900
+  "$IMG_ARM64" sleep 900
 expect_eq "pody follows its pod peer to rosetta" "rosetta" "$(backend_of pody)"
 expect_contains "pody's route reason names its pod peer" "joins pod peer" \
   "$(label_of pody io.twinbox.route.reason)"
-expect_out "pody runs the amd64 variant there" "x86_64" docker exec pody uname -m
-out=$(docker run --rm --network container:podx --platform linux/arm64 "$IMG" true 2>&1)
-expect_contains "an arm64-pinned peer of podx is refused" "a pod never spans backends" "$out"
+expect_out "pody runs natively there" "aarch64" docker exec pody uname -m
+expect_eq "pody's labels say linux/arm64, no translator" "linux/arm64 none" \
+  "$(label_of pody io.twinbox.platform) $(label_of pody io.twinbox.translator)"
+expect_out "podx, its peer, runs translated" "x86_64" docker exec podx uname -m
 
-# --- the project kproj was placed by its first container (podx, amd64-only)
-out=$(docker run --rm --label com.docker.compose.project=kproj \
-  --label com.docker.compose.service=b --platform linux/arm64 "$IMG" true 2>&1)
-expect_contains "an arm64-pinned service of kproj is refused" \
-  "cannot join compose project kproj on rosetta" "$out"
+# --- a project on hv, placed by its first container (arm64-only): an amd64 service cannot join
+check "hproj's first container is created" docker create --name hfirst \
+  --label com.docker.compose.project=hproj --label com.docker.compose.service=a "$IMG_ARM64" true
+expect_eq "hfirst is on hv" "hv" "$(backend_of hfirst)"
+out=$(docker create --label com.docker.compose.project=hproj \
+  --label com.docker.compose.service=b "$IMG_AMD64" true 2>&1)
+expect_contains "an amd64-only service of hproj is refused" \
+  "cannot join compose project hproj on hv" "$out"
 expect_contains "the refusal names the fix" "twinbox compose" "$out"
+check "docker rm hfirst" docker rm hfirst
 
 # --- a published port: host 127.0.0.1:PORT into the hv VM's container
 check "web (hv) publishes $PORT" docker run -d --name web -p "$PORT:80" "$IMG" \
@@ -94,7 +102,7 @@ check "docker rmi tb-built:amd64" docker rmi tb-built:amd64
 
 # Where each container is, before the crash (name -> backend, and the id).
 declare -A WANT=([podx]=rosetta [pody]=rosetta [web]=hv)
-declare -A ARCH=([rosetta]=x86_64 [hv]=aarch64)
+declare -A ARCH=([podx]=x86_64 [pody]=aarch64 [web]=aarch64)
 PODX_ID=$(docker inspect --format '{{.Id}}' podx 2>&1)
 
 # --- kill -9 of twinboxd, restart on the same state dir
@@ -111,7 +119,7 @@ expect_eq "an id prefix still resolves after the restart" "/podx" \
 # no-op for a running one), which must reach the right engine.
 check "docker start podx pody web" docker start podx pody web
 for c in podx pody web; do
-  expect_out "docker exec $c reaches ${WANT[$c]}" "${ARCH[${WANT[$c]}]}" docker exec "$c" uname -m
+  expect_out "docker exec $c reaches ${WANT[$c]} (${ARCH[$c]})" "${ARCH[$c]}" docker exec "$c" uname -m
 done
 eventually "the published port answers again after the restart" 60 \
   sh -c "curl -fsS -m 5 http://127.0.0.1:$PORT/ | grep -qx hello-from-web"
@@ -119,8 +127,11 @@ eventually "the published port answers again after the restart" 60 \
 # --- the project keeps its placement: a new service with the multi-arch image joins rosetta
 expect_eq "route explain --project kproj still says rosetta" "rosetta" \
   "$(explained_backend --image "$IMG" --project kproj)"
-expect_out "a new kproj service runs on rosetta" "x86_64" docker run --rm \
-  --label com.docker.compose.project=kproj --label com.docker.compose.service=c "$IMG" uname -m
+check "a new kproj service with the multi-arch image starts" docker run -d --name kc \
+  --label com.docker.compose.project=kproj --label com.docker.compose.service=c "$IMG" sleep 900
+expect_eq "it runs on rosetta" "rosetta" "$(backend_of kc)"
+expect_out "natively: its arm64 variant" "aarch64" docker exec kc uname -m
+check "docker rm -f kc" docker rm -f kc
 
 # The CLI removes several containers in parallel: the peer goes before the netns it joined.
 check "docker rm -f pody" docker rm -f pody

@@ -1,11 +1,9 @@
 // Answers built from both engines: /info, /version, merged lists, the status document.
 #include <gtest/gtest.h>
 
-#include "test_data.hpp"
-
-
 #include "api/aggregate.hpp"
 #include "api/docker_json.hpp"
+#include "test_data.hpp"
 
 using namespace twinbox::api;
 
@@ -61,7 +59,7 @@ TEST(AggregateInfo, BothRunning) {
   EXPECT_EQ(out["Labels"],
             Json::parse(R"(["site=lab",")" + kHvLabel + R"(",")" + kRosettaLabel +
                         R"x(","io.twinbox.host-profile=apple-silicon (hv: linux/arm64; )x"
-                        R"x(rosetta: linux/amd64)"])x"));
+                        R"x(rosetta: linux/arm64, linux/amd64 (translated))"])x"));
   EXPECT_EQ(out["Warnings"], Json::parse(R"(["WARNING: No swap limit support"])"));
   EXPECT_EQ(out["Driver"], "overlay2");  // everything else is hv's
 }

@@ -2,13 +2,12 @@
 // manifest of an index each would run.
 #include <gtest/gtest.h>
 
-#include "test_data.hpp"
-
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "platform/host_profile.hpp"
+#include "test_data.hpp"
 
 namespace twinbox::platform {
 namespace {
@@ -62,7 +61,9 @@ TEST(HostProfile, AppleSiliconRejectsArmV7OnHv) {
                                              {"linux/arm/v5", nullptr}});
   auto m = profile("apple-silicon").backend_for({"linux", "arm", "v7"});
   EXPECT_NE(m.reason.find("no AArch32"), std::string::npos) << m.reason;
-  EXPECT_NE(m.reason.find("hv: linux/arm64; rosetta: linux/amd64"), std::string::npos) << m.reason;
+  EXPECT_NE(m.reason.find("hv: linux/arm64; rosetta: linux/arm64, linux/amd64 (translated)"),
+            std::string::npos)
+      << m.reason;
 }
 
 TEST(HostProfile, RosettaRejects386AndHigherAmd64Levels) {
@@ -76,7 +77,7 @@ TEST(HostProfile, RosettaRejects386AndHigherAmd64Levels) {
   EXPECT_NE(m.reason.find("no 386"), std::string::npos) << m.reason;
   auto ok = profile("apple-silicon").backend_for({"linux", "x86_64", ""});
   EXPECT_EQ(ok.reason,
-            "linux/amd64 runs on rosetta (translated from x86-64, host profile "
+            "linux/amd64 runs on rosetta (translated by qemu-x86_64, host profile "
             "apple-silicon)");
 }
 
@@ -102,11 +103,14 @@ TEST(HostProfile, RejectsOtherOperatingSystemsAndArches) {
 }
 
 TEST(HostProfile, ListsAcceptedPlatformsPerBackend) {
-  EXPECT_EQ(profile("apple-silicon").accepted_text(), "hv: linux/arm64; rosetta: linux/amd64");
+  EXPECT_EQ(profile("apple-silicon").accepted_text(),
+            "hv: linux/arm64; rosetta: linux/arm64, linux/amd64 (translated)");
   EXPECT_EQ(profile("generic-arm64").accepted_text(),
             "hv: linux/arm64, linux/arm/v8, linux/arm/v7, linux/arm/v6, linux/arm/v5; rosetta: "
-            "linux/amd64");
-  EXPECT_EQ(profile("apple-silicon").accepted(Backend::Rosetta).size(), 1u);
+            "linux/arm64, linux/arm/v8, linux/arm/v7, linux/arm/v6, linux/arm/v5, linux/amd64 "
+            "(translated)");
+  EXPECT_EQ(profile("apple-silicon").accepted(Backend::Rosetta).size(), 2u);
+  EXPECT_EQ(profile("apple-silicon").accepted(Backend::Hv).size(), 1u);
   EXPECT_EQ(backend_name(Backend::Hv), "hv");
   EXPECT_EQ(parse_backend("rosetta"), Backend::Rosetta);
   EXPECT_EQ(parse_backend("qemu"), std::nullopt);

@@ -158,7 +158,7 @@ TEST(RouteCases, ProjectCases) {
   auto o = run_route_case(
       one("case: p\nproject: shop\ncompose-service: web image-platforms=linux/arm64,linux/amd64\n"
           "compose-service: old image-platforms=amd64\nexpect: rosetta\n"
-          "expect-platform: web=rosetta linux/amd64, old=rosetta linux/amd64\n"));
+          "expect-platform: web=rosetta linux/arm64, old=rosetta linux/amd64\n"));
   EXPECT_TRUE(o.passed) << o.actual;
 }
 

@@ -60,20 +60,24 @@ INSTANTIATE_TEST_SUITE_P(
         ProjectCase{"one_amd64_only_moves_all",
                     {svc("web", "linux/amd64,linux/arm64"), svc("legacy", "linux/amd64")},
                     false,
-                    "rosetta web=linux/amd64 legacy=linux/amd64"},
+                    "rosetta web=linux/arm64 legacy=linux/amd64"},
         ProjectCase{"pinned_amd64_moves_all",
                     {svc("web", "linux/amd64,linux/arm64"),
                      svc("db", "linux/amd64,linux/arm64", "linux/amd64")},
                     false,
-                    "rosetta web=linux/amd64 db=linux/amd64"},
+                    "rosetta web=linux/arm64 db=linux/amd64"},
         ProjectCase{"unknown_platforms_follow",
                     {svc("web", "unknown"), svc("legacy", "linux/amd64")},
                     false,
-                    "rosetta web=linux/amd64 legacy=linux/amd64"},
+                    "rosetta web=linux/arm64 legacy=linux/amd64"},
         ProjectCase{"arm64_only_next_to_amd64_only",
                     {svc("arm", "linux/arm64"), svc("legacy", "linux/amd64")},
                     false,
-                    "error 409 service arm cannot run there"},
+                    "rosetta arm=linux/arm64 legacy=linux/amd64"},
+        ProjectCase{"arm32_next_to_amd64_only",
+                    {svc("arm", "linux/arm/v7"), svc("legacy", "linux/amd64")},
+                    false,
+                    "error 404 service arm"},
         ProjectCase{"service_runs_nowhere",
                     {svc("web", "linux/arm64"), svc("mainframe", "linux/s390x")},
                     false,
@@ -130,15 +134,16 @@ ProjectPlacement placed(std::string backend, bool declared) {
                           declared ? "" : "container web"};
 }
 
-TEST(JoinProject, MultiArchOnRosettaRunsItsAmd64Variant) {
+TEST(JoinProject, MultiArchOnRosettaRunsItsArm64VariantNatively) {
   auto r = joining("api", "linux/arm64,linux/amd64");
   r.group.project_name = "shop";
   r.group.project = placed("rosetta", true);
   auto d = decide_run(r, RouteEnv{});
   ASSERT_TRUE(d.has_value()) << d.error().message;
   EXPECT_EQ(d->backend, "rosetta");
-  EXPECT_EQ(d->platform, "linux/amd64");
-  EXPECT_EQ(d->translator, "qemu-x86_64 (binfmt F)");
+  EXPECT_EQ(d->platform, "linux/arm64");
+  EXPECT_EQ(d->translator, "none");
+  EXPECT_NE(d->reason.find("linux/arm64 runs on rosetta (native"), std::string::npos) << d->reason;
   EXPECT_NE(d->reason.find("joins project shop on rosetta (declared)"), std::string::npos)
       << d->reason;
 }
@@ -156,12 +161,23 @@ TEST(JoinProject, ConflictingLateServiceNamesTheFix) {
     EXPECT_NE(m.find(part), std::string::npos) << part << " not in: " << m;
 }
 
-TEST(JoinProject, PinnedPlatformAgainstDeclaredProject) {
+TEST(JoinProject, PinnedArm64JoinsARosettaProjectNatively) {
   auto r = joining("db", "linux/arm64,linux/amd64", "linux/arm64");
   r.group.project = placed("rosetta", true);
   auto d = decide_run(r, RouteEnv{});
+  ASSERT_TRUE(d.has_value()) << d.error().message;
+  EXPECT_EQ(d->backend, "rosetta");
+  EXPECT_EQ(d->platform, "linux/arm64");
+  EXPECT_EQ(d->translator, "none");
+}
+
+TEST(JoinProject, PinnedPlatformAgainstDeclaredProject) {
+  auto r = joining("db", "linux/arm64,linux/amd64", "linux/amd64");
+  r.group.project = placed("hv", true);
+  auto d = decide_run(r, RouteEnv{});
   ASSERT_FALSE(d.has_value());
-  EXPECT_NE(d.error().message.find("--platform linux/arm64 requested"), std::string::npos)
+  EXPECT_EQ(d.error().code, ErrorCode::Conflict);
+  EXPECT_NE(d.error().message.find("--platform linux/amd64 requested"), std::string::npos)
       << d.error().message;
   EXPECT_NE(d.error().message.find("(declared)"), std::string::npos) << d.error().message;
 }
@@ -204,7 +220,7 @@ TEST(Pod, JoinsThePeersBackend) {
   auto d = decide_run(r, RouteEnv{});
   ASSERT_TRUE(d.has_value()) << d.error().message;
   EXPECT_EQ(d->backend, "rosetta");
-  EXPECT_EQ(d->platform, "linux/amd64");
+  EXPECT_EQ(d->platform, "linux/arm64");
   EXPECT_NE(d->reason.find("joins pod peer db (network_mode container:db) on rosetta"),
             std::string::npos)
       << d->reason;

@@ -146,8 +146,8 @@ TEST(Decide, CreateCarriesPlatformNameAndReason) {
   ASSERT_TRUE(d.platform.has_value());
   EXPECT_EQ(d.platform->platform, "linux/amd64");
   EXPECT_EQ(d.name, "w");
-  EXPECT_EQ(d.reason, "--platform linux/amd64 requested: linux/amd64 runs on rosetta (translated from x86-64, "
-            "host profile apple-silicon)");
+  EXPECT_EQ(d.reason, "--platform linux/amd64 requested: linux/amd64 runs on rosetta (translated by "
+            "qemu-x86_64, host profile apple-silicon)");
 }
 
 TEST(Decide, ImagesByNameFallBackToRosettaUnlessAPlatformChose) {

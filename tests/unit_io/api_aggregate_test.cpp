@@ -38,7 +38,8 @@ TEST_F(TwoEngines, InfoAggregatesAndWarnsAboutADownBackend) {
             "io.twinbox.backend.rosetta=state=running arch=arm64 platform=linux/amd64 "
             "accelerator=tcg translator=qemu-x86_64 (binfmt F)");
   EXPECT_EQ(j["Labels"][2],
-            "io.twinbox.host-profile=apple-silicon (hv: linux/arm64; rosetta: linux/amd64)");
+            "io.twinbox.host-profile=apple-silicon (hv: linux/arm64; rosetta: linux/arm64, "
+            "linux/amd64 (translated))");
 
   backends_.set_state("rosetta", api::BackendState::Failed, "qemu exited");
   auto one = c.request("GET", "/v1.41/info");

@@ -24,9 +24,10 @@ TEST_F(TwoEngines, CreateWithAmd64ReachesRosettaWithLabels) {
   EXPECT_EQ(body["Labels"]["io.twinbox.backend"], "rosetta");
   EXPECT_EQ(body["Labels"]["io.twinbox.translator"], "qemu-x86_64 (binfmt F)");
   EXPECT_EQ(body["Labels"]["io.twinbox.platform"], "linux/amd64");
-  EXPECT_EQ(body["Labels"]["io.twinbox.route.reason"],
-            "--platform linux/amd64 requested (the image's platforms are unknown): linux/amd64 runs "
-            "on rosetta (translated from x86-64, host profile apple-silicon)");
+  EXPECT_EQ(
+      body["Labels"]["io.twinbox.route.reason"],
+      "--platform linux/amd64 requested (the image's platforms are unknown): linux/amd64 runs "
+      "on rosetta (translated by qemu-x86_64, host profile apple-silicon)");
 }
 
 TEST_F(TwoEngines, QueryPlatformBeatsBodyPlatform) {
@@ -188,31 +189,47 @@ TEST_F(TwoEngines, MalformedAndOversizedHeadsAreRefused) {
   EXPECT_EQ(h->status, 431);
 }
 
-
 namespace twinbox::fakes {
 namespace {
 
 // The first container of an undeclared compose project places it; a later service that cannot
-// run there is refused with the fix, before any engine sees it.
+// run there is refused with the fix, before any engine sees it. rosetta is an arm64 VM: an
+// arm64 service follows a project placed there and runs natively.
 TEST_F(TwoEngines, FirstContainerPlacesItsComposeProject) {
   auto c = client();
   std::string first = create(c, "?name=shop_db_1&platform=linux/amd64",
                              R"({"Image":"a","Labels":{"com.docker.compose.project":"shop",)"
                              R"("com.docker.compose.service":"db"}})");
   ASSERT_FALSE(first.empty());
-  auto r = c.request("POST", "/v1.41/containers/create?name=shop_web_1&platform=linux/arm64",
-                     R"({"Image":"b","Labels":{"com.docker.compose.project":"shop",)"
-                     R"("com.docker.compose.service":"web"}})");
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 409) << r->body;
-  EXPECT_NE(r->body.find("cannot join compose project shop on rosetta"), std::string::npos)
-      << r->body;
-  EXPECT_NE(r->body.find("twinbox compose"), std::string::npos) << r->body;
+  std::string arm = create(c, "?name=shop_web_1&platform=linux/arm64",
+                           R"({"Image":"b","Labels":{"com.docker.compose.project":"shop",)"
+                           R"("com.docker.compose.service":"web"}})");
+  EXPECT_EQ(arm.rfind("b2b2", 0), 0u) << arm;
   EXPECT_EQ(hv_->count("POST", "/containers/create"), 0u);
+  std::vector<RecordedRequest> sent;
+  for (const auto& q : rosetta_->requests())
+    if (q.method == "POST" && q.target.find("/containers/create") != std::string::npos)
+      sent.push_back(q);
+  ASSERT_EQ(sent.size(), 2u);
+  auto labels = json::parse(sent[1].body, nullptr, false)["Labels"];
+  EXPECT_EQ(labels["io.twinbox.backend"], "rosetta");
+  EXPECT_EQ(labels["io.twinbox.platform"], "linux/arm64");
+  EXPECT_EQ(labels["io.twinbox.translator"], "none");
   // Without a platform, a service of the project follows it to rosetta.
   std::string web = create(c, "?name=shop_cache_1",
                            R"({"Image":"c","Labels":{"com.docker.compose.project":"shop"}})");
   EXPECT_EQ(web.rfind("b2b2", 0), 0u) << web;
+
+  // A project its first container put on hv refuses an amd64 service: hv translates nothing.
+  create(c, "?name=blog_web_1&platform=linux/arm64",
+         R"({"Image":"b","Labels":{"com.docker.compose.project":"blog"}})");
+  auto r = c.request("POST", "/v1.41/containers/create?name=blog_db_1&platform=linux/amd64",
+                     R"({"Image":"a","Labels":{"com.docker.compose.project":"blog"}})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("cannot join compose project blog on hv"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("twinbox compose"), std::string::npos) << r->body;
+  EXPECT_EQ(rosetta_->count("POST", "/containers/create"), 3u);
 }
 
 }  // namespace
@@ -226,7 +243,8 @@ TEST_F(TwoEngines, ANameHeldOnTheOtherBackendIsRefusedLikeDockerdDoes) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 409) << r->body;
   EXPECT_NE(r->body.find("Conflict. The container name \\\"/web\\\" is already in use by container "
-                         "\\\"" + web + "\\\" (on hv)"),
+                         "\\\"" +
+                         web + "\\\" (on hv)"),
             std::string::npos)
       << r->body;
   EXPECT_EQ(rosetta_->count("POST", "/containers/create"), 0u);

@@ -1,0 +1,173 @@
+// What each backend runs, natively or translated, as one table: every platform twinbox meets,
+// alone and as a member of a group (pod or compose project) placed on hv or on rosetta, under
+// each host profile and with and without a translator. Both utility VMs are arm64 guests, so a
+// group that follows an amd64 member to rosetta keeps its arm64 members, natively.
+#include <gtest/gtest.h>
+
+#include "platform/host_profile.hpp"
+#include "router/run_decision.hpp"
+
+using namespace twinbox;
+using namespace twinbox::router;
+
+namespace {
+
+enum class Group { None, PodOnHv, PodOnRosetta, ProjectOnHv, ProjectOnRosetta };
+enum class Translators { Rosetta, HvFallback, None };
+
+struct Case {
+  const char* profile;
+  Group group;
+  Translators translators;
+  const char* platform;  // --platform
+  // "BACKEND PLATFORM native|translated" or "error STATUS".
+  const char* want;
+};
+
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.profile << " group=" << static_cast<int>(c.group)
+      << " translators=" << static_cast<int>(c.translators) << " " << c.platform;
+}
+
+RouteEnv env_of(const Case& c) {
+  RouteEnv e;
+  e.profile = platform::find_profile(c.profile);
+  e.translator.rosetta_enabled = c.translators == Translators::Rosetta;
+  if (c.translators == Translators::HvFallback)
+    e.translator.hv_fallback = "qemu-x86_64 (binfmt F, hv fallback)";
+  if (!e.translator.rosetta_enabled) e.backends.rosetta = "";
+  return e;
+}
+
+RunRequest request_of(const Case& c) {
+  RunRequest r;
+  r.name = "member";
+  r.query_platform = c.platform;
+  switch (c.group) {
+    case Group::None:
+      break;
+    case Group::PodOnHv:
+      r.group.pod_peers = {{"app", "hv", "network_mode container:app"}};
+      break;
+    case Group::PodOnRosetta:
+      r.group.pod_peers = {{"legacy", "rosetta", "network_mode container:legacy"}};
+      break;
+    case Group::ProjectOnHv:
+      r.group.project = ProjectPlacement{"shop", "hv", PlacementSource::Declared, ""};
+      break;
+    case Group::ProjectOnRosetta:
+      r.group.project = ProjectPlacement{"shop", "rosetta", PlacementSource::Declared, ""};
+      break;
+  }
+  return r;
+}
+
+std::string got_of(const Result<RunDecision>& d) {
+  if (!d) return "error " + std::to_string(error_code_http_status(d.error().code));
+  return d->backend + " " + d->platform + " " +
+         (d->translator == kTranslatorNone ? "native" : "translated");
+}
+
+class Capability : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Capability, Table) {
+  const auto& c = GetParam();
+  auto d = decide_run(request_of(c), env_of(c));
+  EXPECT_EQ(got_of(d), c.want) << (d ? d->reason : d.error().message);
+  if (d) {
+    EXPECT_NE(d->reason.find(std::string("host profile ") + c.profile), std::string::npos);
+  }
+}
+
+constexpr const char* kApple = "apple-silicon";
+constexpr const char* kGeneric = "generic-arm64";
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, Capability,
+    ::testing::Values(
+        // Alone: arm64 prefers hv (the fast default) although rosetta runs it natively too.
+        Case{kApple, Group::None, Translators::Rosetta, "linux/arm64", "hv linux/arm64 native"},
+        Case{kApple, Group::None, Translators::Rosetta, "linux/amd64",
+             "rosetta linux/amd64 translated"},
+        Case{kApple, Group::None, Translators::HvFallback, "linux/amd64",
+             "hv linux/amd64 translated"},
+        Case{kApple, Group::None, Translators::None, "linux/amd64", "error 503"},
+        Case{kApple, Group::None, Translators::Rosetta, "linux/386", "error 400"},
+        Case{kApple, Group::None, Translators::Rosetta, "linux/arm/v7", "error 400"},
+        Case{kApple, Group::None, Translators::Rosetta, "linux/arm/v6", "error 400"},
+        Case{kGeneric, Group::None, Translators::Rosetta, "linux/arm/v7", "hv linux/arm/v7 native"},
+        Case{kGeneric, Group::None, Translators::Rosetta, "linux/386", "error 400"},
+        // An arm64-only member of a group anchored on rosetta runs there, natively.
+        Case{kApple, Group::PodOnRosetta, Translators::Rosetta, "linux/arm64",
+             "rosetta linux/arm64 native"},
+        Case{kApple, Group::ProjectOnRosetta, Translators::Rosetta, "linux/arm64",
+             "rosetta linux/arm64 native"},
+        Case{kApple, Group::PodOnRosetta, Translators::Rosetta, "linux/amd64",
+             "rosetta linux/amd64 translated"},
+        Case{kApple, Group::PodOnRosetta, Translators::Rosetta, "linux/386", "error 400"},
+        Case{kApple, Group::PodOnRosetta, Translators::Rosetta, "linux/arm/v7", "error 400"},
+        Case{kGeneric, Group::PodOnRosetta, Translators::Rosetta, "linux/arm/v7",
+             "rosetta linux/arm/v7 native"},
+        Case{kGeneric, Group::ProjectOnRosetta, Translators::Rosetta, "linux/arm/v6",
+             "rosetta linux/arm/v6 native"},
+        Case{kGeneric, Group::PodOnRosetta, Translators::Rosetta, "linux/386", "error 400"},
+        // An amd64 member of a group on hv: only with hv's fallback translator.
+        Case{kApple, Group::PodOnHv, Translators::Rosetta, "linux/amd64", "error 409"},
+        Case{kApple, Group::ProjectOnHv, Translators::Rosetta, "linux/amd64", "error 409"},
+        Case{kApple, Group::PodOnHv, Translators::HvFallback, "linux/amd64",
+             "hv linux/amd64 translated"},
+        Case{kApple, Group::ProjectOnHv, Translators::HvFallback, "linux/amd64",
+             "hv linux/amd64 translated"},
+        Case{kApple, Group::PodOnHv, Translators::None, "linux/amd64", "error 503"},
+        Case{kApple, Group::PodOnHv, Translators::Rosetta, "linux/arm64", "hv linux/arm64 native"},
+        Case{kApple, Group::PodOnHv, Translators::Rosetta, "linux/arm/v7", "error 400"},
+        Case{kGeneric, Group::PodOnHv, Translators::Rosetta, "linux/arm/v7",
+             "hv linux/arm/v7 native"},
+        Case{kGeneric, Group::PodOnHv, Translators::Rosetta, "linux/amd64", "error 409"}));
+
+TEST(CapabilityProfile, RosettaRunsArm64NativelyAndAmd64Translated) {
+  const auto& prof = *platform::find_profile(kApple);
+  auto arm = prof.runs_on(platform::Backend::Rosetta, {"linux", "arm64", ""});
+  ASSERT_TRUE(arm.runs.has_value()) << arm.reason;
+  EXPECT_EQ(arm.runs->execution, platform::Execution::Native);
+  auto amd = prof.runs_on(platform::Backend::Rosetta, {"linux", "x86_64", ""});
+  ASSERT_TRUE(amd.runs.has_value()) << amd.reason;
+  EXPECT_EQ(amd.runs->execution, platform::Execution::Translated);
+  ASSERT_NE(amd.runs->translator, nullptr);
+  EXPECT_EQ(amd.runs->translator->name, "qemu-x86_64");
+  EXPECT_EQ(amd.runs->translator->flags, "POCF");
+  EXPECT_EQ(amd.runs->how(), "translated by qemu-x86_64");
+  auto hv_amd = prof.runs_on(platform::Backend::Hv, {"linux", "amd64", ""});
+  EXPECT_FALSE(hv_amd.backend.has_value());
+  EXPECT_EQ(hv_amd.reason,
+            "hv does not run linux/amd64 (host profile apple-silicon; hv runs "
+            "linux/arm64)");
+  auto v7 = prof.runs_on(platform::Backend::Rosetta, {"linux", "arm", "v7"});
+  EXPECT_FALSE(v7.backend.has_value());
+  EXPECT_NE(v7.reason.find("no AArch32"), std::string::npos) << v7.reason;
+}
+
+// A profile whose hv carries a translator of its own decides over that capability, not over
+// backend names: an amd64 pod member joins hv translated, an ungrouped one still prefers the
+// profile's first translating backend.
+TEST(CapabilityProfile, ATranslatorOnHvIsACapabilityLikeAnyOther) {
+  platform::HostProfile prof = *platform::find_profile(kApple);
+  prof.name = "hv-translates";
+  prof.backends[0].translators.push_back(
+      {"box64", {{"linux", "amd64", ""}}, "F", "a second translator"});
+  RouteEnv e;
+  e.profile = &prof;
+  RunRequest r;
+  r.query_platform = "linux/amd64";
+  auto alone = decide_run(r, e);
+  ASSERT_TRUE(alone.has_value()) << alone.error().message;
+  EXPECT_EQ(alone->backend, "hv");  // the first backend that translates it
+  EXPECT_EQ(alone->translator, "box64 (binfmt F)");
+  r.group.pod_peers = {{"legacy", "rosetta", "network_mode container:legacy"}};
+  auto pod = decide_run(r, e);
+  ASSERT_TRUE(pod.has_value()) << pod.error().message;
+  EXPECT_EQ(pod->backend, "rosetta");
+  EXPECT_EQ(pod->translator, kTranslatorRosetta);
+}
+
+}  // namespace
