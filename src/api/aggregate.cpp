@@ -49,6 +49,8 @@ std::string backend_warning(const BackendStatus& s, const EngineReply* reply) {
   return "";
 }
 
+std::string none_if_empty(const std::string& s) { return s.empty() ? "none" : s; }
+
 Json synthesized_info() {
   Json j;
   j["ID"] = "";
@@ -63,8 +65,9 @@ Json synthesized_info() {
 
 std::string backend_label(const BackendStatus& s) {
   return "io.twinbox.backend." + s.name + "=state=" + backend_state_name(s.state) +
-         " arch=" + s.vm_arch + " platform=" + s.platform + " accelerator=" + s.accelerator +
-         " translator=" + (s.translator.empty() ? "none" : s.translator);
+         " arch=" + s.vm_arch + " native=" + none_if_empty(s.native) +
+         " translated=" + none_if_empty(s.translated) + " accelerator=" + s.accelerator +
+         " translator=" + none_if_empty(s.translator);
 }
 
 std::string host_profile_label() {
@@ -117,8 +120,11 @@ std::string aggregate_version(const std::vector<BackendStatus>& statuses,
   out["Platform"] = Json{{"Name", kPlatformName}};
   Json details = Json::object();
   for (const auto& s : statuses)
-    details[s.name] = std::string(backend_state_name(s.state)) + " (" + s.platform +
-                      ", translator " + (s.translator.empty() ? "none" : s.translator) + ")";
+    details[s.name] =
+        std::string(backend_state_name(s.state)) + " (native " + none_if_empty(s.native) +
+        (s.translated.empty() ? std::string()
+                              : "; " + s.translated + " translated by " + s.translator) +
+        ")";
   Json components = Json::array();
   for (auto& c : array_field(out, "Components")) components.push_back(std::move(c));
   components.push_back(
@@ -202,7 +208,8 @@ std::string status_document(const std::vector<BackendStatus>& statuses, const Da
     backends.push_back(Json{{"name", s.name},
                             {"state", backend_state_name(s.state)},
                             {"vm_arch", s.vm_arch},
-                            {"platform", s.platform},
+                            {"native", s.native},
+                            {"translated", s.translated},
                             {"accelerator", s.accelerator},
                             {"translator", s.translator},
                             {"libvirt_uri", s.libvirt_uri},

@@ -13,15 +13,17 @@ enum class BackendState { Stopped, Starting, Running, Stopping, Failed };
 const char* backend_state_name(BackendState s);
 
 struct BackendStatus {
-  std::string name;          // "hv" or "rosetta"
+  std::string name;  // "hv" or "rosetta"
   BackendState state = BackendState::Stopped;
-  std::string vm_arch;       // OCI arch of the utility VM: "arm64"
-  std::string platform;      // what it runs: "linux/arm64" or "linux/amd64"
-  std::string accelerator;   // "tcg" or "kvm"
-  std::string translator;    // "none" or "qemu-x86_64 (binfmt F)"
-  std::string libvirt_uri;   // where the VM lives
-  std::string detail;        // error text when Failed, progress otherwise
-  double boot_seconds = 0;   // launch to engine answering, once Running
+  std::string vm_arch;      // OCI arch of the utility VM: "arm64"
+  std::string native;       // what it runs natively: "linux/arm64"
+  std::string translated;   // what it runs through its translator: "linux/amd64", or ""
+  std::string accelerator;  // "tcg" or "kvm"
+  // "none", or the translator with the flags the guest registered: "qemu-x86_64 (binfmt POCF)"
+  std::string translator;
+  std::string libvirt_uri;  // where the VM lives
+  std::string detail;       // error text when Failed, progress otherwise
+  double boot_seconds = 0;  // launch to engine answering, once Running
 };
 
 class BackendSet {

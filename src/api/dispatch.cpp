@@ -146,6 +146,14 @@ std::optional<BackendStatus> Dispatcher::status_of(const std::string& name) cons
   return std::nullopt;
 }
 
+std::string Dispatcher::translator_of(const std::string& backend, const std::string& execution,
+                                      const std::string& decided) const {
+  if (execution != router::kExecutionTranslated) return std::string(router::kTranslatorNone);
+  auto s = status_of(backend);
+  if (s && !s->translator.empty() && s->translator != router::kTranslatorNone) return s->translator;
+  return decided;
+}
+
 std::optional<Error> Dispatcher::unavailable(const std::string& backend,
                                              const std::string& reason) const {
   auto s = status_of(backend);
@@ -165,10 +173,10 @@ std::optional<Error> Dispatcher::unavailable(const std::string& backend,
 Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
                                                     const std::string& body,
                                                     const std::string& pending_id) {
-  auto s = status_of(d.backend);
-  std::string translator = !d.translator.empty() ? d.translator : s ? s->translator : "";
   std::string platform = d.platform ? d.platform->platform : "";
-  Labels labels = routing_labels(d.backend, translator, platform, d.reason);
+  Labels labels =
+      routing_labels(d.backend, d.execution, translator_of(d.backend, d.execution, d.translator),
+                     platform, d.reason);
   TRY_ASSIGN(CreateFacts facts, parse_create_facts(body));
   std::string out = body;
   // The image from the content store, delivered if the engine lacks it; the container keeps
@@ -218,10 +226,11 @@ std::optional<Error> Dispatcher::name_held_elsewhere(const router::Decision& d) 
     return std::nullopt;
   }
   std::string name = "/" + std::string(router::strip_name_slash(d.name));
-  return Error{ErrorCode::Conflict,
-               "Conflict. The container name \"" + name + "\" is already in use by container \"" +
-                   holder->id + "\" (on " + holder->backend +
-                   "). You have to remove (or rename) that container to be able to reuse that name."};
+  return Error{
+      ErrorCode::Conflict,
+      "Conflict. The container name \"" + name + "\" is already in use by container \"" +
+          holder->id + "\" (on " + holder->backend +
+          "). You have to remove (or rename) that container to be able to reuse that name."};
 }
 
 bool Dispatcher::container_exists(const std::string& backend, const std::string& id) {

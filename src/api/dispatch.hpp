@@ -10,15 +10,15 @@
 #include "api/aggregate.hpp"
 #include "api/backends.hpp"
 #include "api/http.hpp"
-#include "api/proxy.hpp"
 #include "api/ports.hpp"
+#include "api/proxy.hpp"
 #include "api/responses.hpp"
 #include "api/session_rendezvous.hpp"
 #include "api/stream.hpp"
 #include "pull/image_service.hpp"
-#include "store/archive_io.hpp"
 #include "router/registry_store.hpp"
 #include "router/route.hpp"
+#include "store/archive_io.hpp"
 
 namespace twinbox::api {
 
@@ -127,6 +127,10 @@ class Dispatcher {
                                                 const std::string& image,
                                                 const std::string& platform);
   std::optional<BackendStatus> status_of(const std::string& name) const;
+  // The translator a decision names, with the flags `backend`'s guest really registered (its
+  // status) when the workload runs translated there; "none" when it runs natively.
+  std::string translator_of(const std::string& backend, const std::string& execution,
+                            const std::string& decided) const;
   std::optional<Error> unavailable(const std::string& backend, const std::string& reason) const;
   std::string versioned(const http::RequestHead& head, const std::string& path_and_query) const;
 

@@ -54,10 +54,12 @@ Result<std::string> add_create_labels(std::string_view body, const Labels& label
   return dump_json(j);
 }
 
-Labels routing_labels(std::string_view backend, std::string_view translator,
-                      std::string_view platform, std::string_view reason) {
+Labels routing_labels(std::string_view backend, std::string_view execution,
+                      std::string_view translator, std::string_view platform,
+                      std::string_view reason) {
   return {
       {"io.twinbox.backend", std::string(backend)},
+      {"io.twinbox.execution", std::string(execution.empty() ? "native" : execution)},
       {"io.twinbox.translator", std::string(translator.empty() ? "none" : translator)},
       {"io.twinbox.platform", std::string(platform)},
       {"io.twinbox.route.reason", std::string(reason)},
@@ -71,7 +73,6 @@ const Json* object_field(const Json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_object() ? &*it : nullptr;
 }
-
 
 }  // namespace
 

@@ -32,15 +32,16 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 Result<std::string> add_create_labels(std::string_view body, const Labels& labels);
 
 // The labels twinbox puts on every container it creates.
-Labels routing_labels(std::string_view backend, std::string_view translator,
-                      std::string_view platform, std::string_view reason);
+Labels routing_labels(std::string_view backend, std::string_view execution,
+                      std::string_view translator, std::string_view platform,
+                      std::string_view reason);
 
 // What routing needs from a container-create body.
 struct CreateFacts {
-  std::string image;                   // "Image"
-  std::optional<std::string> platform; // "platform" / "Platform"
-  std::string project;                 // Labels["com.docker.compose.project"]
-  std::string service;                 // Labels["com.docker.compose.service"]
+  std::string image;                       // "Image"
+  std::optional<std::string> platform;     // "platform" / "Platform"
+  std::string project;                     // Labels["com.docker.compose.project"]
+  std::string service;                     // Labels["com.docker.compose.service"]
   std::vector<router::PortRequest> ports;  // HostConfig.PortBindings
 };
 // InvalidArgument naming the field when the body is not a create body twinbox can route.

@@ -41,14 +41,18 @@ LocalResponse Dispatcher::route_explain(const http::RequestHead& head) {
   router::ExplainQuery q;
   q.image = head.query_value("image").value_or("");
   if (q.image.empty())
-    return error_response(400, "route explain: the image query parameter is required "
-                               "(GET /twinbox/v1/route/explain?image=REF[&platform=P][&project=N])");
+    return error_response(400,
+                          "route explain: the image query parameter is required "
+                          "(GET /twinbox/v1/route/explain?image=REF[&platform=P][&project=N])");
   if (auto p = head.query_value("platform"); p && !trim(*p).empty()) q.platform = *p;
   q.image_platforms = platforms_for_explain(q.image, q.platform.has_value());
   std::string project = head.query_value("project").value_or("");
   q.group = registry_.read(
       [&](const router::WorkloadRegistry& reg) { return router::project_group(reg, project); });
   auto e = router::explain(q, route_env());
+  if (e.decision)
+    e.decision->translator =
+        translator_of(e.decision->backend, e.decision->execution, e.decision->translator);
   return json_response(router::explanation_status(e), router::explanation_to_json(e).dump());
 }
 
@@ -89,11 +93,11 @@ LocalResponse Dispatcher::declare_project(const std::string& name, const std::st
     auto now = reg.project_placement(name);
     if (now && now->containers > 0 && decision->backend != "mixed" &&
         now->backend != decision->backend) {
-      conflict = Error{ErrorCode::Conflict,
-                       "project " + name + " has " + std::to_string(now->containers) +
-                           " container(s) on " + now->backend + " but now needs " +
-                           decision->backend + " (" + decision->reason +
-                           "); remove them first: `twinbox compose down`"};
+      conflict =
+          Error{ErrorCode::Conflict, "project " + name + " has " + std::to_string(now->containers) +
+                                         " container(s) on " + now->backend + " but now needs " +
+                                         decision->backend + " (" + decision->reason +
+                                         "); remove them first: `twinbox compose down`"};
       return false;
     }
     if (decision->backend == "mixed") return reg.forget_project(name);
@@ -102,7 +106,9 @@ LocalResponse Dispatcher::declare_project(const std::string& name, const std::st
   });
   if (conflict) return error_response(*conflict);
   if (!st) return error_response(st.error());
-  Json out{{"project", name}, {"backend", decision->backend}, {"reason", decision->reason},
+  Json out{{"project", name},
+           {"backend", decision->backend},
+           {"reason", decision->reason},
            {"services", Json::array()}};
   for (size_t i = 0; i < decision->services.size(); ++i) {
     const auto& sp = decision->services[i];
@@ -112,8 +118,8 @@ LocalResponse Dispatcher::declare_project(const std::string& name, const std::st
                                {"backend", sp.decision.backend},
                                {"reason", sp.decision.reason}});
   }
-  log::info("api", "project " + name + " declared on " + decision->backend + ": " +
-                       decision->reason);
+  log::info("api",
+            "project " + name + " declared on " + decision->backend + ": " + decision->reason);
   return json_response(200, dump_json(out));
 }
 
@@ -140,8 +146,10 @@ LocalResponse Dispatcher::list_store() {
     Json platforms = Json::array();
     int64_t size = 0;
     for (const auto& p : rec.platforms) {
-      platforms.push_back({{"platform", p.platform}, {"manifest", p.manifest.str()},
-                           {"complete", true}, {"size", p.size}});
+      platforms.push_back({{"platform", p.platform},
+                           {"manifest", p.manifest.str()},
+                           {"complete", true},
+                           {"size", p.size}});
       size += p.size;
     }
     out.push_back({{"reference", rec.reference},
@@ -164,9 +172,12 @@ LocalResponse Dispatcher::engine_images() {
       std::string id = json_string(img, "Id").value_or("");
       if (id.empty() || !conn) continue;
       std::string platform = "unknown";
-      if (auto ins = engine_request(*conn, "GET", "/images/" + id + "/json"); ins && ins->status == 200)
-        platform = image_inspect_platform(Json::parse(ins->body, nullptr, false)).value_or(platform);
-      Json tags = img.contains("RepoTags") && img["RepoTags"].is_array() ? img["RepoTags"] : Json::array();
+      if (auto ins = engine_request(*conn, "GET", "/images/" + id + "/json");
+          ins && ins->status == 200)
+        platform =
+            image_inspect_platform(Json::parse(ins->body, nullptr, false)).value_or(platform);
+      Json tags =
+          img.contains("RepoTags") && img["RepoTags"].is_array() ? img["RepoTags"] : Json::array();
       out.push_back({{"backend", r.backend},
                      {"id", id},
                      {"repo_tags", tags},
@@ -178,9 +189,8 @@ LocalResponse Dispatcher::engine_images() {
   return json_response(200, dump_json(out));
 }
 
-Result<store::ImportResult> Dispatcher::import_upload(Stream& client,
-                                                     const http::RequestHead& head,
-                                                     const std::string& name) {
+Result<store::ImportResult> Dispatcher::import_upload(Stream& client, const http::RequestHead& head,
+                                                      const std::string& name) {
   TRY_ASSIGN(http::Framing framing, http::request_framing(head));
   // The archive goes to a private temp file inside the store's directory, then is read
   // defensively by the store (paths, links, devices, sizes).
@@ -216,10 +226,10 @@ LocalResponse Dispatcher::import_into_store(Stream& client, const http::RequestH
       bytes += b.size;
     }
   log::info("images", "imported " + result->format + ": " + refs.dump());
-  return json_response(200, dump_json(Json{{"format", result->format},
-                                           {"references", refs},
-                                           {"blobs", blobs},
-                                           {"bytes", bytes}}));
+  return json_response(
+      200,
+      dump_json(Json{
+          {"format", result->format}, {"references", refs}, {"blobs", blobs}, {"bytes", bytes}}));
 }
 
 RequestOutcome Dispatcher::export_from_store(Stream& client, const http::RequestHead& head,
@@ -248,9 +258,9 @@ RequestOutcome Dispatcher::export_from_store(Stream& client, const http::Request
   if (!fd.valid() || ::fstat(fd.get(), &sb) != 0)
     return answer(client, head, error_response(500, "export: cannot read the archive back"),
                   "local", body_pending);
-  std::string head_bytes = "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nServer: twinboxd/" +
-                           identity_.version + "\r\nContent-Length: " +
-                           std::to_string(sb.st_size) + "\r\n\r\n";
+  std::string head_bytes =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nServer: twinboxd/" +
+      identity_.version + "\r\nContent-Length: " + std::to_string(sb.st_size) + "\r\n\r\n";
   bool ok = write_all(client.fd(), head_bytes).has_value();
   char buf[1 << 16];
   for (ssize_t n; ok && (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
@@ -273,7 +283,8 @@ RequestOutcome Dispatcher::prewarm(Stream& client, const http::RequestHead& head
   // Every platform a backend runs natively or translated that the image offers: after a
   // prewarm both VMs can be fed without a registry.
   std::vector<platform::Platform> wanted;
-  for (const char* p : {"linux/arm64", "linux/amd64"}) wanted.push_back(*platform::parse_platform(p));
+  for (const char* p : {"linux/arm64", "linux/amd64"})
+    wanted.push_back(*platform::parse_platform(p));
   for (const auto& r : j["references"]) {
     std::string ref = r.is_string() ? r.get<std::string>() : "";
     auto offer = images_->offer_for_pull(ref);
@@ -331,7 +342,7 @@ RequestOutcome Dispatcher::serve_twinbox(Stream& client, const http::RequestHead
         gone = reg.forget_project(name);
         return gone;
       });
-      LocalResponse r = !st     ? error_response(st.error())
+      LocalResponse r = !st    ? error_response(st.error())
                         : gone ? LocalResponse{204, "", "", {}}
                                : error_response(404, "project " + name + " is not declared");
       return answer(client, head, r, "local", body_pending);

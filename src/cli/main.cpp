@@ -4,15 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/client.hpp"
 #include "cli/compose_cmd.hpp"
@@ -56,8 +54,8 @@ Result<json> get_status(const std::string& sock) {
   TRY_ASSIGN(cli::Response r, cli::request(sock, "GET", "/twinbox/v1/status"));
   auto j = json::parse(r.body, nullptr, false);
   if (r.status != 200 || j.is_discarded())
-    return make_error(ErrorCode::Io, "status: twinboxd answered " + std::to_string(r.status) +
-                                         ": " + r.body);
+    return make_error(ErrorCode::Io,
+                      "status: twinboxd answered " + std::to_string(r.status) + ": " + r.body);
   return j;
 }
 
@@ -94,13 +92,18 @@ int cmd_images(const std::string& sock, const std::vector<std::string>& args) {
 }
 
 void print_status(const json& j) {
-  std::printf("%-8s %-9s %-6s %-12s %-5s %-24s %s\n", "BACKEND", "STATE", "ARCH", "PLATFORM",
-              "ACCEL", "TRANSLATOR", "DETAIL");
+  std::printf("%-8s %-9s %-6s %-12s %-12s %-5s %-26s %s\n", "BACKEND", "STATE", "ARCH", "NATIVE",
+              "TRANSLATED", "ACCEL", "TRANSLATOR", "DETAIL");
+  auto or_none = [](const json& b, const char* key) {
+    std::string v = b.value(key, "");
+    return v.empty() ? std::string("none") : v;
+  };
   for (const auto& b : j.value("backends", json::array())) {
-    std::printf("%-8s %-9s %-6s %-12s %-5s %-24s %s\n", b.value("name", "").c_str(),
+    std::printf("%-8s %-9s %-6s %-12s %-12s %-5s %-26s %s\n", b.value("name", "").c_str(),
                 b.value("state", "").c_str(), b.value("vm_arch", "").c_str(),
-                b.value("platform", "").c_str(), b.value("accelerator", "").c_str(),
-                b.value("translator", "").c_str(), b.value("detail", "").c_str());
+                or_none(b, "native").c_str(), or_none(b, "translated").c_str(),
+                b.value("accelerator", "").c_str(), or_none(b, "translator").c_str(),
+                b.value("detail", "").c_str());
   }
 }
 
@@ -119,9 +122,14 @@ int cmd_status(const std::string& sock, const std::vector<std::string>& args) {
   int wait_s = 0;
   bool as_json = false;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--wait" && i + 1 < args.size()) wait_s = std::atoi(args[++i].c_str());
-    else if (args[i] == "--json") as_json = true;
-    else { std::fputs(kUsage, stderr); return 2; }
+    if (args[i] == "--wait" && i + 1 < args.size())
+      wait_s = std::atoi(args[++i].c_str());
+    else if (args[i] == "--json")
+      as_json = true;
+    else {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
   for (;;) {
@@ -129,8 +137,10 @@ int cmd_status(const std::string& sock, const std::vector<std::string>& args) {
     int ready = st ? readiness(*st) : 2;
     bool timed_out = std::chrono::steady_clock::now() >= deadline;
     if (st && (ready != 2 || timed_out)) {
-      if (as_json) std::printf("%s\n", st->dump(2).c_str());
-      else print_status(*st);
+      if (as_json)
+        std::printf("%s\n", st->dump(2).c_str());
+      else
+        print_status(*st);
       if (ready == 2 && wait_s > 0)
         std::fprintf(stderr, "twinbox: backends still starting after %d s\n", wait_s);
       return wait_s > 0 ? (ready == 0 ? 0 : 1) : 0;
@@ -146,8 +156,12 @@ int cmd_status(const std::string& sock, const std::vector<std::string>& args) {
 int cmd_down(const std::string& sock, const std::vector<std::string>& args) {
   int timeout_s = 120;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--timeout" && i + 1 < args.size()) timeout_s = std::atoi(args[++i].c_str());
-    else { std::fputs(kUsage, stderr); return 2; }
+    if (args[i] == "--timeout" && i + 1 < args.size())
+      timeout_s = std::atoi(args[++i].c_str());
+    else {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
   }
   // Read the pid first: "stopped" means the process has exited (and released the libvirt
   // root's lock), not merely that its socket went away.

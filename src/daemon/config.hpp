@@ -8,10 +8,10 @@
 namespace twinbox::daemon {
 
 struct Config {
-  std::string state_dir;      // default $XDG_STATE_HOME/twinbox or ~/.local/state/twinbox
-  std::string assets_dir;     // default <cache>/assets/current (scripts/build-guest-assets)
-  std::string template_dir;   // vmtemplates/ (default: the source tree's, set at build time)
-  std::string libvirt_uri;    // default qemu:///embed?root=<state>/libvirt
+  std::string state_dir;     // default $XDG_STATE_HOME/twinbox or ~/.local/state/twinbox
+  std::string assets_dir;    // default <cache>/assets/current (scripts/build-guest-assets)
+  std::string template_dir;  // vmtemplates/ (default: the source tree's, set at build time)
+  std::string libvirt_uri;   // default qemu:///embed?root=<state>/libvirt
   unsigned memory_mib = 2048;
   unsigned vcpus = 1;
   unsigned tb_cache_mib = 256;
@@ -22,14 +22,15 @@ struct Config {
   bool rosetta_enabled = true;
   std::string hv_fallback_translator;  // amd64 inside hv when rosetta is off ("" = none)
   std::string host_profile = "apple-silicon";
-  bool mixed_projects = false;         // experimental: compose services placed one by one
-  std::string content_store;           // default <state>/content
+  bool mixed_projects = false;  // experimental: compose services placed one by one
+  std::string content_store;    // default <state>/content
   std::vector<std::string> insecure_registries;
-  std::string docker_config;           // default $DOCKER_CONFIG/config.json or ~/.docker/...
+  std::string docker_config;  // default $DOCKER_CONFIG/config.json or ~/.docker/...
   bool debug = false;
 };
 
-// The translator label of hv when it stands in for rosetta: "qemu-x86_64 (binfmt F, hv fallback)".
+// The translator label of hv when it stands in for rosetta: "qemu-x86_64 (binfmt POCF, hv
+// fallback)".
 std::string hv_fallback_label(const std::string& translator);
 
 // Pure: applies argv (without argv[0]) over `base`. Unknown flags and bad values are errors.

@@ -39,8 +39,9 @@ Result<Assets> find_assets(const std::string& dir) {
   a.files = {a.dir + "/vmlinuz", a.dir + "/initramfs.img", a.dir + "/base.img"};
   for (const auto& f : {a.files.kernel, a.files.initrd, a.files.base_image})
     if (!fs::exists(f))
-      return make_error(ErrorCode::NotFound, "guest asset " + f + " is missing; rebuild with "
-                                             "scripts/build-guest-assets");
+      return make_error(ErrorCode::NotFound, "guest asset " + f +
+                                                 " is missing; rebuild with "
+                                                 "scripts/build-guest-assets");
   return a;
 }
 
@@ -49,10 +50,30 @@ vm::UtilityVmConfig vm_config(const daemon::Config& c, const std::string& role,
   vm::UtilityVmConfig v;
   v.role = role;
   v.guest_arch = "arm64";
-  v.platform = role == "hv" ? "linux/arm64" : "linux/amd64";
-  v.translator = role == "hv" ? "none" : "qemu-x86_64 (binfmt F)";
+  // What the VM runs, natively and through its translator, is the host profile's word.
+  const platform::HostProfile* prof = platform::find_profile(c.host_profile);
+  if (!prof) prof = &platform::default_profile();
+  auto names = [](const std::vector<platform::Platform>& ps) {
+    std::string out;
+    for (const auto& p : ps) out += (out.empty() ? "" : ", ") + p.to_string();
+    return out;
+  };
+  auto use = [&](const platform::Translator& t) {
+    v.translator = t.name;
+    v.translator_flags = t.flags;
+    v.translated = names(t.platforms);
+  };
+  if (auto b = platform::parse_backend(role))
+    if (const auto* s = prof->support(*b)) {
+      v.native = names(s->native);
+      if (!s->translators.empty()) use(s->translators.front());
+    }
   if (role == "hv" && !c.rosetta_enabled && !c.hv_fallback_translator.empty()) {
-    v.translator = daemon::hv_fallback_label(c.hv_fallback_translator);
+    // The guest image holds one translator, rosetta's: hv registers the same rule.
+    if (const auto* r = prof->support(platform::Backend::Rosetta))
+      for (const auto& t : r->translators)
+        if (t.name == c.hv_fallback_translator) use(t);
+    v.translator_note = "hv fallback";
     v.register_translator = true;
   }
   v.memory_mib = c.memory_mib;
@@ -95,8 +116,8 @@ int run(const daemon::Config& cfg) {
   auto assets = find_assets(cfg.assets_dir);
   auto tmpl = fs::read_file(cfg.template_dir + "/utility-vm.xml");
   if (!assets || !tmpl) {
-    log::error("daemon", !assets ? assets.error().message
-                                 : tmpl.error().context("read VM template").message);
+    log::error("daemon",
+               !assets ? assets.error().message : tmpl.error().context("read VM template").message);
     return 1;
   }
   log::info("daemon", "twinboxd " + std::string(kVersion) + " pid " + std::to_string(::getpid()) +
@@ -137,11 +158,13 @@ int run(const daemon::Config& cfg) {
   opts.route_env.profile = platform::find_profile(cfg.host_profile);
   opts.route_env.translator.rosetta_enabled = cfg.rosetta_enabled;
   opts.route_env.translator.hv_fallback =
-      cfg.hv_fallback_translator.empty() ? "" : daemon::hv_fallback_label(cfg.hv_fallback_translator);
+      cfg.hv_fallback_translator.empty() ? ""
+                                         : daemon::hv_fallback_label(cfg.hv_fallback_translator);
   opts.route_env.mixed_projects = cfg.mixed_projects;
   if (!cfg.hv_fallback_translator.empty() && cfg.rosetta_enabled)
-    log::info("daemon", "--hv-fallback-translator is used only with --no-rosetta; rosetta runs "
-                        "linux/amd64");
+    log::info("daemon",
+              "--hv-fallback-translator is used only with --no-rosetta; rosetta runs "
+              "linux/amd64");
   api::ApiServer server(opts, backends);
   if (auto st = server.start(); !st) {
     log::error("daemon", st.error().context("serve the Docker API").message);

@@ -1,14 +1,22 @@
 #include "daemon/vm_backends.hpp"
 
+#include "platform/host_profile.hpp"
+#include "router/run_decision.hpp"
+
 namespace twinbox::daemon {
 
 static api::BackendState to_api(vm::VmPhase p) {
   switch (p) {
-    case vm::VmPhase::Stopped: return api::BackendState::Stopped;
-    case vm::VmPhase::Starting: return api::BackendState::Starting;
-    case vm::VmPhase::Running: return api::BackendState::Running;
-    case vm::VmPhase::Stopping: return api::BackendState::Stopping;
-    case vm::VmPhase::Failed: return api::BackendState::Failed;
+    case vm::VmPhase::Stopped:
+      return api::BackendState::Stopped;
+    case vm::VmPhase::Starting:
+      return api::BackendState::Starting;
+    case vm::VmPhase::Running:
+      return api::BackendState::Running;
+    case vm::VmPhase::Stopping:
+      return api::BackendState::Stopping;
+    case vm::VmPhase::Failed:
+      return api::BackendState::Failed;
   }
   return api::BackendState::Failed;
 }
@@ -19,9 +27,16 @@ api::BackendStatus backend_status(const vm::UtilityVmConfig& cfg, const vm::VmSt
   b.name = cfg.role;
   b.state = to_api(st.phase);
   b.vm_arch = cfg.guest_arch;
-  b.platform = cfg.platform;
+  b.native = cfg.native;
+  b.translated = cfg.translated;
   b.accelerator = vm::accelerator_name(accel.accelerator);
-  b.translator = cfg.translator;
+  // The flags the guest reports once it is up; the configured ones until then.
+  b.translator = cfg.translator.empty()
+                     ? std::string(router::kTranslatorNone)
+                     : platform::translator_label(
+                           cfg.translator,
+                           st.translator_flags.empty() ? cfg.translator_flags : st.translator_flags,
+                           cfg.translator_note);
   b.libvirt_uri = uri;
   b.detail = st.detail;
   b.boot_seconds = st.boot_seconds;
@@ -30,7 +45,8 @@ api::BackendStatus backend_status(const vm::UtilityVmConfig& cfg, const vm::VmSt
 
 std::vector<api::BackendStatus> VmBackends::statuses() const {
   std::vector<api::BackendStatus> out;
-  for (const auto& vm : vms_) out.push_back(backend_status(vm->config(), vm->status(), vm->accel(), uri_));
+  for (const auto& vm : vms_)
+    out.push_back(backend_status(vm->config(), vm->status(), vm->accel(), uri_));
   return out;
 }
 

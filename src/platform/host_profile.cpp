@@ -116,6 +116,11 @@ std::optional<Backend> parse_backend(std::string_view name) {
   return std::nullopt;
 }
 
+std::string translator_label(std::string_view name, std::string_view flags, std::string_view note) {
+  return std::string(name) + " (binfmt " + (flags.empty() ? "no flags" : std::string(flags)) +
+         (note.empty() ? "" : ", " + std::string(note)) + ")";
+}
+
 std::string_view execution_name(Execution e) {
   return e == Execution::Native ? "native" : "translated";
 }

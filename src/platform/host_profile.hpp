@@ -30,6 +30,12 @@ struct Translator {
   std::string stands_for;           // what it emulates on Apple hardware: "Rosetta"
 };
 
+// "qemu-x86_64 (binfmt POCF)": how labels, `docker info` and `twinbox status` name a translator
+// with the flags of its binfmt_misc rule (the profile's, or those read back from the guest).
+// `note` is added after the flags: "qemu-x86_64 (binfmt POCF, hv fallback)".
+std::string translator_label(std::string_view name, std::string_view flags,
+                             std::string_view note = "");
+
 enum class Execution { Native, Translated };
 std::string_view execution_name(Execution e);  // "native", "translated"
 

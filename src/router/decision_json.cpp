@@ -78,6 +78,7 @@ json explanation_to_json(const Explanation& e) {
   if (e.decision) {
     j["backend"] = e.decision->backend;
     j["translator"] = e.decision->translator;
+    j["execution"] = e.decision->execution;
     j["platform"] = e.decision->platform;
     j["reason"] = e.decision->reason;
   } else if (e.error) {
@@ -128,6 +129,10 @@ Result<Explanation> explanation_from_json(std::string_view text) {
   }
   e.decision =
       RunDecision{str(j, "backend"), str(j, "translator"), str(j, "platform"), str(j, "reason")};
+  e.decision->execution = str(j, "execution");
+  if (e.decision->execution.empty())  // a twinboxd from before the field
+    e.decision->execution = std::string(
+        e.decision->translator == kTranslatorNone ? kExecutionNative : kExecutionTranslated);
   return e;
 }
 
@@ -135,6 +140,7 @@ std::string explanation_text(const Explanation& e) {
   std::string out;
   if (e.decision) {
     out += "backend:    " + e.decision->backend + "\n";
+    out += "runs:       " + e.decision->execution + "\n";
     out += "translator: " + e.decision->translator + "\n";
     out += "platform:   " + e.decision->platform + "\n";
     out += "reason:     " + e.decision->reason + "\n";

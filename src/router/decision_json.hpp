@@ -3,7 +3,8 @@
 // and twinboxd's GET /twinbox/v1/route/explain (live), so both print the same thing. Pure.
 //
 // A decision (HTTP 200):
-//   {"backend": "rosetta", "translator": "qemu-x86_64 (binfmt F)", "platform": "linux/amd64",
+//   {"backend": "rosetta", "translator": "qemu-x86_64 (binfmt POCF)", "execution": "translated",
+//    "platform": "linux/amd64",
 //    "reason": "no platform requested, the image offers linux/amd64: ...",
 //    "profile": "apple-silicon",
 //    "image": {"reference": "docker.io/library/busybox:latest",
@@ -54,7 +55,8 @@ int explanation_status(const Explanation& e);
 nlohmann::json explanation_to_json(const Explanation& e);
 // InvalidArgument when `text` is not JSON of explanation_to_json's shape.
 Result<Explanation> explanation_from_json(std::string_view text);
-// "backend: rosetta\ntranslator: ...\nplatform: ...\nreason: ...\n" or "error (503 ...): ...".
+// "backend: rosetta\nruns: translated\ntranslator: ...\nplatform: ...\nreason: ...\n" or
+// "error (503 ...): ...".
 std::string explanation_text(const Explanation& e);
 
 // "NotFound" <-> ErrorCode::NotFound, for the JSON.

@@ -86,8 +86,9 @@ std::optional<Decision> decide_local(const RouteInput& in) {
     return local(LocalHandler::Shutdown, "answered by twinboxd");
   if (starts_with(p, "/twinbox/v1/")) return local(LocalHandler::Twinbox, "answered by twinboxd");
   if (p == "/twinbox" || starts_with(p, "/twinbox/"))
-    return failure(make_error(ErrorCode::NotFound, "unknown twinbox endpoint " + m + " " + p +
-                                                       " (twinbox's endpoints are under /twinbox/v1)"));
+    return failure(
+        make_error(ErrorCode::NotFound, "unknown twinbox endpoint " + m + " " + p +
+                                            " (twinbox's endpoints are under /twinbox/v1)"));
   return std::nullopt;
 }
 
@@ -159,13 +160,13 @@ Decision decide_create(const RouteInput& in, const WorkloadRegistry& registry) {
   auto run = decide_run(req, in.env);
   if (!run) return failure(run.error());
   std::string reason = run->reason;
-  if (c.image_platforms && !c.image_platforms_source.empty() &&
-      !explicit_platform(req).has_value())
+  if (c.image_platforms && !c.image_platforms_source.empty() && !explicit_platform(req).has_value())
     reason += " [image platforms from " + c.image_platforms_source + "]";
   Decision d = to_backend(run->backend, reason);
   auto arch = platform::parse_platform(run->platform);
   d.platform = PlatformChoice{run->backend, run->platform, arch ? arch->arch : "", reason};
   d.translator = run->translator;
+  d.execution = run->execution;
   d.project = c.project;
   return d;
 }
@@ -241,8 +242,9 @@ Decision decide_networks_volumes(const RouteInput& in, const std::vector<std::st
 Decision decide_images(const RouteInput& in, std::string_view rest) {
   if (rest == "create" && in.method == "POST") return by_platform(in.query_value("platform"), {});
   if (rest == "load" && in.method == "POST")
-    return to_backend(kHv, "docker load: each image to the backend of its platform, through the "
-                           "content store (hv when twinboxd has no store)");
+    return to_backend(kHv,
+                      "docker load: each image to the backend of its platform, through the "
+                      "content store (hv when twinboxd has no store)");
   // docker save of one image: where it is (hv first, then rosetta), like any image by name.
   if (rest == "get" && in.method == "GET") {
     int names = 0;

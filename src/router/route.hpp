@@ -21,8 +21,14 @@ inline constexpr std::string_view kMinApiVersion = "1.12";
 
 // Endpoints twinboxd answers itself (some by asking both engines).
 enum class LocalHandler {
-  Ping, Version, Info, ListContainers, ListImages, Status, Shutdown,
-  Twinbox,  // the rest of /twinbox/v1: route explain, projects, the content store
+  Ping,
+  Version,
+  Info,
+  ListContainers,
+  ListImages,
+  Status,
+  Shutdown,
+  Twinbox,       // the rest of /twinbox/v1: route explain, projects, the content store
   ListNetworks,  // GET /networks: both engines, one entry per name
   ListVolumes,   // GET /volumes: both engines, one entry per name
   Auth,          // POST /auth (docker login): checked against the registry from the host
@@ -88,6 +94,7 @@ struct Decision {
   std::string name;          // RecordContainer: the name query; RenameContainer: the new name
   std::optional<PlatformChoice> platform;  // create/pull/build: the platform that chose
   std::string translator;                  // create: the translator the decision names
+  std::string execution;                   // create: "native" or "translated"
   std::string project;                     // create: its compose project ("" when none)
 
   // True for endpoints that may switch the connection to a raw stream (attach, exec start).

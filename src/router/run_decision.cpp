@@ -26,10 +26,9 @@ Result<Placement> place(const Platform& p, const platform::Runs& r, const RouteE
   std::string name(platform::backend_name(r.backend));
   if (r.execution == platform::Execution::Native)
     return Placement{name, std::string(kTranslatorNone), runs};
-  if (r.backend != Backend::Rosetta)
-    return Placement{name, r.translator->name + " (binfmt " + r.translator->flags + ")", runs};
-  if (env.translator.rosetta_enabled)
-    return Placement{std::string(kRosetta), std::string(kTranslatorRosetta), runs};
+  std::string label = platform::translator_label(r.translator->name, r.translator->flags);
+  if (r.backend != Backend::Rosetta || env.translator.rosetta_enabled)
+    return Placement{name, label, runs};
   if (!env.translator.hv_fallback.empty())
     return Placement{std::string(kHv), env.translator.hv_fallback,
                      p.to_string() + " runs in hv through the fallback translator " +
@@ -63,7 +62,9 @@ std::string needs_text(const RunRequest& req) {
 }
 
 RunDecision decided(const Platform& p, const Placement& pl, std::string reason) {
-  return RunDecision{pl.backend, pl.translator, p.to_string(), std::move(reason)};
+  bool native = pl.translator == kTranslatorNone;
+  return RunDecision{pl.backend, pl.translator, p.to_string(), std::move(reason),
+                     std::string(native ? kExecutionNative : kExecutionTranslated)};
 }
 
 // The decision on `target` ("" = anywhere). A group's backend is asked first whether it runs

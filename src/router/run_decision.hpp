@@ -15,13 +15,18 @@
 
 namespace twinbox::router {
 
-// The io.twinbox.translator values: one source of truth for labels, `docker info` and
-// decisions. The rosetta stand-in is qemu-x86_64 registered with binfmt_misc flag F.
+// The io.twinbox.translator values. A translated decision names the profile's translator with
+// the flags of its binfmt rule (platform::translator_label); the daemon replaces the flags with
+// those the guest reports once it is up. The rosetta stand-in is qemu-x86_64 registered with
+// P (preserve argv[0]), O (open by the kernel), C (credentials) and F (fix the binary).
 inline constexpr std::string_view kTranslatorNone = "none";
-inline constexpr std::string_view kTranslatorRosetta = "qemu-x86_64 (binfmt F)";
+inline constexpr std::string_view kTranslatorRosetta = "qemu-x86_64 (binfmt POCF)";
 // The fallback translator for amd64 inside hv (twinboxd --no-rosetta --hv-fallback-translator
 // qemu-x86_64 registers the same binfmt rule in hv; not configured by default).
-inline constexpr std::string_view kTranslatorHvFallback = "qemu-x86_64 (binfmt F, hv fallback)";
+inline constexpr std::string_view kTranslatorHvFallback = "qemu-x86_64 (binfmt POCF, hv fallback)";
+// io.twinbox.execution: how the container's platform runs on its backend.
+inline constexpr std::string_view kExecutionNative = "native";
+inline constexpr std::string_view kExecutionTranslated = "translated";
 
 struct TranslatorConfig {
   bool rosetta_enabled = true;
@@ -88,6 +93,7 @@ struct RunDecision {
   std::string translator;  // kTranslatorNone, kTranslatorRosetta or the hv fallback's name
   std::string platform;    // normalized platform that runs: "linux/amd64"
   std::string reason;      // one human line, always naming the host profile
+  std::string execution = std::string(kExecutionNative);  // or kExecutionTranslated
 };
 
 // The decision for one container. Errors (HTTP status via error_code_http_status):

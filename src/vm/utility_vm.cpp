@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "guest/binfmt_report.hpp"
 #include "platform/arch_table.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -21,11 +22,16 @@ using Clock = std::chrono::steady_clock;
 
 const char* vm_phase_name(VmPhase p) {
   switch (p) {
-    case VmPhase::Stopped: return "stopped";
-    case VmPhase::Starting: return "starting";
-    case VmPhase::Running: return "running";
-    case VmPhase::Stopping: return "stopping";
-    case VmPhase::Failed: return "failed";
+    case VmPhase::Stopped:
+      return "stopped";
+    case VmPhase::Starting:
+      return "starting";
+    case VmPhase::Running:
+      return "running";
+    case VmPhase::Stopping:
+      return "stopping";
+    case VmPhase::Failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -77,9 +83,8 @@ Status UtilityVm::prepare_disk() {
   TRY(fs::write_file_atomic(seed + "/twinbox/ssh/ssh_host_ed25519_key.pub", host_pub, 0644));
   std::string tmp = disk + ".tmp";
   ::unlink(tmp.c_str());
-  auto r = run_checked({"mkfs.ext4", "-q", "-F", "-L", "twinbox-" + cfg_.role, "-d", seed,
-                        "-E", "lazy_itable_init=1,lazy_journal_init=1", tmp,
-                        cfg_.data_disk_size});
+  auto r = run_checked({"mkfs.ext4", "-q", "-F", "-L", "twinbox-" + cfg_.role, "-d", seed, "-E",
+                        "lazy_itable_init=1,lazy_journal_init=1", tmp, cfg_.data_disk_size});
   std::filesystem::remove_all(seed, ignored);
   if (!r) {
     ::unlink(tmp.c_str());
@@ -142,11 +147,12 @@ Status UtilityVm::start_domain() {
   return {};
 }
 
-Status UtilityVm::forward_port(const std::string& proto, const std::string& host_ip,
-                               int host_port, int guest_port) {
-  std::string rule = proto + ":" + host_ip + ":" + std::to_string(host_port) + "-:" +
-                     std::to_string(guest_port);
-  TRY_ASSIGN(std::string out, driver_.monitor_command(domain_name(), "hostfwd_add hostnet0 " + rule));
+Status UtilityVm::forward_port(const std::string& proto, const std::string& host_ip, int host_port,
+                               int guest_port) {
+  std::string rule =
+      proto + ":" + host_ip + ":" + std::to_string(host_port) + "-:" + std::to_string(guest_port);
+  TRY_ASSIGN(std::string out,
+             driver_.monitor_command(domain_name(), "hostfwd_add hostnet0 " + rule));
   // HMP answers "" on success and a message ("Could not set up host forwarding rule ...")
   // when the host port is taken by another process.
   if (!trim(out).empty())
@@ -186,6 +192,25 @@ Status UtilityVm::check_console_fatal() {
   return make_error(ErrorCode::Unavailable, "guest init failed: " + text->substr(pos, end - pos));
 }
 
+// The translator's flags as this boot's guest registered them: what labels and status show.
+std::string UtilityVm::read_back_translator_flags() {
+  if (cfg_.translator.empty()) return "";
+  auto text = fs::read_file(layout_.vm_console_log(cfg_.role));
+  auto report = text ? guest::find_binfmt_report(*text, cfg_.translator) : std::nullopt;
+  if (!report) {
+    log::warn(cfg_.role, "the guest did not report its binfmt entry " + cfg_.translator +
+                             " on the console; showing the configured flags " +
+                             cfg_.translator_flags);
+    return "";
+  }
+  if (report->flags != cfg_.translator_flags)
+    log::warn(cfg_.role, "binfmt " + cfg_.translator + " is registered with flags " +
+                             report->flags + ", not the configured " + cfg_.translator_flags);
+  log::info(cfg_.role, "translator " + cfg_.translator + ": " + report->interpreter +
+                           ", binfmt flags " + report->flags + " (read back from the guest)");
+  return report->flags;
+}
+
 Status UtilityVm::wait_ready(Clock::time_point deadline) {
   auto last_ssh_start = Clock::now() - std::chrono::seconds(10);
   while (Clock::now() < deadline) {
@@ -202,11 +227,11 @@ Status UtilityVm::wait_ready(Clock::time_point deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   std::string ssh = tunnel_.log_tail();
-  return make_error(ErrorCode::Timeout,
-                    "VM " + domain_name() + ": engine did not answer within " +
-                        std::to_string(cfg_.boot_timeout_s) + " s" +
-                        (ssh.empty() ? "" : "; ssh says: " + ssh) + "\nconsole tail (" +
-                        layout_.vm_console_log(cfg_.role) + "):\n" + console_tail());
+  return make_error(ErrorCode::Timeout, "VM " + domain_name() + ": engine did not answer within " +
+                                            std::to_string(cfg_.boot_timeout_s) + " s" +
+                                            (ssh.empty() ? "" : "; ssh says: " + ssh) +
+                                            "\nconsole tail (" + layout_.vm_console_log(cfg_.role) +
+                                            "):\n" + console_tail());
 }
 
 Status UtilityVm::boot() {
@@ -236,11 +261,13 @@ Status UtilityVm::boot() {
     return st.error().context("boot " + cfg_.role);
   }
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::string flags = read_back_translator_flags();
   {
     std::lock_guard lock(mu_);
     status_.phase = VmPhase::Running;
     status_.detail = "engine answering";
     status_.boot_seconds = secs;
+    status_.translator_flags = flags;
   }
   log::info(cfg_.role, "engine ready after " + std::to_string(secs).substr(0, 5) + " s");
   return {};

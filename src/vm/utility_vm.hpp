@@ -21,10 +21,13 @@ struct GuestAssets {
 };
 
 struct UtilityVmConfig {
-  std::string role;            // "hv" or "rosetta"; also the VM's name in the state dir
+  std::string role;  // "hv" or "rosetta"; also the VM's name in the state dir
   std::string guest_arch = "arm64";
-  std::string platform;        // what the VM runs: "linux/arm64", "linux/amd64"
-  std::string translator;      // "none" or "qemu-x86_64 (binfmt F)"
+  std::string native;            // what the VM runs natively: "linux/arm64"
+  std::string translated;        // what it runs through its translator: "linux/amd64", or ""
+  std::string translator;        // the binfmt_misc entry the guest registers: "qemu-x86_64", or ""
+  std::string translator_flags;  // the flags its rule is written with: "POCF"
+  std::string translator_note;   // shown after the flags: "hv fallback", or ""
   bool register_translator = false;  // hv as rosetta's fallback: register qemu-x86_64 too
   unsigned memory_mib = 2048;
   unsigned vcpus = 1;
@@ -44,6 +47,9 @@ struct VmStatus {
   VmPhase phase = VmPhase::Stopped;
   std::string detail;
   double boot_seconds = 0;
+  // The flags of the translator's binfmt_misc entry as the guest reports them once it is up
+  // (guest-init reads /proc/sys/fs/binfmt_misc/<name>); "" before, or when it reported none.
+  std::string translator_flags;
 };
 
 class UtilityVm {
@@ -78,6 +84,7 @@ class UtilityVm {
   Status wait_ready(std::chrono::steady_clock::time_point deadline);
   Status check_domain_running();
   Status check_console_fatal();
+  std::string read_back_translator_flags();
   void set_status(VmPhase p, std::string detail);
   std::string console_tail() const;
 

@@ -45,8 +45,8 @@ expect_eq "web (arm64-only) lands on rosetta with its project" "rosetta" \
   "$(backend_of mixedproj_web_1)"
 expect_eq "legacy (amd64-only) lands on rosetta" "rosetta" "$(backend_of mixedproj_legacy_1)"
 expect_out "web runs natively there" "aarch64" docker exec mixedproj_web_1 uname -m
-expect_eq "web's labels say linux/arm64, no translator" "linux/arm64 none" \
-  "$(label_of mixedproj_web_1 io.twinbox.platform) $(label_of mixedproj_web_1 io.twinbox.translator)"
+expect_eq "web's labels say linux/arm64, native, no translator" "linux/arm64 native none" \
+  "$(label_of mixedproj_web_1 io.twinbox.platform) $(label_of mixedproj_web_1 io.twinbox.execution) $(label_of mixedproj_web_1 io.twinbox.translator)"
 expect_out "legacy runs translated there" "x86_64" docker exec mixedproj_legacy_1 uname -m
 expect_contains "web's route reason names the declared project" \
   "joins project mixedproj on rosetta (declared)" "$(label_of mixedproj_web_1 io.twinbox.route.reason)"

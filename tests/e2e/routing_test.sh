@@ -38,6 +38,10 @@ explained_backend() { tb route explain "$@" 2>&1 | awk '$1 == "backend:" {print 
 expect_eq "route explain: an amd64-only image goes to rosetta" "rosetta" \
   "$(explained_backend --image "$REG/twinbox/busybox-amd64")"
 expect_eq "route explain: the multi-arch image goes to hv" "hv" "$(explained_backend --image "$IMG")"
+out=$(tb route explain --image "$REG/twinbox/busybox-amd64" 2>&1)
+expect_contains "route explain says the amd64-only image runs translated" "runs:       translated" "$out"
+expect_contains "and names the guest's translator with its flags" \
+  "translator: qemu-x86_64 (binfmt POCF)" "$out"
 out=$(tb route explain --image "$IMG" --platform linux/amd64 --json 2>&1)
 expect_eq "route explain --json: --platform linux/amd64 goes to rosetta" "rosetta" \
   "$(echo "$out" | jq -r .backend 2>&1)"
@@ -55,8 +59,8 @@ expect_eq "pody follows its pod peer to rosetta" "rosetta" "$(backend_of pody)"
 expect_contains "pody's route reason names its pod peer" "joins pod peer" \
   "$(label_of pody io.twinbox.route.reason)"
 expect_out "pody runs natively there" "aarch64" docker exec pody uname -m
-expect_eq "pody's labels say linux/arm64, no translator" "linux/arm64 none" \
-  "$(label_of pody io.twinbox.platform) $(label_of pody io.twinbox.translator)"
+expect_eq "pody's labels say linux/arm64, native, no translator" "linux/arm64 native none" \
+  "$(label_of pody io.twinbox.platform) $(label_of pody io.twinbox.execution) $(label_of pody io.twinbox.translator)"
 expect_out "podx, its peer, runs translated" "x86_64" docker exec podx uname -m
 
 # --- a project on hv, placed by its first container (arm64-only): an amd64 service cannot join

@@ -19,7 +19,7 @@ expect_out "amd64 runs through qemu-x86_64 on rosetta" "x86_64" \
   docker run --rm --platform linux/amd64 "$IMG" uname -m
 # The image holds no interpreter: only binfmt's F flag (interpreter opened at registration) can
 # make an amd64 binary run inside it.
-expect_out "amd64 binary runs in an image without qemu (binfmt F)" "0 x86_64" \
+expect_out "amd64 binary runs in an image without qemu (binfmt F: the interpreter is opened at registration)" "0 x86_64" \
   docker run --rm --platform linux/amd64 "$IMG" sh -c \
   'find / -xdev -name "qemu*" 2>/dev/null | wc -l; uname -m'
 # busybox re-executes itself per applet and picks the applet from argv[0]: binfmt's P flag.
@@ -37,7 +37,14 @@ expect_contains "hv has no translator: an amd64-only image fails there" "exec fo
 cid=$(docker run -d --name web --platform linux/amd64 "$IMG" sh -c 'echo hello from web; exec sleep 300' 2>&1)
 expect_eq "docker run -d prints an id" "64" "${#cid}"
 labels=$(docker inspect web --format '{{index .Config.Labels "io.twinbox.backend"}}|{{index .Config.Labels "io.twinbox.translator"}}' 2>&1)
-expect_eq "inspect labels name backend and translator" "rosetta|qemu-x86_64 (binfmt F)" "$labels"
+expect_eq "inspect labels name backend and translator" "rosetta|qemu-x86_64 (binfmt POCF)" "$labels"
+expect_eq "web runs translated" "translated" "$(label_of web io.twinbox.execution)"
+# The label's flags are those the guest registered: its own binfmt_misc entry, read in a
+# privileged container of rosetta's engine, must say the same.
+guest_flags=$(engine rosetta run --rm --privileged --platform linux/arm64 "$IMG" sh -c \
+  'mount -t binfmt_misc binfmt_misc /mnt && sed -n "s/^flags: //p" /mnt/qemu-x86_64' 2>&1)
+expect_eq "the translator label carries the guest's binfmt flags ($guest_flags)" \
+  "qemu-x86_64 (binfmt $guest_flags)" "$(label_of web io.twinbox.translator)"
 expect_contains "docker ps lists web" "web" "$(docker ps --format '{{.Names}} {{.Status}}' 2>&1)"
 sleep 2
 expect_contains "docker logs web" "hello from web" "$(docker logs web 2>&1)"
@@ -49,8 +56,15 @@ if [[ "$out" == *web* ]]; then fail "web is gone after rm -f" "$out"; else pass 
 # --- docker info lists both backends
 info=$(docker info 2>&1)
 expect_contains "docker info lists hv" "io.twinbox.backend.hv=state=running arch=arm64" "$info"
-expect_contains "docker info lists rosetta with its translator" "translator=qemu-x86_64 (binfmt F)" "$info"
+expect_contains "docker info lists rosetta with its translator" "translator=qemu-x86_64 (binfmt POCF)" "$info"
 expect_contains "docker info names the host profile" "io.twinbox.host-profile=apple-silicon" "$info"
+expect_contains "docker info: rosetta runs arm64 natively and amd64 translated" \
+  "io.twinbox.backend.rosetta=state=running arch=arm64 native=linux/arm64 translated=linux/amd64" "$info"
+status=$(tb status 2>&1)
+expect_match "twinbox status: rosetta, native arm64, amd64 through the guest's translator" \
+  '^rosetta +running +arm64 +linux/arm64 +linux/amd64 +(tcg|kvm) +qemu-x86_64 \(binfmt POCF\)' "$status"
+expect_match "twinbox status: hv, native arm64, no translator" \
+  '^hv +running +arm64 +linux/arm64 +none +(tcg|kvm) +none' "$status"
 
 # --- security: no engine reachable over TCP; the ssh channel wants twinboxd's key
 ports=$(our_qemu_ports | sed 's/.*://' | sort -u)

@@ -18,12 +18,19 @@ class FakeBackends final : public api::BackendSet {
     s.name = name;
     s.state = state;
     s.vm_arch = "arm64";
-    s.platform = name == "hv" ? "linux/arm64" : "linux/amd64";
+    s.native = "linux/arm64";
+    s.translated = name == "hv" ? "" : "linux/amd64";
     s.accelerator = "tcg";
-    s.translator = name == "hv" ? "none" : "qemu-x86_64 (binfmt F)";
+    s.translator = name == "hv" ? "none" : "qemu-x86_64 (binfmt POCF)";
     s.libvirt_uri = "test:///fake";
     statuses_.push_back(s);
     connectors_[name] = std::make_unique<guest::UnixConnector>(socket_path);
+  }
+  // The translator label as the daemon builds it from the flags the guest read back.
+  void set_translator(const std::string& name, std::string label) {
+    std::lock_guard lock(mu_);
+    for (auto& s : statuses_)
+      if (s.name == name) s.translator = std::move(label);
   }
   void set_state(const std::string& name, api::BackendState state, std::string detail = "") {
     std::lock_guard lock(mu_);

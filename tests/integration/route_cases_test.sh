@@ -81,7 +81,7 @@ check_eq "missing case file exits 2" "$rc" 2
 out=$("$TWINBOX" route explain --image busybox --image-platforms linux/amd64 2>&1); rc=$?
 check_eq "offline explain exits 0" "$rc" 0
 check_has "offline explain prints the backend" "backend:    rosetta" "$out"
-check_has "offline explain prints the translator" "translator: qemu-x86_64 (binfmt F)" "$out"
+check_has "offline explain prints the translator" "translator: qemu-x86_64 (binfmt POCF)" "$out"
 check_has "offline explain reason names the profile" "host profile apple-silicon" "$out"
 json=$("$TWINBOX" route explain --image busybox --platform arm/v7 --image-platforms unknown \
   --profile generic-arm64 --json 2>&1); rc=$?

@@ -20,9 +20,10 @@ BackendStatus status(const std::string& name, BackendState state, std::string de
   s.name = name;
   s.state = state;
   s.vm_arch = "arm64";
-  s.platform = name == "hv" ? "linux/arm64" : "linux/amd64";
+  s.native = "linux/arm64";
+  s.translated = name == "hv" ? "" : "linux/amd64";
   s.accelerator = "tcg";
-  s.translator = name == "hv" ? "none" : "qemu-x86_64 (binfmt F)";
+  s.translator = name == "hv" ? "none" : "qemu-x86_64 (binfmt POCF)";
   s.libvirt_uri = "qemu:///embed?root=/x";
   s.detail = std::move(detail);
   s.boot_seconds = 11.5;
@@ -30,11 +31,13 @@ BackendStatus status(const std::string& name, BackendState state, std::string de
 }
 
 const std::string kHvLabel =
-    "io.twinbox.backend.hv=state=running arch=arm64 platform=linux/arm64 accelerator=tcg "
+    "io.twinbox.backend.hv=state=running arch=arm64 native=linux/arm64 translated=none "
+    "accelerator=tcg "
     "translator=none";
 const std::string kRosettaLabel =
-    "io.twinbox.backend.rosetta=state=running arch=arm64 platform=linux/amd64 accelerator=tcg "
-    "translator=qemu-x86_64 (binfmt F)";
+    "io.twinbox.backend.rosetta=state=running arch=arm64 native=linux/arm64 translated=linux/amd64 "
+    "accelerator=tcg "
+    "translator=qemu-x86_64 (binfmt POCF)";
 
 TEST(BackendLabel, SaysStateArchPlatformAcceleratorTranslator) {
   EXPECT_EQ(backend_label(status("hv", BackendState::Running)), kHvLabel);
@@ -129,8 +132,9 @@ TEST(AggregateVersion, DecoratesHvsVersion) {
   const auto& tb = out["Components"][2];
   EXPECT_EQ(tb["Name"], "twinbox");
   EXPECT_EQ(tb["Version"], "0.1.0");
-  EXPECT_EQ(tb["Details"]["hv"], "running (linux/arm64, translator none)");
-  EXPECT_EQ(tb["Details"]["rosetta"], "starting (linux/amd64, translator qemu-x86_64 (binfmt F))");
+  EXPECT_EQ(tb["Details"]["hv"], "running (native linux/arm64)");
+  EXPECT_EQ(tb["Details"]["rosetta"],
+            "starting (native linux/arm64; linux/amd64 translated by qemu-x86_64 (binfmt POCF))");
 }
 
 TEST(AggregateVersion, SynthesizedWhenNoEngineAnswers) {
@@ -217,9 +221,12 @@ TEST(StatusDocument, HasEveryBackendFieldAndTheDaemon) {
   EXPECT_EQ(out["daemon"]["version"], "0.1.0");
   EXPECT_EQ(out["workloads"]["containers"], 3);
   const auto& r = out["backends"][1];
-  for (const char* key : {"name", "state", "vm_arch", "platform", "accelerator", "translator",
-                          "libvirt_uri", "detail", "boot_seconds"})
+  for (const char* key : {"name", "state", "vm_arch", "native", "translated", "accelerator",
+                          "translator", "libvirt_uri", "detail", "boot_seconds"})
     EXPECT_TRUE(r.contains(key)) << key;
+  EXPECT_EQ(r["native"], "linux/arm64");
+  EXPECT_EQ(r["translated"], "linux/amd64");
+  EXPECT_EQ(r["translator"], "qemu-x86_64 (binfmt POCF)");
   EXPECT_EQ(r["state"], "failed");
   EXPECT_EQ(r["detail"], "boom");
   EXPECT_EQ(r["boot_seconds"], 11.5);

@@ -17,8 +17,9 @@ TEST(CreateBodyPlatform, ReadsEitherSpelling) {
   EXPECT_FALSE(create_body_platform("").has_value());
 }
 
-const Labels kLabels = routing_labels("rosetta", "qemu-x86_64 (binfmt F)", "linux/amd64",
-                                      "--platform linux/amd64 requested: amd64 runs on rosetta");
+const Labels kLabels =
+    routing_labels("rosetta", "translated", "qemu-x86_64 (binfmt POCF)", "linux/amd64",
+                   "--platform linux/amd64 requested: amd64 runs on rosetta");
 
 TEST(AddCreateLabels, Table) {
   struct Case {
@@ -48,7 +49,8 @@ TEST(AddCreateLabels, Table) {
     ASSERT_TRUE(j.is_object()) << c.name;
     const auto& l = j["Labels"];
     EXPECT_EQ(l["io.twinbox.backend"], "rosetta") << c.name;
-    EXPECT_EQ(l["io.twinbox.translator"], "qemu-x86_64 (binfmt F)") << c.name;
+    EXPECT_EQ(l["io.twinbox.translator"], "qemu-x86_64 (binfmt POCF)") << c.name;
+    EXPECT_EQ(l["io.twinbox.execution"], "translated") << c.name;
     EXPECT_EQ(l["io.twinbox.platform"], "linux/amd64") << c.name;
     EXPECT_EQ(l["io.twinbox.route.reason"],
               "--platform linux/amd64 requested: amd64 runs on rosetta")
@@ -68,9 +70,11 @@ TEST(AddCreateLabels, KeepsTheClientsFieldsAndOrder) {
       << *out;
 }
 
-TEST(RoutingLabels, EmptyTranslatorReadsNone) {
-  auto l = routing_labels("hv", "", "linux/arm64", "r");
-  EXPECT_EQ(l[1].second, "none");
+TEST(RoutingLabels, EmptyTranslatorReadsNoneAndEmptyExecutionNative) {
+  auto l = routing_labels("hv", "", "", "linux/arm64", "r");
+  ASSERT_EQ(l.size(), 5u);
+  EXPECT_EQ(l[1], (std::pair<std::string, std::string>{"io.twinbox.execution", "native"}));
+  EXPECT_EQ(l[2], (std::pair<std::string, std::string>{"io.twinbox.translator", "none"}));
 }
 
 TEST(ErrorBody, IsDockersShape) {

@@ -48,14 +48,14 @@ namespace twinbox::daemon {
 namespace {
 
 TEST(ConfigFlags, HvFallbackTranslatorIsTheOneTheGuestHas) {
-  auto c = parse_flags({"--no-rosetta", "--hv-fallback-translator", "qemu-x86_64",
-                        "--host-profile", "generic-arm64", "--insecure-registry", "reg:5000",
-                        "--experimental-mixed-projects"},
-                       Config{});
+  auto c = parse_flags(
+      {"--no-rosetta", "--hv-fallback-translator", "qemu-x86_64", "--host-profile", "generic-arm64",
+       "--insecure-registry", "reg:5000", "--experimental-mixed-projects"},
+      Config{});
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_FALSE(c->rosetta_enabled);
   EXPECT_EQ(c->hv_fallback_translator, "qemu-x86_64");
-  EXPECT_EQ(hv_fallback_label(c->hv_fallback_translator), "qemu-x86_64 (binfmt F, hv fallback)");
+  EXPECT_EQ(hv_fallback_label(c->hv_fallback_translator), "qemu-x86_64 (binfmt POCF, hv fallback)");
   EXPECT_EQ(c->host_profile, "generic-arm64");
   EXPECT_EQ(c->insecure_registries, std::vector<std::string>{"reg:5000"});
   EXPECT_TRUE(c->mixed_projects);

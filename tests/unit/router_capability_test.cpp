@@ -34,7 +34,7 @@ RouteEnv env_of(const Case& c) {
   e.profile = platform::find_profile(c.profile);
   e.translator.rosetta_enabled = c.translators == Translators::Rosetta;
   if (c.translators == Translators::HvFallback)
-    e.translator.hv_fallback = "qemu-x86_64 (binfmt F, hv fallback)";
+    e.translator.hv_fallback = "qemu-x86_64 (binfmt POCF, hv fallback)";
   if (!e.translator.rosetta_enabled) e.backends.rosetta = "";
   return e;
 }
@@ -64,8 +64,11 @@ RunRequest request_of(const Case& c) {
 
 std::string got_of(const Result<RunDecision>& d) {
   if (!d) return "error " + std::to_string(error_code_http_status(d.error().code));
-  return d->backend + " " + d->platform + " " +
-         (d->translator == kTranslatorNone ? "native" : "translated");
+  // The execution and the translator agree: native runs name no translator.
+  bool no_translator = d->translator == kTranslatorNone;
+  if (no_translator != (d->execution == kExecutionNative))
+    return "inconsistent: " + d->execution + " with translator " + d->translator;
+  return d->backend + " " + d->platform + " " + d->execution;
 }
 
 class Capability : public ::testing::TestWithParam<Case> {};

@@ -131,7 +131,8 @@ TEST(RouteCases, RunPassesAndFails) {
 
   auto wrong = run_route_case(one("case: a\nplatform: amd64\nexpect: hv\n"));
   EXPECT_FALSE(wrong.passed);
-  EXPECT_EQ(wrong.actual.rfind("rosetta linux/amd64 (translator qemu-x86_64 (binfmt F)): ", 0), 0u)
+  EXPECT_EQ(wrong.actual.rfind("rosetta linux/amd64 (translator qemu-x86_64 (binfmt POCF)): ", 0),
+            0u)
       << wrong.actual;
 
   auto err_expected = run_route_case(one("case: a\nplatform: amd64\nexpect: error\n"));
@@ -212,6 +213,25 @@ TEST(Explain, DecisionJson) {
   EXPECT_EQ(back->image_platforms, e.image_platforms);
   EXPECT_EQ(back->project, "shop");
   EXPECT_EQ(explanation_text(*back), explanation_text(e));
+}
+
+TEST(Explain, SaysNativeOrTranslated) {
+  auto amd = explain(query("busybox", "linux/amd64", "linux/amd64, linux/arm64"), RouteEnv{});
+  ASSERT_TRUE(amd.decision.has_value());
+  EXPECT_EQ(explanation_to_json(amd)["execution"], "translated");
+  EXPECT_NE(explanation_text(amd).find("runs:       translated\ntranslator: qemu-x86_64 (binfmt "
+                                       "POCF)\n"),
+            std::string::npos)
+      << explanation_text(amd);
+  auto arm = explain(query("busybox", std::nullopt, "linux/arm64"), RouteEnv{});
+  ASSERT_TRUE(arm.decision.has_value());
+  EXPECT_NE(explanation_text(arm).find("runs:       native\n"), std::string::npos);
+  // From a twinboxd that sent no execution field: derived from the translator.
+  auto old = explanation_from_json(
+      R"x({"backend":"rosetta","translator":"qemu-x86_64 (binfmt F)","platform":"linux/amd64",)x"
+      R"x("reason":"r","profile":"apple-silicon"})x");
+  ASSERT_TRUE(old.has_value() && old->decision.has_value());
+  EXPECT_EQ(old->decision->execution, "translated");
 }
 
 TEST(Explain, ErrorJsonCarriesStatusAndDockerMessage) {

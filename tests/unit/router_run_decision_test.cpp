@@ -74,7 +74,7 @@ TEST_P(RunDecide, Table) {
   }
 }
 
-const std::string kRos = "rosetta linux/amd64 qemu-x86_64 (binfmt F)";
+const std::string kRos = "rosetta linux/amd64 qemu-x86_64 (binfmt POCF)";
 const std::string kHvArm = "hv linux/arm64 none";
 
 INSTANTIATE_TEST_SUITE_P(
@@ -189,7 +189,12 @@ TEST(RunDecision, ParsePlatformList) {
 TEST(RunDecision, TranslatorLabelsMatchTheDaemonsStrings) {
   // api::BackendStatus::translator and the io.twinbox.translator label use these exact strings.
   EXPECT_EQ(kTranslatorNone, "none");
-  EXPECT_EQ(kTranslatorRosetta, "qemu-x86_64 (binfmt F)");
+  EXPECT_EQ(kTranslatorRosetta, "qemu-x86_64 (binfmt POCF)");
+  // The constant is the default profile's translator, labelled with its rule's flags.
+  const auto& rosetta = *platform::default_profile().support(platform::Backend::Rosetta);
+  ASSERT_EQ(rosetta.translators.size(), 1u);
+  EXPECT_EQ(platform::translator_label(rosetta.translators[0].name, rosetta.translators[0].flags),
+            kTranslatorRosetta);
 }
 
 }  // namespace

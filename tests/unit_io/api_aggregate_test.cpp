@@ -35,8 +35,9 @@ TEST_F(TwoEngines, InfoAggregatesAndWarnsAboutADownBackend) {
   EXPECT_EQ(j["ID"], "ID-hv");
   EXPECT_EQ(j["Labels"].size(), 3u);
   EXPECT_EQ(j["Labels"][1],
-            "io.twinbox.backend.rosetta=state=running arch=arm64 platform=linux/amd64 "
-            "accelerator=tcg translator=qemu-x86_64 (binfmt F)");
+            "io.twinbox.backend.rosetta=state=running arch=arm64 native=linux/arm64 "
+            "translated=linux/amd64 "
+            "accelerator=tcg translator=qemu-x86_64 (binfmt POCF)");
   EXPECT_EQ(j["Labels"][2],
             "io.twinbox.host-profile=apple-silicon (hv: linux/arm64; rosetta: linux/arm64, "
             "linux/amd64 (translated))");
@@ -105,7 +106,7 @@ TEST_F(TwoEngines, StatusAndShutdownEndpoints) {
   EXPECT_EQ(j["daemon"]["socket"], socket());
   EXPECT_EQ(j["daemon"]["pid"], ::getpid());
   EXPECT_EQ(j["backends"].size(), 2u);
-  EXPECT_EQ(j["backends"][1]["translator"], "qemu-x86_64 (binfmt F)");
+  EXPECT_EQ(j["backends"][1]["translator"], "qemu-x86_64 (binfmt POCF)");
   auto down = c.request("POST", "/twinbox/v1/shutdown");
   EXPECT_EQ(down->status, 202);
   EXPECT_EQ(backends_.shutdown_requests.load(), 1);

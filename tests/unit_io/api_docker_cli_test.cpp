@@ -48,12 +48,12 @@ TEST_F(DockerCli, InfoShowsBothBackendsUnderLabels) {
   auto out = docker({"info"});
   ASSERT_EQ(out.exit_code, 0) << out.output;
   EXPECT_NE(out.output.find("io.twinbox.backend.hv=state=running arch=arm64 "
-                            "platform=linux/arm64 accelerator=tcg translator=none"),
+                            "native=linux/arm64 translated=none accelerator=tcg translator=none"),
             std::string::npos)
       << out.output;
   EXPECT_NE(out.output.find("io.twinbox.backend.rosetta=state=starting arch=arm64 "
-                            "platform=linux/amd64 accelerator=tcg "
-                            "translator=qemu-x86_64 (binfmt F)"),
+                            "native=linux/arm64 translated=linux/amd64 accelerator=tcg "
+                            "translator=qemu-x86_64 (binfmt POCF)"),
             std::string::npos)
       << out.output;
   EXPECT_NE(out.output.find("Name: twinbox"), std::string::npos) << out.output;

@@ -22,12 +22,38 @@ TEST_F(TwoEngines, CreateWithAmd64ReachesRosettaWithLabels) {
   EXPECT_EQ(body["Cmd"], json::parse(R"(["uname","-m"])"));
   EXPECT_EQ(body["Labels"]["user"], "x");
   EXPECT_EQ(body["Labels"]["io.twinbox.backend"], "rosetta");
-  EXPECT_EQ(body["Labels"]["io.twinbox.translator"], "qemu-x86_64 (binfmt F)");
+  EXPECT_EQ(body["Labels"]["io.twinbox.translator"], "qemu-x86_64 (binfmt POCF)");
   EXPECT_EQ(body["Labels"]["io.twinbox.platform"], "linux/amd64");
   EXPECT_EQ(
       body["Labels"]["io.twinbox.route.reason"],
       "--platform linux/amd64 requested (the image's platforms are unknown): linux/amd64 runs "
       "on rosetta (translated by qemu-x86_64, host profile apple-silicon)");
+}
+
+// Labels say native or translated, and name the translator with the flags the guest reported
+// (the backend's status), not the profile's.
+TEST_F(TwoEngines, LabelsSayNativeOrTranslatedWithTheGuestsFlags) {
+  backends_.set_translator("rosetta", "qemu-x86_64 (binfmt PF)");
+  auto c = client();
+  std::string amd = create(c, "?name=amd&platform=linux/amd64", R"({"Image":"a"})");
+  std::string arm = create(c, "?name=arm&platform=linux/arm64",
+                           R"({"Image":"a","HostConfig":{"NetworkMode":"container:amd"}})");
+  auto reqs = rosetta_->requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  auto l0 = json::parse(reqs[0].body, nullptr, false)["Labels"];
+  EXPECT_EQ(l0["io.twinbox.execution"], "translated");
+  EXPECT_EQ(l0["io.twinbox.translator"], "qemu-x86_64 (binfmt PF)");
+  auto l1 = json::parse(reqs[1].body, nullptr, false)["Labels"];
+  EXPECT_EQ(l1["io.twinbox.backend"], "rosetta");
+  EXPECT_EQ(l1["io.twinbox.execution"], "native");
+  EXPECT_EQ(l1["io.twinbox.translator"], "none");
+  EXPECT_EQ(l1["io.twinbox.platform"], "linux/arm64");
+  // route explain names the same translator.
+  auto e = c.request("GET", "/twinbox/v1/route/explain?image=a&platform=linux/amd64");
+  ASSERT_TRUE(e);
+  auto j = json::parse(e->body, nullptr, false);
+  EXPECT_EQ(j["execution"], "translated") << e->body;
+  EXPECT_EQ(j["translator"], "qemu-x86_64 (binfmt PF)") << e->body;
 }
 
 TEST_F(TwoEngines, QueryPlatformBeatsBodyPlatform) {
