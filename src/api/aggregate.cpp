@@ -70,13 +70,13 @@ std::string backend_label(const BackendStatus& s) {
          " translator=" + none_if_empty(s.translator);
 }
 
-std::string host_profile_label() {
-  const auto& p = platform::default_profile();
+std::string host_profile_label(const platform::HostProfile& p) {
   return "io.twinbox.host-profile=" + p.name + " (" + p.accepted_text() + ")";
 }
 
 std::string aggregate_info(const std::vector<BackendStatus>& statuses,
-                           const std::vector<EngineReply>& replies) {
+                           const std::vector<EngineReply>& replies,
+                           const platform::HostProfile& profile) {
   auto infos = parsed_objects(replies);
   Json out = infos.empty() ? synthesized_info() : infos.front().second;
   for (const char* key :
@@ -93,7 +93,7 @@ std::string aggregate_info(const std::vector<BackendStatus>& statuses,
   Json labels = Json::array();
   for (auto& l : array_field(out, "Labels")) labels.push_back(std::move(l));
   for (const auto& s : statuses) labels.push_back(backend_label(s));
-  labels.push_back(host_profile_label());
+  labels.push_back(host_profile_label(profile));
   out["Labels"] = std::move(labels);
   Json warnings = Json::array();
   for (auto& w : array_field(out, "Warnings")) warnings.push_back(std::move(w));

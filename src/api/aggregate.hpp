@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/backends.hpp"
+#include "platform/host_profile.hpp"
 #include "router/workload_registry.hpp"
 
 namespace twinbox::api {
@@ -24,14 +25,15 @@ struct EngineReply {
 // "io.twinbox.backend.hv=state=running arch=arm64 platform=linux/arm64 accelerator=tcg
 // translator=none": how `docker info` shows both backends (under Labels).
 std::string backend_label(const BackendStatus& s);
-// "io.twinbox.host-profile=apple-silicon (hv: linux/arm64; rosetta: linux/amd64)": what each
-// backend may run, shown by `docker info` under Labels.
-std::string host_profile_label();
+// "io.twinbox.host-profile=apple-silicon (hv: linux/arm64; rosetta: linux/arm64, linux/amd64
+// (translated))": what each backend runs, shown by `docker info` under Labels.
+std::string host_profile_label(const platform::HostProfile& profile);
 
 // GET /info: the first engine's info (hv first) with Name "twinbox", summed counters, one label
 // per backend, OperatingSystem naming twinbox, and a warning per backend not running.
 std::string aggregate_info(const std::vector<BackendStatus>& statuses,
-                           const std::vector<EngineReply>& replies);
+                           const std::vector<EngineReply>& replies,
+                           const platform::HostProfile& profile = platform::default_profile());
 
 // GET /version: hv's version (else rosetta's, else a synthesized 1.41 one) with twinbox's
 // platform name and a Components entry for twinbox.

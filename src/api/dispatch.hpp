@@ -113,6 +113,8 @@ class Dispatcher {
 
   // images.cpp
   router::RouteEnv route_env() const;
+  // The host profile's default backend (hv): base of aggregated answers, home of the unroutable.
+  const std::string& home() const { return env_.host().default_backend(); }
   RequestOutcome serve_pull(Stream& client, const http::RequestHead& head, bool body_pending);
   // POST /images/load: into the content store, then each platform into its backend's engine.
   RequestOutcome serve_load(Stream& client, const http::RequestHead& head);

@@ -46,8 +46,8 @@ Json progress_line(const image::PullProgress& p) {
                 {"progress", bar + " " + human_bytes(p.current) + "/" + human_bytes(p.total)},
                 {"id", p.id}};
   }
-  const char* text = p.phase == image::PullPhase::Waiting ? "Pulling fs layer"
-                                                          : image::pull_phase_text(p.phase);
+  const char* text =
+      p.phase == image::PullPhase::Waiting ? "Pulling fs layer" : image::pull_phase_text(p.phase);
   return Json{{"status", text}, {"progressDetail", Json::object()}, {"id", p.id}};
 }
 
@@ -63,14 +63,12 @@ std::string pull_reference(const http::RequestHead& head) {
 
 router::RouteEnv Dispatcher::route_env() const {
   router::RouteEnv env = env_;
-  env.backends.hv = "";
-  env.backends.rosetta = "";
+  env.backends = router::BackendStates{{}, false};  // a backend without a VM: not configured
   for (const auto& s : backends_.statuses()) {
     // Only "running" takes work; any other state carries its detail into the refusal.
     std::string state = backend_state_name(s.state);
     if (s.state != BackendState::Running && !s.detail.empty()) state += ": " + s.detail;
-    if (s.name == router::kHv) env.backends.hv = state;
-    if (s.name == router::kRosetta) env.backends.rosetta = state;
+    env.backends.set(s.name, state);
   }
   return env;
 }
@@ -97,8 +95,8 @@ Status Dispatcher::deliver(const std::string& backend, const pull::StoredImage& 
       return make_error(ErrorCode::Io, what + ": the engine said: " + *e);
   }
   if (r->status != 200)
-    return make_error(ErrorCode::Io, what + ": the engine answered " +
-                                         std::to_string(r->status) + ": " + r->body);
+    return make_error(ErrorCode::Io,
+                      what + ": the engine answered " + std::to_string(r->status) + ": " + r->body);
   log::info("images", what + ": loaded");
   return {};
 }
@@ -187,11 +185,13 @@ RequestOutcome Dispatcher::serve_pull(Stream& client, const http::RequestHead& h
     return RequestOutcome{400, "-", false, run->reason};
 
   JsonStream out(client);
-  if (auto st = out.begin(identity_.version); !st) return RequestOutcome{200, run->backend, false, ""};
+  if (auto st = out.begin(identity_.version); !st)
+    return RequestOutcome{200, run->backend, false, ""};
   const auto& ref = offer->reference;
-  out.line(status_line("Pulling from " + ref.familiar_name(), ref.tag.empty() ? ref.digest : ref.tag));
-  out.line(status_line("twinbox: " + run->platform + " for " + run->backend + " (" + run->reason +
-                       ")"));
+  out.line(
+      status_line("Pulling from " + ref.familiar_name(), ref.tag.empty() ? ref.digest : ref.tag));
+  out.line(
+      status_line("twinbox: " + run->platform + " for " + run->backend + " (" + run->reason + ")"));
   if (!offer->note.empty()) out.line(status_line("twinbox: " + offer->note));
   auto stored = images_->pull(
       *offer, *want, [&](const image::PullProgress& p) { out.line(progress_line(p)); }, creds);
@@ -242,10 +242,10 @@ RequestOutcome Dispatcher::serve_load(Stream& client, const http::RequestHead& h
       auto want = platform::parse_platform(stored.platform);
       router::RunRequest req;
       if (want) req.image_platforms = std::vector<platform::Platform>{*want};
-      auto run = want ? router::decide_run(req, route_env())
-                      : Result<router::RunDecision>(want.error());
-      // Like dockerd, a load takes an image nobody can run; it waits in hv, the default backend.
-      std::string backend = run ? run->backend : std::string(router::kHv);
+      auto run =
+          want ? router::decide_run(req, route_env()) : Result<router::RunDecision>(want.error());
+      // Like dockerd, a load takes an image nobody can run; it waits in the default backend.
+      std::string backend = run ? run->backend : home();
       std::string why = run ? run->reason : "no backend runs it: " + run.error().message;
       if (auto st = deliver(backend, stored); !st)
         return fail(st.error().context("docker load " + ref->familiar()), backend);

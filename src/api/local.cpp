@@ -15,10 +15,11 @@ namespace twinbox::api {
 
 namespace {
 
-// hv first: it is the default backend and the base of aggregated answers.
-std::vector<BackendStatus> hv_first(std::vector<BackendStatus> statuses) {
+// The default backend (hv) first: it is the base of aggregated answers.
+std::vector<BackendStatus> home_first(std::vector<BackendStatus> statuses,
+                                      const std::string& home) {
   std::stable_partition(statuses.begin(), statuses.end(),
-                        [](const BackendStatus& s) { return s.name == router::kHv; });
+                        [&](const BackendStatus& s) { return s.name == home; });
   return statuses;
 }
 
@@ -58,7 +59,7 @@ bool is_complete_listing(const http::RequestHead& head) {
 
 std::vector<EngineReply> Dispatcher::fan_out(const std::string& target) {
   std::vector<std::future<EngineReply>> pending;
-  for (const auto& s : hv_first(backends_.statuses())) {
+  for (const auto& s : home_first(backends_.statuses(), home())) {
     auto* conn = backends_.connector(s.name);
     pending.push_back(std::async(std::launch::async, ask, conn, s, target));
   }
@@ -134,9 +135,8 @@ Status Dispatcher::reconcile_backend(const std::string& backend) {
     return make_error(ErrorCode::Io, "reconcile " + backend + ": engine answered " +
                                          std::to_string(r->status) + " to the container listing");
   size_t n = live->size();
-  TRY(registry_.update([&](router::WorkloadRegistry& reg) {
-    return reg.reconcile_backend(backend, *live);
-  }));
+  TRY(registry_.update(
+      [&](router::WorkloadRegistry& reg) { return reg.reconcile_backend(backend, *live); }));
   // Published ports: the VM may be new (its forwards gone); re-apply them from the labels.
   std::vector<std::string> ids;
   for (const auto& c : Json::parse(r->body, nullptr, false)) {
@@ -146,11 +146,12 @@ Status Dispatcher::reconcile_backend(const std::string& backend) {
     auto labels = c.find("Labels");
     if (labels == c.end() || !labels->is_object()) continue;
     auto published = json_string(*labels, kPublishedLabel);
-    if (published) ports_.restore(backend, *id, id->substr(0, 12), parse_published_label(*published));
+    if (published)
+      ports_.restore(backend, *id, id->substr(0, 12), parse_published_label(*published));
   }
   ports_.forget_missing(backend, ids);
-  log::info("api", "registry reconciled with " + backend + ": " + std::to_string(n) +
-                       " container(s)");
+  log::info("api",
+            "registry reconciled with " + backend + ": " + std::to_string(n) + " container(s)");
   return {};
 }
 
@@ -167,10 +168,11 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
                                                          identity_.version)),
                     "hv+rosetta", body_pending);
     case LocalHandler::Info:
-      return answer(client, head,
-                    json_response(200, aggregate_info(hv_first(backends_.statuses()),
-                                                      fan_out(versioned(head, "/info")))),
-                    "hv+rosetta", body_pending);
+      return answer(
+          client, head,
+          json_response(200, aggregate_info(home_first(backends_.statuses(), home()),
+                                            fan_out(versioned(head, "/info")), env_.host())),
+          "hv+rosetta", body_pending);
     case LocalHandler::ListContainers:
     case LocalHandler::ListImages:
       return answer(client, head, list_response(head, d.local == LocalHandler::ListContainers),
@@ -219,7 +221,7 @@ struct ProbeHit {
 router::Decision Dispatcher::resolve_probe(const http::RequestHead& head, router::Decision d) {
   std::vector<ProbeHit> hits;
   std::vector<std::string> running;
-  for (const auto& s : hv_first(backends_.statuses()))
+  for (const auto& s : home_first(backends_.statuses(), home()))
     if (s.state == BackendState::Running) running.push_back(s.name);
   for (const auto& r : fan_out(versioned(head, d.probe_path))) {
     if (!r.body) continue;
@@ -234,8 +236,8 @@ router::Decision Dispatcher::resolve_probe(const http::RequestHead& head, router
   }
   d.kind = router::Decision::Kind::Backend;
   if (hits.empty()) {
-    bool hv_up = std::find(running.begin(), running.end(), router::kHv) != running.end();
-    d.backend = hv_up || running.empty() ? std::string(router::kHv) : running.front();
+    bool home_up = std::find(running.begin(), running.end(), home()) != running.end();
+    d.backend = home_up || running.empty() ? home() : running.front();
     d.reason += "; no engine knows it, " + d.backend + " answers";
     return d;
   }

@@ -54,23 +54,24 @@ RequestOutcome Dispatcher::serve_replicate(Stream& client, const http::RequestHe
     auto* conn = backends_.connector(b);
     if (!conn) continue;
     if (body && !body->empty()) {
-      replies.push_back({b, engine_upload(*conn, head.method, target, "application/json",
-                                          [&](const std::function<Status(std::string_view)>& w) {
-                                            return w(*body);
-                                          },
-                                          std::chrono::seconds(60))});
+      replies.push_back(
+          {b, engine_upload(
+                  *conn, head.method, target, "application/json",
+                  [&](const std::function<Status(std::string_view)>& w) { return w(*body); },
+                  std::chrono::seconds(60))});
     } else {
       replies.push_back({b, engine_request(*conn, head.method, target)});
     }
   }
   const Reply* chosen = nullptr;
   for (const auto& r : replies)
-    if (ok(r) && (!chosen || r.backend == router::kHv)) chosen = &r;
+    if (ok(r) && (!chosen || r.backend == home())) chosen = &r;
   std::vector<std::string> failures;
   for (const auto& r : replies)
     if (!ok(r))
-      failures.push_back(r.backend + ": " + (r.r ? std::to_string(r.r->status) + " " + r.r->body
-                                                 : r.r.error().message));
+      failures.push_back(
+          r.backend + ": " +
+          (r.r ? std::to_string(r.r->status) + " " + r.r->body : r.r.error().message));
   if (!chosen) {
     // Nobody succeeded: the engines' own answer (hv's first) says why.
     for (const auto& r : replies)
@@ -78,8 +79,7 @@ RequestOutcome Dispatcher::serve_replicate(Stream& client, const http::RequestHe
         chosen = &r;
         break;
       }
-    if (!chosen)
-      return answer(client, head, error_response(503, join(failures, "; ")), "-", false);
+    if (!chosen) return answer(client, head, error_response(503, join(failures, "; ")), "-", false);
   } else if (!failures.empty()) {
     log::warn("api", head.method + " " + head.path() + " failed on " + join(failures, "; "));
   }
@@ -92,7 +92,8 @@ RequestOutcome Dispatcher::serve_replicate(Stream& client, const http::RequestHe
 
 LocalResponse Dispatcher::merged_list(const http::RequestHead& head, bool networks) {
   std::string pq = head.path() + (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
-  Json out = networks ? Json::array() : Json{{"Volumes", Json::array()}, {"Warnings", Json::array()}};
+  Json out =
+      networks ? Json::array() : Json{{"Volumes", Json::array()}, {"Warnings", Json::array()}};
   std::set<std::string> seen;
   bool any = false;
   std::vector<std::string> failures;
@@ -103,7 +104,8 @@ LocalResponse Dispatcher::merged_list(const http::RequestHead& head, bool networ
     }
     any = true;
     auto j = Json::parse(*r.body, nullptr, false);
-    const Json& items = networks ? j : (j.is_object() && j.contains("Volumes") ? j["Volumes"] : Json());
+    const Json& items =
+        networks ? j : (j.is_object() && j.contains("Volumes") ? j["Volumes"] : Json());
     for (const auto& it : items.is_array() ? items : Json::array()) {
       std::string name = json_string(it, "Name").value_or("");
       if (!seen.insert(name).second) continue;
@@ -112,8 +114,10 @@ LocalResponse Dispatcher::merged_list(const http::RequestHead& head, bool networ
     if (!networks && j.is_object() && j.contains("Warnings") && j["Warnings"].is_array())
       for (const auto& w : j["Warnings"]) out["Warnings"].push_back(w);
   }
-  if (!any) return error_response(503, "no engine could list " + std::string(networks ? "networks" : "volumes") +
-                                           " (" + join(failures, "; ") + ")");
+  if (!any)
+    return error_response(503, "no engine could list " +
+                                   std::string(networks ? "networks" : "volumes") + " (" +
+                                   join(failures, "; ") + ")");
   return json_response(200, dump_json(out));
 }
 

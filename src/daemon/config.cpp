@@ -41,6 +41,14 @@ std::string hv_fallback_label(const std::string& translator) {
                                      : translator + " (hv fallback)";
 }
 
+router::TranslatorConfig translator_config(const Config& c) {
+  router::TranslatorConfig t;
+  if (!c.rosetta_enabled) t.disabled.push_back("rosetta");
+  if (!t.disabled.empty() && !c.hv_fallback_translator.empty())
+    t.fallback = hv_fallback_label(c.hv_fallback_translator);
+  return t;
+}
+
 static Result<unsigned> parse_uint(const std::string& flag, const std::string& v) {
   unsigned out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
@@ -57,20 +65,30 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
         return make_error(ErrorCode::InvalidArgument, a + " needs a value\n" + usage());
       return args[++i];
     };
-    if (a == "--state-dir") { TRY_ASSIGN(c.state_dir, value()); }
-    else if (a == "--assets") { TRY_ASSIGN(c.assets_dir, value()); }
-    else if (a == "--templates") { TRY_ASSIGN(c.template_dir, value()); }
-    else if (a == "--libvirt-uri") { TRY_ASSIGN(c.libvirt_uri, value()); }
-    else if (a == "--data-disk-size") { TRY_ASSIGN(c.data_disk_size, value()); }
-    else if (a == "--memory-mib" || a == "--vcpus" || a == "--tb-cache-mib" ||
-             a == "--boot-timeout" || a == "--shutdown-timeout") {
+    if (a == "--state-dir") {
+      TRY_ASSIGN(c.state_dir, value());
+    } else if (a == "--assets") {
+      TRY_ASSIGN(c.assets_dir, value());
+    } else if (a == "--templates") {
+      TRY_ASSIGN(c.template_dir, value());
+    } else if (a == "--libvirt-uri") {
+      TRY_ASSIGN(c.libvirt_uri, value());
+    } else if (a == "--data-disk-size") {
+      TRY_ASSIGN(c.data_disk_size, value());
+    } else if (a == "--memory-mib" || a == "--vcpus" || a == "--tb-cache-mib" ||
+               a == "--boot-timeout" || a == "--shutdown-timeout") {
       TRY_ASSIGN(std::string v, value());
       TRY_ASSIGN(unsigned n, parse_uint(a, v));
-      if (a == "--memory-mib") c.memory_mib = n;
-      else if (a == "--vcpus") c.vcpus = n;
-      else if (a == "--tb-cache-mib") c.tb_cache_mib = n;
-      else if (a == "--boot-timeout") c.boot_timeout_s = static_cast<int>(n);
-      else c.shutdown_timeout_s = static_cast<int>(n);
+      if (a == "--memory-mib")
+        c.memory_mib = n;
+      else if (a == "--vcpus")
+        c.vcpus = n;
+      else if (a == "--tb-cache-mib")
+        c.tb_cache_mib = n;
+      else if (a == "--boot-timeout")
+        c.boot_timeout_s = static_cast<int>(n);
+      else
+        c.shutdown_timeout_s = static_cast<int>(n);
     } else if (a == "--host-loopback-ports") {
       TRY_ASSIGN(std::string v, value());
       c.host_loopback_ports.clear();
@@ -93,9 +111,9 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
     } else if (a == "--host-profile") {
       TRY_ASSIGN(c.host_profile, value());
       if (!platform::find_profile(c.host_profile))
-        return make_error(ErrorCode::InvalidArgument, "--host-profile: unknown profile '" +
-                                                          c.host_profile + "' (known: " +
-                                                          platform::profile_names_text() + ")");
+        return make_error(ErrorCode::InvalidArgument,
+                          "--host-profile: unknown profile '" + c.host_profile +
+                              "' (known: " + platform::profile_names_text() + ")");
     } else if (a == "--experimental-mixed-projects") {
       c.mixed_projects = true;
     } else if (a == "--content-store") {

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "router/run_decision.hpp"
 #include "util/result.hpp"
 
 namespace twinbox::daemon {
@@ -32,6 +33,10 @@ struct Config {
 // The translator label of hv when it stands in for rosetta: "qemu-x86_64 (binfmt POCF, hv
 // fallback)".
 std::string hv_fallback_label(const std::string& translator);
+
+// The router's view of --no-rosetta and --hv-fallback-translator: the backends this twinboxd
+// does not run, and the fallback's label (only when a backend is disabled).
+router::TranslatorConfig translator_config(const Config& c);
 
 // Pure: applies argv (without argv[0]) over `base`. Unknown flags and bad values are errors.
 Result<Config> parse_flags(const std::vector<std::string>& args, Config base);

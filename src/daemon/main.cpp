@@ -45,14 +45,15 @@ Result<Assets> find_assets(const std::string& dir) {
   return a;
 }
 
-vm::UtilityVmConfig vm_config(const daemon::Config& c, const std::string& role,
+// One utility VM per backend of the profile: what it runs, natively and through its
+// translator, is the profile's word.
+vm::UtilityVmConfig vm_config(const daemon::Config& c, const platform::HostProfile& prof,
+                              const platform::BackendSupport& backend,
+                              const router::TranslatorConfig& translators,
                               const vm::GuestAssets& assets, const std::string& tmpl) {
   vm::UtilityVmConfig v;
-  v.role = role;
+  v.role = backend.name;
   v.guest_arch = "arm64";
-  // What the VM runs, natively and through its translator, is the host profile's word.
-  const platform::HostProfile* prof = platform::find_profile(c.host_profile);
-  if (!prof) prof = &platform::default_profile();
   auto names = [](const std::vector<platform::Platform>& ps) {
     std::string out;
     for (const auto& p : ps) out += (out.empty() ? "" : ", ") + p.to_string();
@@ -63,16 +64,15 @@ vm::UtilityVmConfig vm_config(const daemon::Config& c, const std::string& role,
     v.translator_flags = t.flags;
     v.translated = names(t.platforms);
   };
-  if (auto b = platform::parse_backend(role))
-    if (const auto* s = prof->support(*b)) {
-      v.native = names(s->native);
-      if (!s->translators.empty()) use(s->translators.front());
-    }
-  if (role == "hv" && !c.rosetta_enabled && !c.hv_fallback_translator.empty()) {
-    // The guest image holds one translator, rosetta's: hv registers the same rule.
-    if (const auto* r = prof->support(platform::Backend::Rosetta))
-      for (const auto& t : r->translators)
-        if (t.name == c.hv_fallback_translator) use(t);
+  v.native = names(backend.native);
+  if (!backend.translators.empty()) use(backend.translators.front());
+  if (backend.name == prof.default_backend() && !translators.fallback.empty()) {
+    // The fallback is a disabled backend's translator (the guest image holds one: rosetta's),
+    // registered in the default backend with the same rule.
+    for (const auto& off : translators.disabled)
+      if (const auto* s = prof.support(off))
+        for (const auto& t : s->translators)
+          if (t.name == c.hv_fallback_translator) use(t);
     v.translator_note = "hv fallback";
     v.register_translator = true;
   }
@@ -135,11 +135,15 @@ int run(const daemon::Config& cfg) {
   auto accel = vm::choose_accelerator(vm::host_oci_arch(), "arm64", kvm_detail.empty(), kvm_detail);
   log::info("daemon", "accelerator: " + accel.reason);
 
+  const platform::HostProfile* prof = platform::find_profile(cfg.host_profile);
+  if (!prof) prof = &platform::default_profile();
+  router::TranslatorConfig translators = daemon::translator_config(cfg);
   std::vector<std::unique_ptr<vm::UtilityVm>> vms;
-  for (std::string role : {"hv", "rosetta"}) {
-    if (role == "rosetta" && !cfg.rosetta_enabled) continue;
-    vms.push_back(std::make_unique<vm::UtilityVm>(vm_config(cfg, role, assets->files, *tmpl),
-                                                  layout, **driver, accel));
+  for (const auto& backend : prof->backends) {
+    if (!translators.enabled(backend.name)) continue;
+    vms.push_back(std::make_unique<vm::UtilityVm>(
+        vm_config(cfg, *prof, backend, translators, assets->files, *tmpl), layout, **driver,
+        accel));
   }
   daemon::VmBackends backends(std::move(vms), uri);
   daemon::start_signal_thread(on_signal, &backends);
@@ -155,11 +159,8 @@ int run(const daemon::Config& cfg) {
   opts.registry.user_agent = std::string("twinbox/") + kVersion;
   // A pull whose registry is down falls back to the content store: give up after ~1.5 s.
   opts.registry.max_attempts = 3;
-  opts.route_env.profile = platform::find_profile(cfg.host_profile);
-  opts.route_env.translator.rosetta_enabled = cfg.rosetta_enabled;
-  opts.route_env.translator.hv_fallback =
-      cfg.hv_fallback_translator.empty() ? ""
-                                         : daemon::hv_fallback_label(cfg.hv_fallback_translator);
+  opts.route_env.profile = prof;
+  opts.route_env.translator = translators;
   opts.route_env.mixed_projects = cfg.mixed_projects;
   if (!cfg.hv_fallback_translator.empty() && cfg.rosetta_enabled)
     log::info("daemon",

@@ -27,8 +27,8 @@ std::vector<HostProfile> make_profiles() {
   HostProfile apple{
       "apple-silicon",
       "Apple silicon: arm64 natively on hv and rosetta, amd64 through Rosetta on rosetta",
-      {{Backend::Hv, apple_native, {}, {"arm64", "arm"}, apple_limits},
-       {Backend::Rosetta, apple_native, {qemu_x86_64}, {"amd64", "386"}, x86_limits}}};
+      {{"hv", apple_native, {}, {"arm64", "arm"}, apple_limits},
+       {"rosetta", apple_native, {qemu_x86_64}, {"amd64", "386"}, x86_limits}}};
 
   // containerd's full arm64 vector: right on cores that execute AArch32 at EL0 (Cortex-A72,
   // Neoverse N1, ...), which is what a generic arm64 Linux host or a TCG guest provides.
@@ -41,8 +41,8 @@ std::vector<HostProfile> make_profiles() {
       "generic-arm64",
       "generic arm64 host with AArch32: arm64 and arm/v8..v5 natively on hv and rosetta, amd64 "
       "translated on rosetta",
-      {{Backend::Hv, generic_native, {}, {"arm64", "arm"}, generic_limits},
-       {Backend::Rosetta, generic_native, {qemu_x86_64}, {"amd64", "386"}, x86_limits}}};
+      {{"hv", generic_native, {}, {"arm64", "arm"}, generic_limits},
+       {"rosetta", generic_native, {qemu_x86_64}, {"amd64", "386"}, x86_limits}}};
   return {apple, generic};
 }
 
@@ -63,14 +63,14 @@ std::string why_not(const HostProfile& profile, const Platform& p) {
 }
 
 std::optional<Runs> how_runs(const BackendSupport& b, const Platform& n) {
-  if (contains(b.native, n)) return Runs{b.backend, Execution::Native, nullptr};
-  if (const Translator* t = b.translator_for(n)) return Runs{b.backend, Execution::Translated, t};
+  if (contains(b.native, n)) return Runs{b.name, Execution::Native, nullptr};
+  if (const Translator* t = b.translator_for(n)) return Runs{b.name, Execution::Translated, t};
   return std::nullopt;
 }
 
 std::string runs_text(const Platform& p, const Runs& r, const std::string& profile) {
-  return p.to_string() + " runs on " + std::string(backend_name(r.backend)) + " (" + r.how() +
-         ", host profile " + profile + ")";
+  return p.to_string() + " runs on " + r.backend + " (" + r.how() + ", host profile " + profile +
+         ")";
 }
 
 BackendMatch matched(const Platform& n, const Runs& r, const std::string& profile) {
@@ -107,14 +107,6 @@ std::vector<Platform> normalized_all(const std::vector<Platform>& entries) {
 }
 
 }  // namespace
-
-std::string_view backend_name(Backend b) { return b == Backend::Hv ? "hv" : "rosetta"; }
-
-std::optional<Backend> parse_backend(std::string_view name) {
-  if (name == "hv") return Backend::Hv;
-  if (name == "rosetta") return Backend::Rosetta;
-  return std::nullopt;
-}
 
 std::string translator_label(std::string_view name, std::string_view flags, std::string_view note) {
   return std::string(name) + " (binfmt " + (flags.empty() ? "no flags" : std::string(flags)) +
@@ -156,12 +148,17 @@ BackendMatch HostProfile::backend_for(const Platform& p) const {
           std::nullopt};
 }
 
-BackendMatch HostProfile::runs_on(Backend b, const Platform& p) const {
+const std::string& HostProfile::default_backend() const {
+  static const std::string kNone;
+  return backends.empty() ? kNone : backends.front().name;
+}
+
+BackendMatch HostProfile::runs_on(std::string_view b, const Platform& p) const {
   Platform n = normalize(p);
   const BackendSupport* s = support(b);
   if (s)
     if (auto r = how_runs(*s, n)) return matched(n, *r, name);
-  std::string bname(backend_name(b));
+  std::string bname(b);
   if (!s) return {std::nullopt, "host profile " + name + " has no backend " + bname, std::nullopt};
   std::string why = backend_for(n).backend ? "" : ": " + why_not(*this, n);
   return {std::nullopt,
@@ -170,13 +167,13 @@ BackendMatch HostProfile::runs_on(Backend b, const Platform& p) const {
           std::nullopt};
 }
 
-const BackendSupport* HostProfile::support(Backend b) const {
+const BackendSupport* HostProfile::support(std::string_view b) const {
   for (const auto& s : backends)
-    if (s.backend == b) return &s;
+    if (s.name == b) return &s;
   return nullptr;
 }
 
-std::vector<Platform> HostProfile::accepted(Backend b) const {
+std::vector<Platform> HostProfile::accepted(std::string_view b) const {
   const BackendSupport* s = support(b);
   return s ? s->platforms() : std::vector<Platform>{};
 }
@@ -188,7 +185,7 @@ std::string HostProfile::accepted_text() const {
     for (const auto& p : b.native) names.push_back(p.to_string());
     for (const auto& t : b.translators)
       for (const auto& p : t.platforms) names.push_back(p.to_string() + " (translated)");
-    parts.push_back(std::string(backend_name(b.backend)) + ": " + join(names, ", "));
+    parts.push_back(b.name + ": " + join(names, ", "));
   }
   return join(parts, "; ");
 }
@@ -214,7 +211,7 @@ Result<IndexChoice> HostProfile::select_from_index(const std::vector<Platform>& 
         auto r = how_runs(b, p);
         if (!r || (r->execution == Execution::Native) != native) continue;
         if (auto i = find_entry(normalized, p))
-          return IndexChoice{*i, b.backend, p,
+          return IndexChoice{*i, b.name, p,
                              "no platform requested: the image provides " + runs_text(p, *r, name),
                              *r};
       }
@@ -223,7 +220,8 @@ Result<IndexChoice> HostProfile::select_from_index(const std::vector<Platform>& 
   return no_match(*this, normalized, "this host");
 }
 
-std::optional<IndexChoice> HostProfile::select_on(Backend b, const std::vector<Platform>& entries,
+std::optional<IndexChoice> HostProfile::select_on(std::string_view b,
+                                                  const std::vector<Platform>& entries,
                                                   const std::optional<Platform>& want) const {
   const BackendSupport* s = support(b);
   if (!s) return std::nullopt;
@@ -235,7 +233,7 @@ std::optional<IndexChoice> HostProfile::select_on(Backend b, const std::vector<P
     if (!i) continue;
     std::string why = want ? normalize(*want).to_string() + " requested: "
                            : "no platform requested: the image provides ";
-    return IndexChoice{*i, b, c, why + runs_text(c, *r, name), *r};
+    return IndexChoice{*i, std::string(b), c, why + runs_text(c, *r, name), *r};
   }
   return std::nullopt;
 }

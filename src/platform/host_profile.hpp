@@ -16,12 +16,6 @@
 
 namespace twinbox::platform {
 
-enum class Backend { Hv, Rosetta };
-
-// "hv", "rosetta": the names the router, labels and `docker info` use.
-std::string_view backend_name(Backend b);
-std::optional<Backend> parse_backend(std::string_view name);
-
 // A user-space translator a backend registers with binfmt_misc.
 struct Translator {
   std::string name;                 // the binfmt_misc entry: "qemu-x86_64"
@@ -39,8 +33,10 @@ std::string translator_label(std::string_view name, std::string_view flags,
 enum class Execution { Native, Translated };
 std::string_view execution_name(Execution e);  // "native", "translated"
 
+// One utility VM of a profile: what it is and what it runs. Adding a backend to a profile is one
+// entry; the router asks these entries, never a backend's name.
 struct BackendSupport {
-  Backend backend;
+  std::string name;  // "hv", "rosetta": the VM's role and the name labels and `docker info` use
   std::vector<Platform> native;         // what its CPU runs, best first
   std::vector<Translator> translators;  // what it runs through a translator
   std::vector<std::string> family;      // arches it is the home of: whose refusals quote `limits`
@@ -54,7 +50,7 @@ struct BackendSupport {
 
 // How one backend runs one platform.
 struct Runs {
-  Backend backend = Backend::Hv;
+  std::string backend;
   Execution execution = Execution::Native;
   const Translator* translator = nullptr;  // set when translated; points into the profile
   std::string how() const;                 // "native", "translated by qemu-x86_64"
@@ -62,7 +58,7 @@ struct Runs {
 
 // The outcome of asking a profile about one platform. `reason` is one human line either way.
 struct BackendMatch {
-  std::optional<Backend> backend;
+  std::optional<std::string> backend;
   std::string reason;
   std::optional<Runs> runs;  // set with backend
 };
@@ -70,7 +66,7 @@ struct BackendMatch {
 // The manifest of an image index a profile would run when pulling or creating.
 struct IndexChoice {
   size_t entry = 0;  // position in the index
-  Backend backend = Backend::Hv;
+  std::string backend;
   Platform platform;  // the entry's platform, normalized
   std::string reason;
   Runs runs;  // how `backend` runs `platform`
@@ -81,6 +77,9 @@ struct HostProfile {
   std::string description;               // one line for `docker info`
   std::vector<BackendSupport> backends;  // in preference order: hv first
 
+  // The first backend: where work goes that nothing else decides ("hv").
+  const std::string& default_backend() const;
+
   // The backend that runs exactly `p` (normalized first) when nothing ties the workload to a
   // backend: the first that runs it natively, else the first that translates it (so linux/arm64
   // prefers hv even though rosetta runs it too). nullopt with a reason that lists what is
@@ -90,13 +89,13 @@ struct HostProfile {
 
   // Whether backend `b` runs exactly `p` (normalized first), and how: for a group (pod, compose
   // project) already placed on `b`. nullopt backend with a reason when `b` does not run it.
-  BackendMatch runs_on(Backend b, const Platform& p) const;
+  BackendMatch runs_on(std::string_view b, const Platform& p) const;
 
   // The backend's entry; nullptr when this profile has no such backend.
-  const BackendSupport* support(Backend b) const;
+  const BackendSupport* support(std::string_view b) const;
 
   // The platforms `b` runs, native first; empty when this profile has no such backend.
-  std::vector<Platform> accepted(Backend b) const;
+  std::vector<Platform> accepted(std::string_view b) const;
 
   // "hv: linux/arm64; rosetta: linux/arm64, linux/amd64 (translated)", for error messages and
   // `docker info`.
@@ -114,7 +113,7 @@ struct HostProfile {
   // The index entry backend `b` would run (a group placed on `b`): with `want`, the first of
   // compatible_platforms(want) that `b` runs and the index provides; without, `b`'s native
   // platforms then its translated ones. nullopt when `b` runs none of them.
-  std::optional<IndexChoice> select_on(Backend b, const std::vector<Platform>& entries,
+  std::optional<IndexChoice> select_on(std::string_view b, const std::vector<Platform>& entries,
                                        const std::optional<Platform>& want) const;
 };
 

@@ -19,7 +19,7 @@ RunRequest service_request(const ServiceSpec& s) {
   return r;
 }
 
-// Why `s` needs rosetta, for the project's reason.
+// Why `s` needs the backend it forced, for the project's reason.
 std::string forcing_text(const ServiceSpec& s) {
   if (s.platform && !trim(*s.platform).empty())
     return "service " + s.name + " pins platform " + std::string(trim(*s.platform));
@@ -49,12 +49,19 @@ Result<ProjectDecision> decide_project(std::string_view project,
   ProjectDecision out;
   out.project = std::string(project);
 
+  // Alone, every service goes to the default backend unless it cannot run there: the first that
+  // cannot decides where the whole project goes.
+  const std::string& home = env.host().default_backend();
   std::vector<RunDecision> alone;
   const ServiceSpec* forcing = nullptr;
+  std::string forced_to;
   for (const auto& s : services) {
     auto d = decide_run(service_request(s), up);
     if (!d) return d.error().context("compose project " + out.project + ", service " + s.name);
-    if (d->backend == kRosetta && !forcing) forcing = &s;
+    if (d->backend != home && !forcing) {
+      forcing = &s;
+      forced_to = d->backend;
+    }
     alone.push_back(*d);
   }
 
@@ -70,23 +77,23 @@ Result<ProjectDecision> decide_project(std::string_view project,
   }
 
   if (!forcing) {
-    out.backend = std::string(kHv);
-    out.reason =
-        "every service of project " + out.project + " runs on hv (host profile " + prof + ")";
+    out.backend = home;
+    out.reason = "every service of project " + out.project + " runs on " + home +
+                 " (host profile " + prof + ")";
     for (size_t i = 0; i < services.size(); ++i)
       out.services.push_back({services[i].name, alone[i]});
     return out;
   }
 
-  out.backend = std::string(kRosetta);
+  out.backend = forced_to;
   out.forced_by = forcing->name;
   for (const auto& s : services) {
-    auto d = decide_on_backend(service_request(s), up, kRosetta);
+    auto d = decide_on_backend(service_request(s), up, forced_to);
     if (!d) {
       if (d.error().code != ErrorCode::Conflict)
         return d.error().context("compose project " + out.project + ", service " + s.name);
       return make_error(ErrorCode::Conflict,
-                        "compose project " + out.project + " needs rosetta because " +
+                        "compose project " + out.project + " needs " + forced_to + " because " +
                             forcing_text(*forcing) + ", but service " + s.name +
                             " cannot run there: " + d.error().message +
                             "; one project runs on one backend (mixed-backend projects are the "
@@ -94,7 +101,7 @@ Result<ProjectDecision> decide_project(std::string_view project,
     }
     out.services.push_back({s.name, *d});
   }
-  out.reason = "project " + out.project + " on rosetta: " + forcing_text(*forcing) +
+  out.reason = "project " + out.project + " on " + forced_to + ": " + forcing_text(*forcing) +
                ", so every service runs there (host profile " + prof + ")";
   return out;
 }

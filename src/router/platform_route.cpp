@@ -1,33 +1,32 @@
 #include "router/platform_route.hpp"
 
-#include "platform/host_profile.hpp"
 #include "platform/platform.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::router {
 
-std::string accepted_platforms_text() {
-  return "accepted on host profile " + platform::default_profile().name + ": " +
-         platform::default_profile().accepted_text() +
+std::string accepted_platforms_text(const platform::HostProfile& profile) {
+  return "accepted on host profile " + profile.name + ": " + profile.accepted_text() +
          "; also spelled arm64, aarch64, linux/arm64/v8, amd64, x86_64, x86-64";
 }
 
-Result<PlatformChoice> backend_for_platform(std::string_view platform, std::string_view origin) {
+Result<PlatformChoice> backend_for_platform(std::string_view platform, std::string_view origin,
+                                            const platform::HostProfile& profile) {
   auto parsed = platform::parse_platform(platform);
   if (!parsed)
     return make_error(ErrorCode::InvalidArgument, std::string(origin) + ": " +
                                                       parsed.error().message + " (" +
-                                                      accepted_platforms_text() + ")");
+                                                      accepted_platforms_text(profile) + ")");
   platform::Platform p = platform::normalize(*parsed);
-  auto match = platform::default_profile().backend_for(p);
+  auto match = profile.backend_for(p);
   if (!match.backend)
     return make_error(ErrorCode::InvalidArgument,
                       std::string(origin) + ": twinbox cannot run platform " + p.to_string() +
-                          " (" + accepted_platforms_text() + ")");
+                          " (" + accepted_platforms_text(profile) + ")");
   PlatformChoice c;
   c.platform = p.to_string();
   c.arch = p.arch;
-  c.backend = std::string(platform::backend_name(*match.backend));
+  c.backend = *match.backend;
   c.reason = std::string(origin) + ": " + match.reason;
   return c;
 }
@@ -47,15 +46,20 @@ std::optional<RequestedPlatform> requested_platform(
 }
 
 Result<PlatformChoice> choose_platform(const std::optional<std::string>& query_platform,
-                                       const std::optional<std::string>& body_platform) {
+                                       const std::optional<std::string>& body_platform,
+                                       const platform::HostProfile& profile) {
   if (auto req = requested_platform(query_platform, body_platform))
-    return backend_for_platform(req->platform, req->origin);
+    return backend_for_platform(req->platform, req->origin, profile);
+  const platform::BackendSupport* home = profile.support(profile.default_backend());
+  if (!home || home->native.empty())
+    return make_error(ErrorCode::Internal,
+                      "host profile " + profile.name + " has no default backend");
   PlatformChoice c;
-  c.backend = std::string(kHv);
-  c.platform = "linux/arm64";
-  c.arch = "arm64";
-  c.reason = "no platform requested: hv is the default backend (host profile " +
-             platform::default_profile().name + ")";
+  c.backend = home->name;
+  c.platform = home->native.front().to_string();
+  c.arch = home->native.front().arch;
+  c.reason = "no platform requested: " + c.backend + " is the default backend (host profile " +
+             profile.name + ")";
   return c;
 }
 

@@ -4,12 +4,10 @@
 #include <string>
 #include <string_view>
 
+#include "platform/host_profile.hpp"
 #include "util/result.hpp"
 
 namespace twinbox::router {
-
-inline constexpr std::string_view kHv = "hv";
-inline constexpr std::string_view kRosetta = "rosetta";
 
 struct PlatformChoice {
   std::string backend;   // "hv" or "rosetta"
@@ -19,10 +17,12 @@ struct PlatformChoice {
 };
 
 // The backend for an explicit platform: parsed and normalized by platform::parse_platform
-// (containerd's semantics), decided by the host profile (today the default, apple-silicon).
-// InvalidArgument listing the accepted forms for any platform twinbox cannot run. `origin`
-// words the reason: "--platform x requested" etc.
-Result<PlatformChoice> backend_for_platform(std::string_view platform, std::string_view origin);
+// (containerd's semantics), decided by the host profile. InvalidArgument listing the accepted
+// forms for any platform twinbox cannot run. `origin` words the reason: "--platform x
+// requested" etc.
+Result<PlatformChoice> backend_for_platform(
+    std::string_view platform, std::string_view origin,
+    const platform::HostProfile& profile = platform::default_profile());
 
 // The explicit platform of a request and how to word where it came from.
 struct RequestedPlatform {
@@ -36,11 +36,15 @@ std::optional<RequestedPlatform> requested_platform(
     const std::optional<std::string>& query_platform,
     const std::optional<std::string>& body_platform);
 
-// The create/pull/build rule: requested_platform(), else hv, the default backend.
-Result<PlatformChoice> choose_platform(const std::optional<std::string>& query_platform,
-                                       const std::optional<std::string>& body_platform);
+// The create/pull/build rule: requested_platform(), else the profile's default backend (hv)
+// and its first native platform.
+Result<PlatformChoice> choose_platform(
+    const std::optional<std::string>& query_platform,
+    const std::optional<std::string>& body_platform,
+    const platform::HostProfile& profile = platform::default_profile());
 
 // The accepted forms, for error messages.
-std::string accepted_platforms_text();
+std::string accepted_platforms_text(
+    const platform::HostProfile& profile = platform::default_profile());
 
 }  // namespace twinbox::router

@@ -32,9 +32,12 @@ Decision failure(Error e) {
   return d;
 }
 
+// The profile's first backend (hv) takes what nothing else decides.
+const std::string& home(const RouteInput& in) { return in.env.host().default_backend(); }
+
 Decision default_route(const RouteInput& in) {
-  return to_backend(
-      kHv, "no routing rule for " + in.method + " " + in.path + ": hv is the default backend");
+  return to_backend(home(in), "no routing rule for " + in.method + " " + in.path + ": " + home(in) +
+                                  " is the default backend");
 }
 
 // "1.41" -> 1041; -1 when malformed.
@@ -92,9 +95,9 @@ std::optional<Decision> decide_local(const RouteInput& in) {
   return std::nullopt;
 }
 
-Decision by_platform(const std::optional<std::string>& query_platform,
+Decision by_platform(const RouteInput& in, const std::optional<std::string>& query_platform,
                      const std::optional<std::string>& body_platform) {
-  auto choice = choose_platform(query_platform, body_platform);
+  auto choice = choose_platform(query_platform, body_platform, in.env.host());
   if (!choice) return failure(choice.error());
   Decision d = to_backend(choice->backend, choice->reason);
   d.platform = std::move(choice).value();
@@ -112,10 +115,14 @@ Decision probe(std::string path, bool exec, std::string reason) {
   return d;
 }
 
-// An image, network or volume by name: hv (the default backend) answers, rosetta when hv says 404.
-Decision hv_then_rosetta(const std::string& what) {
-  Decision d = to_backend(kHv, what + ": asked on hv first, then on rosetta");
-  d.fallback_backend = std::string(kRosetta);
+// An image, network or volume by name: the default backend (hv) answers, the next one (rosetta)
+// when it says 404.
+Decision default_then_next(const RouteInput& in, const std::string& what) {
+  const auto& backends = in.env.host().backends;
+  if (backends.size() < 2) return to_backend(home(in), what + ": asked on " + home(in));
+  Decision d =
+      to_backend(home(in), what + ": asked on " + home(in) + " first, then on " + backends[1].name);
+  d.fallback_backend = backends[1].name;
   return d;
 }
 
@@ -176,7 +183,7 @@ Decision decide_containers(const RouteInput& in, const std::vector<std::string>&
   if (segs.size() == 2 && segs[1] == "create") {
     if (in.method != "POST") return default_route(in);
     Decision d = in.create ? decide_create(in, registry)
-                           : by_platform(in.query_value("platform"), in.body_platform);
+                           : by_platform(in, in.query_value("platform"), in.body_platform);
     if (d.kind == Decision::Kind::Error) return d;
     d.follow_up = FollowUp::RecordContainer;
     d.name = in.query_value("name").value_or("");
@@ -236,20 +243,22 @@ Decision decide_networks_volumes(const RouteInput& in, const std::vector<std::st
     return to_backend(match->backend, "network " + segs[2] + " of container " + c + " on " +
                                           match->backend + " (workload registry)");
   }
-  return hv_then_rosetta(kind + " " + segs[1]);
+  return default_then_next(in, kind + " " + segs[1]);
 }
 
 Decision decide_images(const RouteInput& in, std::string_view rest) {
-  if (rest == "create" && in.method == "POST") return by_platform(in.query_value("platform"), {});
+  if (rest == "create" && in.method == "POST")
+    return by_platform(in, in.query_value("platform"), {});
   if (rest == "load" && in.method == "POST")
-    return to_backend(kHv,
-                      "docker load: each image to the backend of its platform, through the "
-                      "content store (hv when twinboxd has no store)");
+    return to_backend(home(in),
+                      "docker load: each image to the backend of its platform, through "
+                      "the content store (" +
+                          home(in) + " when twinboxd has no store)");
   // docker save of one image: where it is (hv first, then rosetta), like any image by name.
   if (rest == "get" && in.method == "GET") {
     int names = 0;
     for (const auto& [k, v] : in.query) names += k == "names" ? 1 : 0;
-    if (names == 1) return hv_then_rosetta("image " + in.query_value("names").value_or(""));
+    if (names == 1) return default_then_next(in, "image " + in.query_value("names").value_or(""));
   }
   for (std::string_view fixed : {"create", "load", "search", "prune", "get", "json"})
     if (rest == fixed) return default_route(in);
@@ -261,8 +270,8 @@ Decision decide_images(const RouteInput& in, std::string_view rest) {
     name = std::string(rest.substr(0, slash));
   }
   auto platform = in.query_value("platform");
-  if (platform && !trim(*platform).empty()) return by_platform(platform, {});
-  return hv_then_rosetta("image " + name);
+  if (platform && !trim(*platform).empty()) return by_platform(in, platform, {});
+  return default_then_next(in, "image " + name);
 }
 
 }  // namespace
@@ -337,7 +346,7 @@ Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
   if (starts_with(in.path, "/images/") && in.path.size() > 8)
     return decide_images(in, std::string_view(in.path).substr(8));
   if (in.path == "/build" && in.method == "POST") {
-    Decision d = by_platform(in.query_value("platform"), {});
+    Decision d = by_platform(in, in.query_value("platform"), {});
     if (d.kind == Decision::Kind::Backend) d.session_claim = in.query_value("session").value_or("");
     return d;
   }
@@ -346,8 +355,9 @@ Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
       return failure(make_error(ErrorCode::InvalidArgument,
                                 "POST /session without an X-Docker-Expose-Session-Uuid header: "
                                 "twinbox cannot tell which build it belongs to"));
-    Decision d = to_backend(kHv, "BuildKit session " + in.session_uuid +
-                                     " follows the build that names it (hv if none does)");
+    Decision d = to_backend(home(in), "BuildKit session " + in.session_uuid +
+                                          " follows the build that names it (" + home(in) +
+                                          " if none does)");
     d.session_wait = in.session_uuid;
     d.hijack_endpoint = true;
     return d;

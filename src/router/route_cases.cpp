@@ -1,5 +1,6 @@
 #include "router/route_cases.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -13,6 +14,7 @@ namespace {
 
 constexpr std::string_view kKeys =
     "case, image, image-platforms, platform, body-platform, name, profile, backends, rosetta, "
+    "disabled, "
     "fallback, mixed-projects, project, pod-peer, compose-service, expect, expect-platform, "
     "expect-translator, expect-reason";
 
@@ -36,9 +38,15 @@ Result<bool> on_off(int line, std::string_view key, std::string_view v) {
   return at(line, std::string(key) + ": \"" + std::string(v) + "\" is not on or off");
 }
 
+// A backend's name: one some host profile has (hv, rosetta, ...).
 Result<std::string> backend_word(int line, std::string_view what, const std::string& w) {
-  if (w == kHv || w == kRosetta) return w;
-  return at(line, std::string(what) + ": backend \"" + w + "\" is not hv or rosetta");
+  std::vector<std::string> known;
+  for (const auto& prof : platform::all_profiles())
+    for (const auto& b : prof.backends) {
+      if (b.name == w) return w;
+      if (std::find(known.begin(), known.end(), b.name) == known.end()) known.push_back(b.name);
+    }
+  return at(line, std::string(what) + ": backend \"" + w + "\" is not one of " + join(known, ", "));
 }
 
 Result<std::optional<std::vector<platform::Platform>>> platforms(int line, std::string_view key,
@@ -117,14 +125,14 @@ Result<ServiceSpec> parse_service(int line, std::string_view v) {
 
 Status parse_expect(int line, std::string_view v, CaseExpect& e) {
   auto w = words(v);
-  if (w.empty()) return at(line, "expect: hv, rosetta, mixed or error [STATUS] [TEXT] expected");
-  if (w[0] == "hv" || w[0] == "rosetta" || w[0] == "mixed") {
+  if (w.empty()) return at(line, "expect: a backend, mixed or error [STATUS] [TEXT] expected");
+  if (w[0] != "error") {
+    if (w[0] != "mixed" && !backend_word(line, "expect", w[0]))
+      return at(line, "expect: \"" + w[0] + "\" is not a backend, mixed or error");
     if (w.size() > 1) return at(line, "expect: nothing may follow the backend");
     e.backend = w[0];
     return {};
   }
-  if (w[0] != "error")
-    return at(line, "expect: \"" + w[0] + "\" is not hv, rosetta, mixed or error");
   e.error = true;
   std::string rest(trim(trim(v).substr(5)));
   if (rest.size() >= 3 && std::isdigit(static_cast<unsigned char>(rest[0])) &&
@@ -162,12 +170,26 @@ Status apply(int line, const std::string& key, const std::string& v, RouteCase& 
       TRY_ASSIGN(std::string b, backend_word(line, "backends", w.substr(0, eq)));
       std::string state = w.substr(eq + 1);
       if (state == "absent") state.clear();
-      (b == kHv ? c.env.backends.hv : c.env.backends.rosetta) = state;
+      c.env.backends.set(b, state);
     }
-  } else if (key == "rosetta") {
-    TRY_ASSIGN(c.env.translator.rosetta_enabled, on_off(line, key, v));
+  } else if (key == "rosetta" || key == "disabled") {
+    // `rosetta: off` is `disabled: rosetta`, as twinboxd --no-rosetta.
+    std::vector<std::string> names;
+    if (key == "rosetta") {
+      TRY_ASSIGN(bool on, on_off(line, key, v));
+      if (!on) names.push_back("rosetta");
+    } else {
+      std::string list = v;
+      for (char& ch : list)
+        if (ch == ',') ch = ' ';
+      for (const auto& w : words(list)) {
+        TRY_ASSIGN(std::string b, backend_word(line, key, w));
+        names.push_back(b);
+      }
+    }
+    for (auto& n : names) c.env.translator.disabled.push_back(std::move(n));
   } else if (key == "fallback") {
-    c.env.translator.hv_fallback = to_lower(v) == "none" ? "" : v;
+    c.env.translator.fallback = to_lower(v) == "none" ? "" : v;
   } else if (key == "mixed-projects") {
     TRY_ASSIGN(c.env.mixed_projects, on_off(line, key, v));
   } else if (key == "project") {

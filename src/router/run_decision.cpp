@@ -5,7 +5,6 @@
 
 namespace twinbox::router {
 
-using platform::Backend;
 using platform::HostProfile;
 using platform::Platform;
 
@@ -23,24 +22,23 @@ struct Placement {
 Result<Placement> place(const Platform& p, const platform::Runs& r, const RouteEnv& env) {
   const HostProfile& prof = env.host();
   std::string runs = prof.runs_on(r.backend, p).reason;
-  std::string name(platform::backend_name(r.backend));
   if (r.execution == platform::Execution::Native)
-    return Placement{name, std::string(kTranslatorNone), runs};
+    return Placement{r.backend, std::string(kTranslatorNone), runs};
   std::string label = platform::translator_label(r.translator->name, r.translator->flags);
-  if (r.backend != Backend::Rosetta || env.translator.rosetta_enabled)
-    return Placement{name, label, runs};
-  if (!env.translator.hv_fallback.empty())
-    return Placement{std::string(kHv), env.translator.hv_fallback,
-                     p.to_string() + " runs in hv through the fallback translator " +
-                         env.translator.hv_fallback +
-                         " because rosetta is disabled (host profile " + prof.name + ")"};
+  if (env.translator.enabled(r.backend)) return Placement{r.backend, label, runs};
+  const std::string& home = prof.default_backend();
+  if (!env.translator.fallback.empty())
+    return Placement{home, env.translator.fallback,
+                     p.to_string() + " runs in " + home + " through the fallback translator " +
+                         env.translator.fallback + " because " + r.backend +
+                         " is disabled (host profile " + prof.name + ")"};
   return make_error(ErrorCode::Unavailable,
-                    p.to_string() +
-                        " needs the rosetta translator: translator disabled and no "
-                        "fallback translator configured (host profile " +
-                        prof.name +
-                        "); enable rosetta or configure a fallback translator for hv in the "
-                        "twinbox configuration");
+                    p.to_string() + " needs the " + r.backend +
+                        " translator: translator disabled and no fallback translator configured "
+                        "(host profile " +
+                        prof.name + "); enable " + r.backend +
+                        " or configure a fallback translator for " + home +
+                        " in the twinbox configuration");
 }
 
 // Marks a decision that exists but not on the backend a group requires; callers reword it.
@@ -76,8 +74,8 @@ Result<RunDecision> decide_core(const RunRequest& req, const RouteEnv& env,
                                 const std::string& target) {
   const HostProfile& prof = env.host();
   auto requested = requested_platform(req.query_platform, req.body_platform);
-  std::optional<Backend> on;
-  if (!target.empty()) on = platform::parse_backend(target);
+  std::optional<std::string> on;
+  if (!target.empty() && prof.support(target)) on = target;
   // The choice on the target, kept when its placement really lands there.
   auto on_target =
       [&](const std::optional<platform::IndexChoice>& here) -> std::optional<Placement> {
@@ -134,7 +132,7 @@ Result<RunDecision> decide_core(const RunRequest& req, const RouteEnv& env,
         on ? prof.support(*on) : (prof.backends.empty() ? nullptr : &prof.backends.front());
     if (!b || b->native.empty()) return wrong_backend(needs_text(req));
     RunDecision d;
-    d.backend = std::string(platform::backend_name(b->backend));
+    d.backend = b->name;
     d.translator = std::string(kTranslatorNone);
     d.platform = b->native.front().to_string();
     d.reason = "no platform requested and the image's platforms are unknown: " + d.backend +
@@ -178,10 +176,15 @@ Result<RunDecision> decide_on_backend(const RunRequest& req, const RouteEnv& env
 }
 
 const std::string& BackendStates::of(std::string_view backend) const {
-  static const std::string kNone;
-  if (backend == kHv) return hv;
-  if (backend == kRosetta) return rosetta;
-  return kNone;
+  static const std::string kNone, kRunning = "running";
+  if (auto it = state.find(backend); it != state.end()) return it->second;
+  return unlisted_running ? kRunning : kNone;
+}
+
+bool TranslatorConfig::enabled(std::string_view backend) const {
+  for (const auto& d : disabled)
+    if (d == backend) return false;
+  return true;
 }
 
 const platform::HostProfile& RouteEnv::host() const {

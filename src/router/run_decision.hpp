@@ -3,6 +3,7 @@
 // platform, the platforms the image offers, which backends are up, the translator configuration,
 // the host profile and the group it belongs to (compose project, pod). Pure and table-tested:
 // the api looks the inputs up (image index, backend states, registry) and calls decide_run().
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,17 +30,26 @@ inline constexpr std::string_view kExecutionNative = "native";
 inline constexpr std::string_view kExecutionTranslated = "translated";
 
 struct TranslatorConfig {
-  bool rosetta_enabled = true;
-  // Runs linux/amd64 inside hv when rosetta is disabled; "" = no fallback.
-  std::string hv_fallback;
+  // Backends of the profile this twinboxd does not run (twinboxd --no-rosetta): what they would
+  // translate goes to the fallback translator, or is refused (503).
+  std::vector<std::string> disabled;
+  // The label of a translator registered in the profile's default backend for what a disabled
+  // backend translates ("" = none): twinboxd --no-rosetta --hv-fallback-translator qemu-x86_64.
+  std::string fallback;
+  bool enabled(std::string_view backend) const;
 };
 
 // Backend states as api::backend_state_name spells them: "running", "starting", "stopping",
 // "stopped", "failed"; "" means the backend is not configured. Only "running" takes work.
 struct BackendStates {
-  std::string hv = "running";
-  std::string rosetta = "running";
+  std::map<std::string, std::string, std::less<>> state;  // by backend name
+  // A backend `state` does not list: "running" when true (placement only, tests), else "".
+  bool unlisted_running = true;
   const std::string& of(std::string_view backend) const;
+  BackendStates& set(std::string backend, std::string s) {
+    state[std::move(backend)] = std::move(s);
+    return *this;
+  }
 };
 
 // Everything about the daemon a decision depends on.

@@ -72,12 +72,18 @@ Status prepare_embed_root(const std::string& root) {
 
 const char* domain_state_name(DomainState s) {
   switch (s) {
-    case DomainState::Stopped: return "stopped";
-    case DomainState::Running: return "running";
-    case DomainState::Paused: return "paused";
-    case DomainState::ShuttingDown: return "shutting down";
-    case DomainState::Crashed: return "crashed";
-    case DomainState::Other: return "other";
+    case DomainState::Stopped:
+      return "stopped";
+    case DomainState::Running:
+      return "running";
+    case DomainState::Paused:
+      return "paused";
+    case DomainState::ShuttingDown:
+      return "shutting down";
+    case DomainState::Crashed:
+      return "crashed";
+    case DomainState::Other:
+      return "other";
   }
   return "other";
 }
@@ -138,6 +144,7 @@ Status LibvirtDriver::start(const std::string& name, const std::string& domain_x
       return make_error(ErrorCode::Conflict, "domain " + name + " is already running");
     if (virDomainIsPersistent(old.get()) == 1) virDomainUndefine(old.get());
   }
+  std::lock_guard lock(start_mu_);
   // Transient: nothing is left defined in libvirt once the VM is off. A domain that failed its
   // re-attach, or was just destroyed, is hidden from lookups while libvirt removes it but still
   // holds its name ("already exists with uuid"); that lasts a moment, so retry for a while.
@@ -182,12 +189,18 @@ Result<DomainState> LibvirtDriver::state(const std::string& name) {
     return DomainState::Stopped;
   }
   switch (st) {
-    case VIR_DOMAIN_RUNNING: return DomainState::Running;
-    case VIR_DOMAIN_PAUSED: return DomainState::Paused;
-    case VIR_DOMAIN_SHUTDOWN: return DomainState::ShuttingDown;
-    case VIR_DOMAIN_SHUTOFF: return DomainState::Stopped;
-    case VIR_DOMAIN_CRASHED: return DomainState::Crashed;
-    default: return DomainState::Other;
+    case VIR_DOMAIN_RUNNING:
+      return DomainState::Running;
+    case VIR_DOMAIN_PAUSED:
+      return DomainState::Paused;
+    case VIR_DOMAIN_SHUTDOWN:
+      return DomainState::ShuttingDown;
+    case VIR_DOMAIN_SHUTOFF:
+      return DomainState::Stopped;
+    case VIR_DOMAIN_CRASHED:
+      return DomainState::Crashed;
+    default:
+      return DomainState::Other;
   }
 }
 

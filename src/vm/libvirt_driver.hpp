@@ -34,6 +34,10 @@ class LibvirtDriver final : public VmDriver {
   LibvirtDriver() = default;
   std::string uri_;
   virConnectPtr conn_ = nullptr;
+  // Domains are created one at a time: on a cgroup v1 host the first domain makes libvirt's
+  // machine partition, and a second one created meanwhile can find its cpuset empty (seen here:
+  // "Unable to write to .../cpuset/machine/...emulator/tasks: No space left on device").
+  std::mutex start_mu_;
   std::atomic<bool> stop_loop_{false};
   std::thread loop_;
   int wake_timer_ = -1;

@@ -47,6 +47,23 @@ TEST(ParseFlags, BadInputsSayWhatWasWrong) {
 namespace twinbox::daemon {
 namespace {
 
+// The router sees --no-rosetta as a disabled backend, and the fallback only when one is.
+TEST(ConfigFlags, TranslatorConfigForTheRouter) {
+  auto t = translator_config(Config{});
+  EXPECT_TRUE(t.disabled.empty());
+  EXPECT_TRUE(t.fallback.empty());
+  Config ignored;
+  ignored.hv_fallback_translator = "qemu-x86_64";  // rosetta on: the fallback is not used
+  EXPECT_TRUE(translator_config(ignored).fallback.empty());
+  auto c = parse_flags({"--no-rosetta", "--hv-fallback-translator", "qemu-x86_64"}, Config{});
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  auto off = translator_config(*c);
+  EXPECT_EQ(off.disabled, std::vector<std::string>{"rosetta"});
+  EXPECT_FALSE(off.enabled("rosetta"));
+  EXPECT_TRUE(off.enabled("hv"));
+  EXPECT_EQ(off.fallback, "qemu-x86_64 (binfmt POCF, hv fallback)");
+}
+
 TEST(ConfigFlags, HvFallbackTranslatorIsTheOneTheGuestHas) {
   auto c = parse_flags(
       {"--no-rosetta", "--hv-fallback-translator", "qemu-x86_64", "--host-profile", "generic-arm64",

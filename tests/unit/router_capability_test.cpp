@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "platform/host_profile.hpp"
+#include "router/groups.hpp"
 #include "router/run_decision.hpp"
 
 using namespace twinbox;
@@ -32,10 +33,12 @@ void PrintTo(const Case& c, std::ostream* os) {
 RouteEnv env_of(const Case& c) {
   RouteEnv e;
   e.profile = platform::find_profile(c.profile);
-  e.translator.rosetta_enabled = c.translators == Translators::Rosetta;
+  if (c.translators != Translators::Rosetta) {
+    e.translator.disabled = {"rosetta"};
+    e.backends.set("rosetta", "");  // twinboxd runs no rosetta VM then
+  }
   if (c.translators == Translators::HvFallback)
-    e.translator.hv_fallback = "qemu-x86_64 (binfmt POCF, hv fallback)";
-  if (!e.translator.rosetta_enabled) e.backends.rosetta = "";
+    e.translator.fallback = "qemu-x86_64 (binfmt POCF, hv fallback)";
   return e;
 }
 
@@ -130,22 +133,22 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(CapabilityProfile, RosettaRunsArm64NativelyAndAmd64Translated) {
   const auto& prof = *platform::find_profile(kApple);
-  auto arm = prof.runs_on(platform::Backend::Rosetta, {"linux", "arm64", ""});
+  auto arm = prof.runs_on("rosetta", {"linux", "arm64", ""});
   ASSERT_TRUE(arm.runs.has_value()) << arm.reason;
   EXPECT_EQ(arm.runs->execution, platform::Execution::Native);
-  auto amd = prof.runs_on(platform::Backend::Rosetta, {"linux", "x86_64", ""});
+  auto amd = prof.runs_on("rosetta", {"linux", "x86_64", ""});
   ASSERT_TRUE(amd.runs.has_value()) << amd.reason;
   EXPECT_EQ(amd.runs->execution, platform::Execution::Translated);
   ASSERT_NE(amd.runs->translator, nullptr);
   EXPECT_EQ(amd.runs->translator->name, "qemu-x86_64");
   EXPECT_EQ(amd.runs->translator->flags, "POCF");
   EXPECT_EQ(amd.runs->how(), "translated by qemu-x86_64");
-  auto hv_amd = prof.runs_on(platform::Backend::Hv, {"linux", "amd64", ""});
+  auto hv_amd = prof.runs_on("hv", {"linux", "amd64", ""});
   EXPECT_FALSE(hv_amd.backend.has_value());
   EXPECT_EQ(hv_amd.reason,
             "hv does not run linux/amd64 (host profile apple-silicon; hv runs "
             "linux/arm64)");
-  auto v7 = prof.runs_on(platform::Backend::Rosetta, {"linux", "arm", "v7"});
+  auto v7 = prof.runs_on("rosetta", {"linux", "arm", "v7"});
   EXPECT_FALSE(v7.backend.has_value());
   EXPECT_NE(v7.reason.find("no AArch32"), std::string::npos) << v7.reason;
 }
@@ -171,6 +174,52 @@ TEST(CapabilityProfile, ATranslatorOnHvIsACapabilityLikeAnyOther) {
   ASSERT_TRUE(pod.has_value()) << pod.error().message;
   EXPECT_EQ(pod->backend, "rosetta");
   EXPECT_EQ(pod->translator, kTranslatorRosetta);
+}
+
+}  // namespace
+
+namespace {
+
+// Adding a backend to a profile is one entry of its table: a third VM that runs linux/riscv64
+// natively takes riscv64 work, a group placed on it keeps its riscv64 members, a compose project
+// follows its riscv64-only service there, and nothing about hv and rosetta changes.
+TEST(CapabilityProfile, AddingABackendIsOneTableEntry) {
+  platform::HostProfile prof = *platform::find_profile(kApple);
+  prof.name = "with-riscv";
+  prof.backends.push_back(
+      {"riscv", {{"linux", "riscv64", ""}}, {}, {"riscv64"}, "riscv runs linux/riscv64 only"});
+  RouteEnv e;
+  e.profile = &prof;
+  auto run = [&](std::optional<std::string> platform, std::string offers, GroupContext g = {}) {
+    RunRequest r;
+    r.name = "member";
+    r.query_platform = std::move(platform);
+    r.image_platforms = *parse_platform_list(offers);
+    r.group = std::move(g);
+    return got_of(decide_run(r, e));
+  };
+  EXPECT_EQ(run("linux/riscv64", "unknown"), "riscv linux/riscv64 native");
+  EXPECT_EQ(run(std::nullopt, "linux/riscv64"), "riscv linux/riscv64 native");
+  EXPECT_EQ(run(std::nullopt, "linux/riscv64, linux/arm64"), "hv linux/arm64 native");
+  EXPECT_EQ(run(std::nullopt, "linux/riscv64, linux/amd64"), "riscv linux/riscv64 native");
+  EXPECT_EQ(run("linux/amd64", "unknown"), "rosetta linux/amd64 translated");
+  GroupContext on_riscv;
+  on_riscv.pod_peers = {{"sim", "riscv", "network_mode container:sim"}};
+  EXPECT_EQ(run(std::nullopt, "linux/riscv64, linux/arm64", on_riscv),
+            "riscv linux/riscv64 native");
+  EXPECT_EQ(run("linux/arm64", "unknown", on_riscv), "error 409");
+  EXPECT_NE(prof.accepted_text().find("riscv: linux/riscv64"), std::string::npos);
+
+  auto project =
+      decide_project("lab",
+                     {{"web", std::nullopt, *parse_platform_list("linux/arm64, linux/riscv64")},
+                      {"sim", std::nullopt, *parse_platform_list("linux/riscv64")}},
+                     e);
+  ASSERT_TRUE(project.has_value()) << project.error().message;
+  EXPECT_EQ(project->backend, "riscv");
+  EXPECT_EQ(project->forced_by, "sim");
+  ASSERT_EQ(project->services.size(), 2u);
+  EXPECT_EQ(project->services[0].decision.platform, "linux/riscv64");
 }
 
 }  // namespace

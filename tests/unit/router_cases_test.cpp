@@ -52,10 +52,10 @@ expect: hv
   EXPECT_EQ(c.query.body_platform, "arm64");
   EXPECT_EQ(c.query.name, "web");
   EXPECT_EQ(c.env.host().name, "generic-arm64");
-  EXPECT_EQ(c.env.backends.hv, "starting");
-  EXPECT_EQ(c.env.backends.rosetta, "");
-  EXPECT_FALSE(c.env.translator.rosetta_enabled);
-  EXPECT_EQ(c.env.translator.hv_fallback, "qemu-x86_64 (hv fallback)");
+  EXPECT_EQ(c.env.backends.of("hv"), "starting");
+  EXPECT_EQ(c.env.backends.of("rosetta"), "");
+  EXPECT_FALSE(c.env.translator.enabled("rosetta"));
+  EXPECT_EQ(c.env.translator.fallback, "qemu-x86_64 (hv fallback)");
   EXPECT_TRUE(c.env.mixed_projects);
   ASSERT_TRUE(c.query.group.project.has_value());
   EXPECT_EQ(c.query.group.project->backend, "rosetta");
@@ -236,7 +236,7 @@ TEST(Explain, SaysNativeOrTranslated) {
 
 TEST(Explain, ErrorJsonCarriesStatusAndDockerMessage) {
   RouteEnv env;
-  env.backends.rosetta = "failed";
+  env.backends.set("rosetta", "failed");
   auto e = explain(query("busybox", "linux/amd64", "unknown"), env);
   ASSERT_TRUE(e.error.has_value());
   EXPECT_EQ(explanation_status(e), 503);

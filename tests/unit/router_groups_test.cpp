@@ -112,7 +112,7 @@ TEST(Project, EmptyIsInvalid) {
 
 TEST(Project, DoesNotCheckBackendStates) {
   RouteEnv env;
-  env.backends.rosetta = "starting";
+  env.backends.set("rosetta", "starting");
   auto d = decide_project("shop", {svc("legacy", "linux/amd64")}, env);
   ASSERT_TRUE(d.has_value()) << d.error().message;
   EXPECT_EQ(d->backend, "rosetta");
@@ -206,7 +206,7 @@ TEST(JoinProject, ItsBackendDownIsUnavailable) {
   auto r = joining("api", "linux/arm64,linux/amd64");
   r.group.project = placed("rosetta", true);
   RouteEnv env;
-  env.backends.rosetta = "failed";
+  env.backends.set("rosetta", "failed");
   auto d = decide_run(r, env);
   ASSERT_FALSE(d.has_value());
   EXPECT_EQ(d.error().code, ErrorCode::Unavailable);

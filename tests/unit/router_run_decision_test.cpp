@@ -29,10 +29,9 @@ RunRequest req(std::optional<std::string> query, std::string image_platforms = "
 RouteEnv env(bool rosetta = true, std::string fallback = "", std::string hv = "running",
              std::string ros = "running", const char* profile = "apple-silicon") {
   RouteEnv e;
-  e.translator.rosetta_enabled = rosetta;
-  e.translator.hv_fallback = std::move(fallback);
-  e.backends.hv = std::move(hv);
-  e.backends.rosetta = std::move(ros);
+  if (!rosetta) e.translator.disabled = {"rosetta"};
+  e.translator.fallback = std::move(fallback);
+  e.backends.set("hv", std::move(hv)).set("rosetta", std::move(ros));
   e.profile = platform::find_profile(profile);
   return e;
 }
@@ -191,7 +190,7 @@ TEST(RunDecision, TranslatorLabelsMatchTheDaemonsStrings) {
   EXPECT_EQ(kTranslatorNone, "none");
   EXPECT_EQ(kTranslatorRosetta, "qemu-x86_64 (binfmt POCF)");
   // The constant is the default profile's translator, labelled with its rule's flags.
-  const auto& rosetta = *platform::default_profile().support(platform::Backend::Rosetta);
+  const auto& rosetta = *platform::default_profile().support("rosetta");
   ASSERT_EQ(rosetta.translators.size(), 1u);
   EXPECT_EQ(platform::translator_label(rosetta.translators[0].name, rosetta.translators[0].flags),
             kTranslatorRosetta);
