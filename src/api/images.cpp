@@ -143,11 +143,26 @@ std::optional<pull::StoredImage> Dispatcher::ensure_image(const std::string& bac
   if (!stored) return std::nullopt;
   auto* conn = backends_.connector(backend);
   if (!conn) return std::nullopt;
-  // Only an engine that lacks the name gets it: an image built or loaded there stays.
-  // A name@digest reference is looked up by image ID: a loaded image has no RepoDigests.
+  // An engine that lacks the name gets it, and so does one whose image of that name is another
+  // platform's (rosetta runs arm64 natively: a multi-arch name pulled there for amd64 must not
+  // run an arm64 decision translated). An image of the decided platform built or loaded there
+  // stays. A name@digest reference is looked up by image ID: a loaded image has no RepoDigests.
   std::string what = ref->digest.empty() ? image : stored->config.str();
   auto present = engine_request(*conn, "GET", "/images/" + what + "/json");
-  if (present && present->status == 404) {
+  bool other_platform = false;
+  if (present && present->status == 200) {
+    auto j = Json::parse(present->body, nullptr, false);
+    auto arch = json_string(j, "Architecture");
+    if (arch) {
+      platform::Platform have{json_string(j, "Os").value_or("linux"), *arch,
+                              json_string(j, "Variant").value_or("")};
+      platform::Platform a = platform::normalize(have), b = platform::normalize(*want);
+      // An image config without a variant matches on os and arch (containerd's rule).
+      other_platform = a.os != b.os || a.arch != b.arch ||
+                       (!a.variant.empty() && !b.variant.empty() && a.variant != b.variant);
+    }
+  }
+  if ((present && present->status == 404) || other_platform) {
     if (auto st = deliver(backend, *stored); !st) {
       log::warn("images", st.error().message);
       return std::nullopt;

@@ -41,8 +41,8 @@ expect_eq "inspect labels name backend and translator" "rosetta|qemu-x86_64 (bin
 expect_eq "web runs translated" "translated" "$(label_of web io.twinbox.execution)"
 # The label's flags are those the guest registered: its own binfmt_misc entry, read in a
 # privileged container of rosetta's engine, must say the same.
-guest_flags=$(engine rosetta run --rm --privileged --platform linux/arm64 "$IMG" sh -c \
-  'mount -t binfmt_misc binfmt_misc /mnt && sed -n "s/^flags: //p" /mnt/qemu-x86_64' 2>&1)
+guest_flags=$(engine rosetta run -q --rm --privileged --platform linux/arm64 "$IMG" sh -c \
+  'mkdir -p /bm && mount -t binfmt_misc binfmt_misc /bm && sed -n "s/^flags: //p" /bm/qemu-x86_64' 2>&1)
 expect_eq "the translator label carries the guest's binfmt flags ($guest_flags)" \
   "qemu-x86_64 (binfmt $guest_flags)" "$(label_of web io.twinbox.translator)"
 expect_contains "docker ps lists web" "web" "$(docker ps --format '{{.Names}} {{.Status}}' 2>&1)"

@@ -80,7 +80,8 @@ TEST_F(LoadTest, AnAmd64ImageLandsInRosettaOnly) {
 TEST_F(LoadTest, AMultiPlatformArchiveFeedsBothEngines) {
   auto arm = testing_store::put_image(*client_store_, "arm64", "arm64 layer");
   auto amd = testing_store::put_image(*client_store_, "amd64", "amd64 layer");
-  std::string tar = oci_archive("127.0.0.1:5000/tb/multi:2", testing_store::put_index(*client_store_, {arm, amd}));
+  std::string tar = oci_archive("127.0.0.1:5000/tb/multi:2",
+                                testing_store::put_index(*client_store_, {arm, amd}));
   auto c = client();
   auto r = c.request("POST", "/v1.41/images/load", tar);
   ASSERT_TRUE(r) << r.error().message;
@@ -90,6 +91,36 @@ TEST_F(LoadTest, AMultiPlatformArchiveFeedsBothEngines) {
   EXPECT_NE(r->body.find("Loaded image: 127.0.0.1:5000/tb/multi:2"), std::string::npos) << r->body;
   EXPECT_EQ(hv_->count("POST", "/images/load"), 1u);
   EXPECT_EQ(rosetta_->count("POST", "/images/load"), 1u);
+}
+
+// rosetta runs arm64 natively: a multi-arch name whose rosetta copy is the amd64 variant (pulled
+// there by a build, say) gets the arm64 variant delivered when a create decides arm64 there, and
+// an engine copy of the decided platform stays.
+TEST_F(LoadTest, ACreateGetsTheDecidedPlatformsImageEvenWhenTheNameIsAnothers) {
+  auto arm = testing_store::put_image(*client_store_, "arm64", "arm64 layer");
+  auto amd = testing_store::put_image(*client_store_, "amd64", "amd64 layer");
+  const std::string name = "127.0.0.1:5000/tb/multi:2";
+  std::string tar = oci_archive(name, testing_store::put_index(*client_store_, {arm, amd}));
+  auto c = client();
+  ASSERT_EQ(c.request("POST", "/v1.41/images/load", tar)->status, 200);
+  ASSERT_EQ(rosetta_->count("POST", "/images/load"), 1u);
+  create(c, "?name=legacy&platform=linux/amd64", R"({"Image":"a"})");
+  const std::string pod_member =
+      R"({"Image":")" + name + R"(","HostConfig":{"NetworkMode":"container:legacy"}})";
+
+  rosetta_->on("GET", "/images/" + name + "/json",
+               {200, R"({"Id":"sha256:aa","Os":"linux","Architecture":"amd64"})"});
+  create(c, "?name=sidecar", pod_member);
+  EXPECT_EQ(rosetta_->count("POST", "/images/load"), 2u) << "the arm64 variant is delivered";
+  auto sent = rosetta_->requests();
+  auto labels = nlohmann::json::parse(sent.back().body, nullptr, false)["Labels"];
+  EXPECT_EQ(labels["io.twinbox.platform"], "linux/arm64");
+  EXPECT_EQ(labels["io.twinbox.execution"], "native");
+
+  rosetta_->on("GET", "/images/" + name + "/json",
+               {200, R"({"Id":"sha256:bb","Os":"linux","Architecture":"arm64","Variant":"v8"})"});
+  create(c, "?name=sidecar2", pod_member);
+  EXPECT_EQ(rosetta_->count("POST", "/images/load"), 2u) << "an arm64 copy stays";
 }
 
 TEST_F(LoadTest, ABrokenArchiveIsRefusedAndNothingIsLoadedOrKept) {
