@@ -5,6 +5,7 @@
 #include "api/docker_json.hpp"
 #include "platform/host_profile.hpp"
 #include "router/route.hpp"
+#include "util/json.hpp"
 
 namespace twinbox::api {
 
@@ -17,7 +18,7 @@ std::vector<std::pair<std::string, Json>> parsed_objects(const std::vector<Engin
   std::vector<std::pair<std::string, Json>> out;
   for (const auto& r : replies) {
     if (!r.body) continue;
-    auto j = Json::parse(*r.body, nullptr, false);
+    auto j = parse_json<Json>(*r.body);
     if (!j.is_discarded() && j.is_object()) out.emplace_back(r.backend, std::move(j));
   }
   return out;
@@ -137,7 +138,7 @@ std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit) 
   std::vector<Json> all;
   for (const auto& r : replies) {
     if (!r.body) continue;
-    auto j = Json::parse(*r.body, nullptr, false);
+    auto j = parse_json<Json>(*r.body);
     if (j.is_discarded() || !j.is_array()) continue;
     for (auto& item : j) all.push_back(std::move(item));
   }
@@ -164,7 +165,7 @@ void add_repo_digests(Json& image, const RepoDigests& known) {
 }  // namespace
 
 std::string with_repo_digests(const std::string& body, const RepoDigests& known) {
-  auto j = Json::parse(body, nullptr, false);
+  auto j = parse_json<Json>(body);
   if (j.is_discarded() || known.empty()) return body;
   if (j.is_array()) {
     for (auto& image : j)
@@ -178,7 +179,7 @@ std::string with_repo_digests(const std::string& body, const RepoDigests& known)
 }
 
 std::optional<std::vector<router::ContainerRecord>> containers_of_listing(const std::string& body) {
-  auto j = Json::parse(body, nullptr, false);
+  auto j = parse_json<Json>(body);
   if (j.is_discarded() || !j.is_array()) return std::nullopt;
   std::vector<router::ContainerRecord> out;
   for (const auto& c : j) {

@@ -3,6 +3,7 @@
 #include "api/docker_json.hpp"
 #include "api/engine_client.hpp"
 #include "api/proxy.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -88,7 +89,7 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
         image_platforms(facts->image, explicit_platform);
     ci.project = facts->project;
     ci.service = facts->service;
-    ci.pod_refs = router::pod_refs_from_create_body(nlohmann::json::parse(*body, nullptr, false));
+    ci.pod_refs = router::pod_refs_from_create_body(parse_json<nlohmann::json>(*body));
     in.create = std::move(ci);
   }
   if (router::needs_body_container(head.method, head.path())) {
@@ -96,7 +97,7 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
     if (!b) return answer(client, head, error_response(400, b.error().message), "-", false);
     body = std::move(b).value();
     body_pending = false;
-    in.body_container = json_string(Json::parse(*body, nullptr, false), "Container");
+    in.body_container = json_string(parse_json<Json>(*body), "Container");
   }
   in.env = route_env();
   auto d = registry_.read([&](const router::WorkloadRegistry& reg) { return decide(in, reg); });
@@ -185,7 +186,7 @@ Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
     labels.emplace_back("io.twinbox.image.digest", stored->pinned());
     if (!stored->reference.digest.empty()) {
       // The engine cannot resolve name@digest for a loaded image: give it the image ID.
-      auto j = Json::parse(out, nullptr, false);
+      auto j = parse_json<Json>(out);
       j["Image"] = stored->config.str();
       out = dump_json(j);
     }
@@ -261,7 +262,7 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
     opts.on_answer = [&](int status, const std::string& answer) {
       apply_follow_up(head, d, status, answer);
       if (pending.empty()) return;
-      auto id = json_string(Json::parse(answer, nullptr, false), "Id");
+      auto id = json_string(parse_json<Json>(answer), "Id");
       if (status >= 200 && status < 300 && id) {
         ports_.adopt(pending, *id);
       } else {
@@ -307,7 +308,7 @@ void Dispatcher::apply_follow_up(const http::RequestHead& head, const router::De
                                  int status, const std::string& answer) {
   using router::FollowUp;
   if (status < 200 || status >= 300) return;
-  auto id = json_string(Json::parse(answer, nullptr, false), "Id");
+  auto id = json_string(parse_json<Json>(answer), "Id");
   auto st = registry_.update([&](router::WorkloadRegistry& reg) {
     switch (d.follow_up) {
       case FollowUp::RecordContainer:

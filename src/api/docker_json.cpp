@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "router/workload_registry.hpp"
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::api {
@@ -32,14 +33,14 @@ std::optional<int64_t> json_int(const Json& j, std::string_view key) {
 }
 
 std::optional<std::string> create_body_platform(std::string_view body) {
-  auto j = Json::parse(body, nullptr, false);
+  auto j = parse_json<Json>(body);
   if (j.is_discarded()) return std::nullopt;
   if (auto p = json_string(j, "platform")) return p;
   return json_string(j, "Platform");
 }
 
 Result<std::string> add_create_labels(std::string_view body, const Labels& labels) {
-  auto j = Json::parse(body.empty() ? std::string_view("{}") : body, nullptr, false);
+  auto j = parse_json<Json>(body.empty() ? std::string_view("{}") : body);
   if (j.is_discarded() || !j.is_object())
     return make_error(ErrorCode::InvalidArgument,
                       "container create: the request body is not a JSON object");
@@ -77,7 +78,7 @@ const Json* object_field(const Json& j, const char* key) {
 }  // namespace
 
 Result<CreateFacts> parse_create_facts(std::string_view body) {
-  auto j = Json::parse(body.empty() ? std::string_view("{}") : body, nullptr, false);
+  auto j = parse_json<Json>(body.empty() ? std::string_view("{}") : body);
   if (j.is_discarded() || !j.is_object())
     return make_error(ErrorCode::InvalidArgument,
                       "container create: the request body is not a JSON object");
@@ -91,7 +92,7 @@ Result<CreateFacts> parse_create_facts(std::string_view body) {
   const Json* hc = object_field(j, "HostConfig");
   if (!hc) return f;
   if (auto pb = hc->find("PortBindings"); pb != hc->end()) {
-    auto plain = nlohmann::json::parse(pb->dump(), nullptr, false);
+    auto plain = parse_json<nlohmann::json>(pb->dump());
     auto reqs = router::parse_port_bindings(plain);
     if (!reqs) return reqs.error().context("container create: HostConfig.PortBindings");
     f.ports = std::move(reqs).value();
@@ -101,7 +102,7 @@ Result<CreateFacts> parse_create_facts(std::string_view body) {
 
 Result<std::string> rewrite_port_bindings(std::string_view body,
                                           const std::vector<router::PortReservation>& held) {
-  auto j = Json::parse(body, nullptr, false);
+  auto j = parse_json<Json>(body);
   if (j.is_discarded() || !j.is_object() || !object_field(j, "HostConfig"))
     return make_error(ErrorCode::InvalidArgument, "container create: no HostConfig to rewrite");
   Json bindings = Json::object();

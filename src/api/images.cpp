@@ -11,6 +11,7 @@
 #include "image/auth_config.hpp"
 #include "store/archive_io.hpp"
 #include "store/docker_archive.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -90,7 +91,7 @@ Status Dispatcher::deliver(const std::string& backend, const pull::StoredImage& 
   if (!r) return r.error().context(what);
   // docker load answers 200 with a JSON stream; a failure is an errorDetail line in it.
   for (const auto& l : split(r->body, '\n')) {
-    auto j = Json::parse(l, nullptr, false);
+    auto j = parse_json<Json>(l);
     if (auto e = json_string(j, "error"))
       return make_error(ErrorCode::Io, what + ": the engine said: " + *e);
   }
@@ -113,7 +114,7 @@ std::pair<std::optional<std::vector<platform::Platform>>, std::string> Dispatche
   std::vector<std::string> where;
   for (const auto& r : fan_out("/images/" + image + "/json")) {
     if (!r.body) continue;
-    auto text = image_inspect_platform(Json::parse(*r.body, nullptr, false));
+    auto text = image_inspect_platform(parse_json<Json>(*r.body));
     if (!text) continue;
     auto p = platform::parse_platform(*text);
     if (!p) continue;
@@ -151,7 +152,7 @@ std::optional<pull::StoredImage> Dispatcher::ensure_image(const std::string& bac
   auto present = engine_request(*conn, "GET", "/images/" + what + "/json");
   bool other_platform = false;
   if (present && present->status == 200) {
-    auto j = Json::parse(present->body, nullptr, false);
+    auto j = parse_json<Json>(present->body);
     auto arch = json_string(j, "Architecture");
     if (arch) {
       platform::Platform have{json_string(j, "Os").value_or("linux"), *arch,

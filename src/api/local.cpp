@@ -8,6 +8,7 @@
 #include "api/dispatch.hpp"
 #include "api/docker_json.hpp"
 #include "api/engine_client.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -38,7 +39,7 @@ EngineReply ask(guest::GuestConnector* conn, const BackendStatus& s, const std::
   if (!r) {
     reply.error = r.error().message;
   } else if (r->status != 200) {
-    auto msg = json_string(Json::parse(r->body, nullptr, false), "message");
+    auto msg = json_string(parse_json<Json>(r->body), "message");
     reply.error = "HTTP " + std::to_string(r->status) + ": " + msg.value_or(r->body);
   } else {
     reply.body = std::move(r->body);
@@ -139,7 +140,7 @@ Status Dispatcher::reconcile_backend(const std::string& backend) {
       [&](router::WorkloadRegistry& reg) { return reg.reconcile_backend(backend, *live); }));
   // Published ports: the VM may be new (its forwards gone); re-apply them from the labels.
   std::vector<std::string> ids;
-  for (const auto& c : Json::parse(r->body, nullptr, false)) {
+  for (const auto& c : parse_json<Json>(r->body)) {
     auto id = json_string(c, "Id");
     if (!id) continue;
     ids.push_back(*id);
@@ -225,7 +226,7 @@ router::Decision Dispatcher::resolve_probe(const http::RequestHead& head, router
     if (s.state == BackendState::Running) running.push_back(s.name);
   for (const auto& r : fan_out(versioned(head, d.probe_path))) {
     if (!r.body) continue;
-    auto j = Json::parse(*r.body, nullptr, false);
+    auto j = parse_json<Json>(*r.body);
     auto id = json_string(j, d.probe_exec ? "ID" : "Id");
     auto other = json_string(j, d.probe_exec ? "ContainerID" : "Name");
     std::string project;

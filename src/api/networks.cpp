@@ -4,6 +4,7 @@
 #include "api/dispatch.hpp"
 #include "api/docker_json.hpp"
 #include "api/engine_client.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -43,7 +44,7 @@ RequestOutcome Dispatcher::serve_replicate(Stream& client, const http::RequestHe
     auto segs = split(head.path().substr(1), '/');
     for (const auto& r : fan_out(versioned(head, "/" + segs[0] + "/" + url_encode(segs[1]))))
       if (r.body)
-        if (auto name = json_string(Json::parse(*r.body, nullptr, false), "Name")) {
+        if (auto name = json_string(parse_json<Json>(*r.body), "Name")) {
           target = versioned(head, "/" + segs[0] + "/" + url_encode(*name)) +
                    (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
           break;
@@ -103,7 +104,7 @@ LocalResponse Dispatcher::merged_list(const http::RequestHead& head, bool networ
       continue;
     }
     any = true;
-    auto j = Json::parse(*r.body, nullptr, false);
+    auto j = parse_json<Json>(*r.body);
     const Json& items =
         networks ? j : (j.is_object() && j.contains("Volumes") ? j["Volumes"] : Json());
     for (const auto& it : items.is_array() ? items : Json::array()) {

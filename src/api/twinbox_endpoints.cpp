@@ -13,6 +13,7 @@
 #include "api/json_stream.hpp"
 #include "router/decision_json.hpp"
 #include "store/archive_io.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -57,7 +58,7 @@ LocalResponse Dispatcher::route_explain(const http::RequestHead& head) {
 }
 
 LocalResponse Dispatcher::declare_project(const std::string& name, const std::string& body) {
-  auto j = Json::parse(body, nullptr, false);
+  auto j = parse_json<Json>(body);
   if (j.is_discarded() || !j.is_object() || !j.contains("services") || !j["services"].is_array())
     return error_response(400, "declare project " + name +
                                    ": the body must be {\"services\": [{\"name\", \"image\", "
@@ -168,14 +169,13 @@ LocalResponse Dispatcher::engine_images() {
   for (const auto& r : fan_out("/images/json")) {
     if (!r.body) continue;
     auto* conn = backends_.connector(r.backend);
-    for (const auto& img : Json::parse(*r.body, nullptr, false)) {
+    for (const auto& img : parse_json<Json>(*r.body)) {
       std::string id = json_string(img, "Id").value_or("");
       if (id.empty() || !conn) continue;
       std::string platform = "unknown";
       if (auto ins = engine_request(*conn, "GET", "/images/" + id + "/json");
           ins && ins->status == 200)
-        platform =
-            image_inspect_platform(Json::parse(ins->body, nullptr, false)).value_or(platform);
+        platform = image_inspect_platform(parse_json<Json>(ins->body)).value_or(platform);
       Json tags =
           img.contains("RepoTags") && img["RepoTags"].is_array() ? img["RepoTags"] : Json::array();
       out.push_back({{"backend", r.backend},
@@ -270,7 +270,7 @@ RequestOutcome Dispatcher::export_from_store(Stream& client, const http::Request
 
 RequestOutcome Dispatcher::prewarm(Stream& client, const http::RequestHead& head,
                                    const std::string& body) {
-  auto j = Json::parse(body, nullptr, false);
+  auto j = parse_json<Json>(body);
   if (!images_ || j.is_discarded() || !j.contains("references") || !j["references"].is_array())
     return answer(client, head,
                   error_response(images_ ? 400 : 503,

@@ -15,6 +15,7 @@
 #include "cli/stream_client.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::cli {
@@ -220,7 +221,7 @@ int cmd_compose(const std::string& socket_path, const std::vector<std::string>& 
       std::fprintf(stderr, "twinbox: %s: %s\n", doing.c_str(), r.error().message.c_str());
       return 1;
     }
-    auto answer = json::parse(r->body, nullptr, false);
+    auto answer = parse_json<json>(r->body);
     if (r->status != 200 || !answer.is_object()) {
       std::fprintf(stderr, "twinbox: %s: %s\n", doing.c_str(),
                    daemon_message(r->status, r->body).c_str());

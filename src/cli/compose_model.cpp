@@ -1,5 +1,6 @@
 #include "cli/compose_model.hpp"
 
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::cli {
@@ -152,7 +153,7 @@ std::string env_file_value(std::string_view text, std::string_view key) {
 Result<std::vector<ComposeService>> compose_services(std::string_view config_json,
                                                      const std::string& project,
                                                      const std::string& default_platform) {
-  auto j = json::parse(config_json, nullptr, false);
+  auto j = parse_json<json>(config_json);
   if (j.is_discarded() || !j.is_object())
     return make_error(ErrorCode::InvalidArgument,
                       "the output of docker-compose config is not a JSON/YAML mapping");
@@ -205,7 +206,7 @@ std::string describe_declaration(const json& answer) {
 }
 
 std::string daemon_message(int status, std::string_view body) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = parse_json<json>(body);
   if (j.is_object()) {
     auto it = j.find("message");
     if (it != j.end() && it->is_string() && !it->get<std::string>().empty())

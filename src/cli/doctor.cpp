@@ -4,12 +4,12 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "cli/client.hpp"
 #include "util/fs.hpp"
+#include "util/json.hpp"
 #include "util/strings.hpp"
 #include "util/subprocess.hpp"
 #include "vm/accel.hpp"
@@ -27,7 +27,8 @@ struct Check {
 Check tool(const std::string& name, const std::string& why) {
   auto r = run_capture({"sh", "-c", "command -v " + name});
   bool ok = r && r->exit_code == 0;
-  return {name, ok, ok ? std::string(trim(r->output)) : "missing (" + why + "); run scripts/install-deps"};
+  return {name, ok,
+          ok ? std::string(trim(r->output)) : "missing (" + why + "); run scripts/install-deps"};
 }
 
 }  // namespace
@@ -45,15 +46,17 @@ int cmd_doctor(const std::string& socket_path) {
   checks.push_back({"accelerator", true, accel.reason});
   const char* cache = std::getenv("TWINBOX_CACHE_DIR");
   const char* home = std::getenv("HOME");
-  std::string assets = (cache ? std::string(cache) : std::string(home ? home : "/root") +
-                                                         "/.cache/twinbox") + "/assets/current";
+  std::string assets =
+      (cache ? std::string(cache) : std::string(home ? home : "/root") + "/.cache/twinbox") +
+      "/assets/current";
   bool have_assets = fs::exists(assets + "/base.img");
   checks.push_back({"guest assets", have_assets,
                     have_assets ? assets : assets + " missing; run scripts/build-guest-assets"});
   auto st = request(socket_path, "GET", "/twinbox/v1/status");
   if (st && st->status == 200) {
-    auto j = nlohmann::json::parse(st->body, nullptr, false);
-    for (const auto& b : j.is_discarded() ? nlohmann::json::array() : j.value("backends", nlohmann::json::array())) {
+    auto j = parse_json<nlohmann::json>(st->body);
+    for (const auto& b : j.is_discarded() ? nlohmann::json::array()
+                                          : j.value("backends", nlohmann::json::array())) {
       bool ok = b.value("state", "") == "running";
       checks.push_back({"backend " + b.value("name", "?"), ok,
                         b.value("state", "") + " (" + b.value("platform", "") + ", " +
@@ -61,7 +64,8 @@ int cmd_doctor(const std::string& socket_path) {
                             b.value("translator", "") + ") " + b.value("detail", "")});
     }
   } else {
-    checks.push_back({"twinboxd", false, "not answering on " + socket_path + "; start it with scripts/run"});
+    checks.push_back(
+        {"twinboxd", false, "not answering on " + socket_path + "; start it with scripts/run"});
   }
   int failed = 0;
   for (const auto& c : checks) {

@@ -10,11 +10,12 @@
 
 #include "cli/compose_model.hpp"
 #include "cli/image_model.hpp"
-#include "store/prewarm.hpp"
-#include "util/strings.hpp"
 #include "cli/stream_client.hpp"
+#include "store/prewarm.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
+#include "util/json.hpp"
+#include "util/strings.hpp"
 
 namespace twinbox::cli {
 
@@ -46,7 +47,7 @@ Result<json> json_answer(const Result<CallResult>& r) {
   if (!r) return r.error();
   if (r->status < 200 || r->status >= 300)
     return make_error(ErrorCode::Io, daemon_message(r->status, r->body));
-  auto j = json::parse(r->body, nullptr, false);
+  auto j = parse_json<json>(r->body);
   if (j.is_discarded())
     return make_error(ErrorCode::Io,
                       "twinboxd answered something that is not JSON: " + r->body.substr(0, 200));
@@ -201,7 +202,7 @@ int cmd_prewarm(const std::string& sock, const std::vector<std::string>& args) {
   auto line_out = [&](std::string_view line) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
     bool failed = true;
-    auto j = json::parse(line, nullptr, false);
+    auto j = parse_json<json>(line);
     std::string text = j.is_discarded() ? "error  " + std::string(line) + ": not a JSON line"
                                         : format_prewarm_result(j, &failed);
     ++results;

@@ -18,6 +18,7 @@
 #include "cli/image_cmd.hpp"
 #include "cli/route_cmd.hpp"
 #include "util/fs.hpp"
+#include "util/json.hpp"
 
 using json = nlohmann::json;
 using namespace twinbox;
@@ -52,7 +53,7 @@ std::string default_socket() {
 
 Result<json> get_status(const std::string& sock) {
   TRY_ASSIGN(cli::Response r, cli::request(sock, "GET", "/twinbox/v1/status"));
-  auto j = json::parse(r.body, nullptr, false);
+  auto j = parse_json<json>(r.body);
   if (r.status != 200 || j.is_discarded())
     return make_error(ErrorCode::Io,
                       "status: twinboxd answered " + std::to_string(r.status) + ": " + r.body);
@@ -66,7 +67,7 @@ int cmd_images(const std::string& sock, const std::vector<std::string>& args) {
     return 2;
   }
   auto r = cli::request(sock, "GET", "/twinbox/v1/engine-images");
-  auto j = r ? json::parse(r->body, nullptr, false) : json();
+  auto j = r ? parse_json<json>(r->body) : json();
   if (!r || r->status != 200 || !j.is_array()) {
     std::fprintf(stderr, "twinbox: list the engines' images: %s\n",
                  r ? r->body.c_str() : r.error().message.c_str());

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "util/json.hpp"
+
 namespace twinbox::image::detail {
 
 Error field_error(std::string_view path, std::string_view what) {
@@ -18,7 +20,11 @@ std::string index_path(std::string_view parent, size_t i) {
 }
 
 Result<json> parse_json_object(std::string_view text, std::string_view what) {
-  json j = json::parse(text, nullptr, false);
+  if (json_nesting_exceeds(text))
+    return make_error(ErrorCode::InvalidArgument, std::string(what) + " nests deeper than " +
+                                                      std::to_string(kMaxJsonDepth) +
+                                                      " levels: refused");
+  json j = parse_json(text);
   if (j.is_discarded()) {
     return make_error(ErrorCode::InvalidArgument, std::string(what) + " is not valid JSON");
   }
@@ -61,8 +67,8 @@ Result<int64_t> get_int(const json& obj, const char* key, std::string_view path,
     return fallback;
   }
   if (!v->is_number_integer()) {
-    return field_error(p,
-                       std::string("expected an integer, got ") + v->type_name() + " " + v->dump());
+    return field_error(p, std::string("expected an integer, got ") + v->type_name() +
+                              (v->is_structured() ? "" : " " + v->dump()));
   }
   if (v->is_number_unsigned() &&
       v->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::image {
@@ -97,7 +98,7 @@ std::string pinned_reference(const platform::Reference& ref, const Digest& diges
 }
 
 std::string registry_error_summary(std::string_view body) {
-  auto doc = nlohmann::json::parse(body, nullptr, false);
+  auto doc = parse_json<nlohmann::json>(body);
   if (doc.is_discarded() || !doc.is_object()) return {};
   auto errs = doc.find("errors");
   if (errs == doc.end() || !errs->is_array() || errs->empty() || !(*errs)[0].is_object()) return {};

@@ -1,7 +1,6 @@
 #include "platform/platform.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <utility>
 
 #include "util/strings.hpp"
@@ -29,13 +28,35 @@ Error invalid(std::string_view input, const std::string& what) {
                                                     std::string(kAcceptedForms));
 }
 
-// "v7" -> 7; nullopt for anything but "v" followed by digits only.
+// The highest variant level twinbox reads (amd64 has v1..v4, arm v5..v8, arm64 v8.0..v9.x):
+// levels are enumerated downwards, so an unbounded one would cost time and memory in proportion.
+constexpr int kMaxVariantLevel = 99;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// "v7" -> 7; nullopt for anything but "v" followed by one or two digits (no sign, no more).
 std::optional<int> variant_number(std::string_view variant) {
-  if (variant.size() < 2 || variant[0] != 'v') return std::nullopt;
+  if (variant.size() < 2 || variant.size() > 3 || variant[0] != 'v') return std::nullopt;
   int n = 0;
-  auto [end, ec] = std::from_chars(variant.data() + 1, variant.data() + variant.size(), n);
-  if (ec != std::errc() || end != variant.data() + variant.size()) return std::nullopt;
-  return n;
+  for (char c : variant.substr(1)) {
+    if (!is_digit(c)) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n <= kMaxVariantLevel ? std::optional<int>(n) : std::nullopt;
+}
+
+// A variant written as a level ("v" then digits, dots or a sign) must be one twinbox can read:
+// "v3", "v9.2"; "v300000000", "v-1" and "v9.2147483647" are refused rather than enumerated.
+bool level_in_bounds(std::string_view variant) {
+  if (variant.size() < 2 || variant[0] != 'v') return true;  // not a level: "armhf", ...
+  for (size_t i = 1; i < variant.size(); ++i) {
+    char c = variant[i];
+    if (!is_digit(c) && c != '.' && c != '-' && c != '+') return true;
+  }
+  size_t dot = variant.find('.');
+  if (!variant_number(variant.substr(0, dot))) return false;
+  if (dot == std::string_view::npos) return true;
+  return variant_number("v" + std::string(variant.substr(dot + 1))).has_value();
 }
 
 std::string normalize_os(std::string_view os) {
@@ -170,6 +191,10 @@ Result<Platform> parse_platform(std::string_view s) {
       return invalid(s, "component \"" + part + "\" may contain only a-z, 0-9, '_', '.' and '-'");
   }
   TRY_ASSIGN(Platform p, from_parts(s, parts));
+  if (!level_in_bounds(p.variant))
+    return invalid(s, "variant \"" + p.variant + "\" is not a level twinbox reads (v1 to v" +
+                          std::to_string(kMaxVariantLevel) + ", optionally .0 to ." +
+                          std::to_string(kMaxVariantLevel) + ")");
   return normalize(p);
 }
 

@@ -1,6 +1,7 @@
 #include "router/decision_json.hpp"
 
 #include "platform/reference.hpp"
+#include "util/json.hpp"
 
 namespace twinbox::router {
 
@@ -99,7 +100,7 @@ Result<Explanation> explanation_from_json(std::string_view text) {
     return make_error(ErrorCode::InvalidArgument,
                       "route explanation: " + what + " in: " + std::string(text.substr(0, 300)));
   };
-  json j = json::parse(text, nullptr, false);
+  json j = parse_json<json>(text);
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
   Explanation e;
   e.profile = str(j, "profile");

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::router {
@@ -196,7 +197,7 @@ std::optional<std::string> str_field(const nlohmann::json& j, const char* key) {
 }  // namespace
 
 Result<WorkloadRegistry> WorkloadRegistry::from_json(std::string_view text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = parse_json<nlohmann::json>(text);
   auto bad = [](const std::string& why) {
     return make_error(ErrorCode::InvalidArgument, "workload registry: " + why);
   };

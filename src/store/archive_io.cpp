@@ -10,15 +10,15 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "platform/reference.hpp"
 #include "store/docker_archive.hpp"
 #include "store/oci_docs.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::store {
@@ -145,9 +145,9 @@ Status read_archive(ContentStore& store, const std::string& path, const ArchiveL
       return archive_error(a.get(), "read archive " + path + " (is it a tar archive?)");
     }
     if (++st.entries > limits.max_entries) {
-      return make_error(ErrorCode::InvalidArgument,
-                        "archive " + path + " has more than " +
-                            std::to_string(limits.max_entries) + " entries; refusing it");
+      return make_error(ErrorCode::InvalidArgument, "archive " + path + " has more than " +
+                                                        std::to_string(limits.max_entries) +
+                                                        " entries; refusing it");
     }
     const char* raw_name = archive_entry_pathname(e);
     std::string raw = raw_name ? raw_name : "";
@@ -288,7 +288,7 @@ Status add_named(std::vector<std::pair<std::string, image::Descriptor>>& refs,
 Result<ImportResult> import_oci(ContentStore& store, const FileMap& files,
                                 const ImportOptions& options) {
   TRY_ASSIGN(const ArchiveFile* layout, find_file(files, "oci-layout", "an OCI archive"));
-  json lj = json::parse(layout->bytes, nullptr, false);
+  json lj = parse_json<json>(layout->bytes);
   if (lj.is_discarded() || !lj.is_object() || !lj.contains("imageLayoutVersion")) {
     return make_error(ErrorCode::InvalidArgument,
                       "oci-layout: not a JSON object with imageLayoutVersion");
@@ -307,8 +307,7 @@ Result<ImportResult> import_oci(ContentStore& store, const FileMap& files,
     const auto& d = idx->manifests[i];
     std::string where = "index.json manifests[" + std::to_string(i) + "] (" + d.digest.str() + ")";
     if (!store.has(d.digest)) {
-      return make_error(ErrorCode::InvalidArgument,
-                        where + ": the blob is not in the archive");
+      return make_error(ErrorCode::InvalidArgument, where + ": the blob is not in the archive");
     }
     auto platforms = store.complete_platforms(d);
     if (!platforms) return platforms.error().context(where);
@@ -372,10 +371,10 @@ Result<image::Descriptor> import_docker_item(ContentStore& store, const FileMap&
       diff = *u;
     }
     if (diff != cfg->diff_ids[i]) {
-      return make_error(ErrorCode::InvalidArgument,
-                        lw + ": uncompressed content hashes to " + diff.str() +
-                            " but the config's diff_ids[" + std::to_string(i) + "] is " +
-                            cfg->diff_ids[i].str());
+      return make_error(ErrorCode::InvalidArgument, lw + ": uncompressed content hashes to " +
+                                                        diff.str() + " but the config's diff_ids[" +
+                                                        std::to_string(i) + "] is " +
+                                                        cfg->diff_ids[i].str());
     }
     image::Descriptor l;
     l.media_type = std::string(media_type);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/reference.hpp"
+#include "util/json.hpp"
 
 namespace twinbox::store {
 
@@ -20,7 +21,7 @@ Result<std::vector<DockerArchiveItem>> parse_docker_archive_manifest(std::string
   auto bad = [](const std::string& path, const std::string& what) {
     return make_error(ErrorCode::InvalidArgument, "docker-archive " + path + ": " + what);
   };
-  json doc = json::parse(text, nullptr, false);
+  json doc = parse_json<json>(text);
   if (doc.is_discarded()) return bad("manifest.json", "not valid JSON");
   if (!doc.is_array()) {
     return bad("manifest.json", std::string("expected an array, got ") + doc.type_name());
@@ -36,8 +37,7 @@ Result<std::vector<DockerArchiveItem>> parse_docker_archive_manifest(std::string
       return bad(path + ".Config", "missing or not a non-empty string");
     }
     item.config = cfg->get<std::string>();
-    auto strings = [&](const char* key, bool required,
-                       std::vector<std::string>& dst) -> Status {
+    auto strings = [&](const char* key, bool required, std::vector<std::string>& dst) -> Status {
       auto f = j.find(key);
       if (f == j.end() || f->is_null()) {
         if (required) return bad(path + "." + key, "missing");

@@ -2,19 +2,16 @@
 // errors, each of which must name the offending field.
 #include <gtest/gtest.h>
 
-#include "test_data.hpp"
-
 #include <vector>
 
 #include "image/manifest.hpp"
+#include "test_data.hpp"
 
 using namespace twinbox::image;
 
 namespace {
 
-std::string data(const std::string& name) {
-  return read_test_data("image/" + name);
-}
+std::string data(const std::string& name) { return read_test_data("image/" + name); }
 
 const std::string kHexA(64, 'a');
 
@@ -168,6 +165,11 @@ TEST(ParseManifest, ErrorsNameTheField) {
   for (const auto& c : std::vector<Case>{
            {"not json", "manifest is not valid JSON"},
            {"[1,2]", "not an object"},
+           // Issue 18: config.size nested 100 000 levels overflowed the stack when the error
+           // message dumped it.
+           {R"({"schemaVersion":2,"config":{"size":)" + std::string(100000, '[') +
+                std::string(100000, ']') + "}}",
+            "manifest nests deeper than 512 levels"},
            {R"({"schemaVersion":3,"mediaType":"application/vnd.oci.image.index.v1+json",)"
             R"("manifests":[]})",
             "schemaVersion: expected 2, got 3"},

@@ -206,5 +206,29 @@ TEST(SelectFromIndex, NoneWhenNothingCompatible) {
   EXPECT_EQ(select_from_index({}, {"linux", "arm64", ""}), std::nullopt);
 }
 
+// Issue 18: variant levels are enumerated downwards, so a huge one allocated gigabytes
+// (amd64/v300000000), spun for seconds (arm/v7685854) or overflowed an int (v-2147483648,
+// v9.2147483647). They are refused at parse time, and a Platform built elsewhere (an index
+// entry) with such a variant enumerates nothing below itself.
+TEST(ParsePlatform, VariantLevelsAreBounded) {
+  for (const char* bad :
+       {"linux/amd64/v300000000", "linux/arm/v7685854", "linux/amd64/v-2147483648",
+        "linux/arm64/v9.2147483647", "linux/arm64/v100", "linux/amd64/v003", "linux/arm64/v9.",
+        "linux/arm64/v.5"}) {
+    auto p = parse_platform(bad);
+    ASSERT_FALSE(p.has_value()) << bad;
+    EXPECT_EQ(p.error().code, ErrorCode::InvalidArgument) << bad;
+    EXPECT_NE(p.error().message.find("is not a level twinbox reads"), std::string::npos)
+        << p.error().message;
+  }
+  for (const char* good : {"linux/amd64/v3", "linux/amd64/v99", "linux/arm64/v9.2",
+                           "linux/arm64/v8.99", "linux/arm/v7", "linux/arm/7", "linux/arm64/8"})
+    EXPECT_TRUE(parse_platform(good).has_value()) << good;
+  EXPECT_EQ(compatible_platforms({"linux", "amd64", "v300000000"}).size(), 2u);  // itself, 386
+  EXPECT_EQ(compatible_platforms({"linux", "arm", "v7685854"}).size(), 1u);
+  EXPECT_LE(compatible_platforms({"linux", "arm64", "v9.2147483647"}).size(), 20u);
+  EXPECT_EQ(compatible_platforms(*parse_platform("linux/amd64/v99")).size(), 100u);
+}
+
 }  // namespace
 }  // namespace twinbox::platform

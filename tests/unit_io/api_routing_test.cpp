@@ -56,6 +56,23 @@ TEST_F(TwoEngines, LabelsSayNativeOrTranslatedWithTheGuestsFlags) {
   EXPECT_EQ(j["translator"], "qemu-x86_64 (binfmt PF)") << e->body;
 }
 
+// Issue 18: a ~400 KB create body with PortBindings nested 200 000 levels killed twinboxd (stack
+// overflow while the body was rewritten). It is refused as a 400 and nothing reaches an engine.
+TEST_F(TwoEngines, ADeeplyNestedCreateBodyIsRefusedAndTheDaemonLives) {
+  std::string deep;
+  for (int i = 0; i < 200000; ++i) deep += R"({"a":)";
+  deep += "1";
+  for (int i = 0; i < 200000; ++i) deep += "}";
+  auto c = client();
+  auto r = c.request("POST", "/v1.41/containers/create?name=deep",
+                     R"({"Image":"a","HostConfig":{"PortBindings":)" + deep + "}}");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 400) << r->body.substr(0, 300);
+  EXPECT_EQ(hv_->count("POST", "/containers/create"), 0u);
+  EXPECT_EQ(rosetta_->count("POST", "/containers/create"), 0u);
+  EXPECT_EQ(client().request("GET", "/_ping")->status, 200);
+}
+
 TEST_F(TwoEngines, QueryPlatformBeatsBodyPlatform) {
   auto c = client();
   std::string id =
