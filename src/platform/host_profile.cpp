@@ -113,6 +113,10 @@ std::string translator_label(std::string_view name, std::string_view flags, std:
          (note.empty() ? "" : ", " + std::string(note)) + ")";
 }
 
+std::string runs_reason(const Platform& p, const Runs& r, std::string_view profile) {
+  return runs_text(p, r, std::string(profile));
+}
+
 std::string_view execution_name(Execution e) {
   return e == Execution::Native ? "native" : "translated";
 }
@@ -205,18 +209,19 @@ Result<IndexChoice> HostProfile::select_from_index(const std::vector<Platform>& 
     return no_match(*this, normalized, normalize(*want).to_string());
   }
   // Native anywhere before translated anywhere; backends in preference order within each.
-  for (bool native : {true, false}) {
-    for (const auto& b : backends) {
-      for (const auto& p : native ? b.native : b.platforms()) {
-        auto r = how_runs(b, p);
-        if (!r || (r->execution == Execution::Native) != native) continue;
-        if (auto i = find_entry(normalized, p))
-          return IndexChoice{*i, b.name, p,
-                             "no platform requested: the image provides " + runs_text(p, *r, name),
-                             *r};
-      }
-    }
-  }
+  auto choice = [&](size_t i, const Platform& p, const Runs& r) {
+    return IndexChoice{i, r.backend, p,
+                       "no platform requested: the image provides " + runs_text(p, r, name), r};
+  };
+  for (const auto& b : backends)
+    for (const auto& p : b.native)
+      if (auto i = find_entry(normalized, p))
+        return choice(*i, p, Runs{b.name, Execution::Native, nullptr});
+  for (const auto& b : backends)
+    for (const auto& t : b.translators)
+      for (const auto& p : t.platforms)
+        if (auto i = find_entry(normalized, p); i && !contains(b.native, p))
+          return choice(*i, p, Runs{b.name, Execution::Translated, &t});
   return no_match(*this, normalized, "this host");
 }
 

@@ -56,6 +56,9 @@ struct Runs {
   std::string how() const;                 // "native", "translated by qemu-x86_64"
 };
 
+// "linux/amd64 runs on rosetta (translated by qemu-x86_64, host profile apple-silicon)".
+std::string runs_reason(const Platform& p, const Runs& r, std::string_view profile);
+
 // The outcome of asking a profile about one platform. `reason` is one human line either way.
 struct BackendMatch {
   std::optional<std::string> backend;

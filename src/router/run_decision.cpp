@@ -21,7 +21,7 @@ struct Placement {
 // through the fallback translator, else a clear 503.
 Result<Placement> place(const Platform& p, const platform::Runs& r, const RouteEnv& env) {
   const HostProfile& prof = env.host();
-  std::string runs = prof.runs_on(r.backend, p).reason;
+  std::string runs = platform::runs_reason(p, r, prof.name);
   if (r.execution == platform::Execution::Native)
     return Placement{r.backend, std::string(kTranslatorNone), runs};
   std::string label = platform::translator_label(r.translator->name, r.translator->flags);
