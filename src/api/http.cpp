@@ -1,8 +1,7 @@
 #include "api/http.hpp"
 
-#include <cstdio>
-
 #include <cctype>
+#include <cstdio>
 
 #include "util/strings.hpp"
 
@@ -167,6 +166,9 @@ HeadParse<RequestHead> parse_request_head(std::string_view buf, size_t max_bytes
   r.head.parsed = std::move(target).value();
   if (auto err = parse_header_lines(lines, r.head.headers); !err.empty())
     return parse_error<RequestHead>(400, err);
+  // Go's net/http (dockerd) ignores and drops Transfer-Encoding on an HTTP/1.0 request: do the
+  // same, so twinboxd and the engine behind it frame one body the same way.
+  if (r.head.version_minor == 0) r.head.headers.remove("Transfer-Encoding");
   r.state = ParseState::Complete;
   r.consumed = end;
   return r;
@@ -186,6 +188,10 @@ HeadParse<ResponseHead> parse_response_head(std::string_view buf, size_t max_byt
   HeadParse<ResponseHead> r;
   r.head.version_minor = *minor;
   r.head.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  // 000-099 is no HTTP status: it would not round-trip, and the proxy takes below 200 as interim.
+  if (r.head.status < 100)
+    return parse_error<ResponseHead>(
+        400, "malformed status line \"" + std::string(line) + "\" (status below 100)");
   r.head.reason = line.size() > 13 ? std::string(line.substr(13)) : "";
   if (auto err = parse_header_lines(lines, r.head.headers); !err.empty())
     return parse_error<ResponseHead>(400, err);

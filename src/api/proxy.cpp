@@ -56,12 +56,24 @@ Status send_request(Stream& client, int engine_fd, const http::RequestHead& head
   return {};
 }
 
+// Interim answers one request may get before its final one: a real engine sends at most a
+// 100 Continue (and a 103); an endless stream of them must not hold the proxy forever.
+constexpr int kMaxInterimAnswers = 8;
+
 // Reads the engine's answer head, passing interim 1xx answers (100 Continue) to the client.
 HeadRead<http::ResponseHead> final_head(Stream& client, Stream& engine, ProxyResult& r) {
-  for (;;) {
+  for (int interim = 0;; ++interim) {
     auto h = read_response_head(engine);
     if (h.state != HeadRead<http::ResponseHead>::State::Ok) return h;
     if (h.head.status >= 200 || h.head.status == 101) return h;
+    if (interim >= kMaxInterimAnswers) {
+      HeadRead<http::ResponseHead> bad;
+      bad.state = HeadRead<http::ResponseHead>::State::Bad;
+      bad.status = 502;
+      bad.error = "the engine sent more than " + std::to_string(kMaxInterimAnswers) +
+                  " interim (1xx) answers to one request";
+      return bad;
+    }
     if (write_all(client.fd(), http::serialize(h.head))) r.answered = true;
   }
 }

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/json.hpp"
+#include "util/log.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::store {
@@ -128,8 +130,19 @@ struct ReadState {
   int64_t memory_bytes = 0;
 };
 
+// What the store's disk can take from one import: its free space less what must stay free.
+Result<int64_t> disk_budget(const ContentStore& store, const ArchiveLimits& limits) {
+  struct statvfs vfs {};
+  if (::statvfs(store.root().c_str(), &vfs) != 0)
+    return make_error(ErrorCode::Io, "statvfs " + store.root() + ": " + std::strerror(errno));
+  auto free_bytes = static_cast<int64_t>(std::min<unsigned long long>(
+      static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize, INT64_MAX / 2));
+  return std::max<int64_t>(0, free_bytes - limits.keep_free_bytes);
+}
+
 Status read_archive(ContentStore& store, const std::string& path, const ArchiveLimits& limits,
                     ReadState& st) {
+  TRY_ASSIGN(int64_t budget, disk_budget(store, limits));
   ReadPtr a(archive_read_new());
   archive_read_support_filter_all(a.get());  // plain, gzip, xz, zstd, bzip2 outer compression
   archive_read_support_format_tar(a.get());  // ustar, pax, gnutar
@@ -174,6 +187,10 @@ Status read_archive(ContentStore& store, const std::string& path, const ArchiveL
       return entry_error(raw, std::string("is ") + what +
                                   "; image archives hold only files, directories and links");
     }
+    // A sparse entry's size is logical: 18 KB of archive could stand for 10 GiB written out.
+    if (archive_entry_sparse_count(e) > 0)
+      return entry_error(raw, "is a sparse file (" + std::to_string(archive_entry_size(e)) +
+                                  " bytes written out in full); image archives hold none");
     int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
     if (size < 0 || size > limits.max_entry_bytes) {
       return entry_error(raw, std::to_string(size) + " bytes is more than the per-entry limit of " +
@@ -183,6 +200,14 @@ Status read_archive(ContentStore& store, const std::string& path, const ArchiveL
     if (st.total_bytes > limits.max_total_bytes) {
       return entry_error(raw, "the archive's entries add up to more than the limit of " +
                                   std::to_string(limits.max_total_bytes) + " bytes; refusing it");
+    }
+    if (st.total_bytes > budget) {
+      return entry_error(raw, "the archive's entries add up to more than the " +
+                                  std::to_string(budget) +
+                                  " bytes the content store's disk can take (its free space "
+                                  "less " +
+                                  std::to_string(limits.keep_free_bytes) +
+                                  " bytes kept free); free space or import a smaller archive");
     }
     auto parts = split(name, '/');
     if (parts.size() == 3 && parts[0] == "blobs") {
@@ -514,8 +539,10 @@ class TarWriter {
 
 }  // namespace
 
-Result<ImportResult> import_archive(ContentStore& store, const std::string& path,
-                                    const ImportOptions& options) {
+namespace {
+
+Result<ImportResult> import_leased(ContentStore& store, const std::string& path,
+                                   const ImportOptions& options) {
   auto ctx = [&](const Error& e) { return e.context("import " + path); };
   // Blobs committed here are unreferenced until the end: keep gc away meanwhile.
   auto lease = store.lease();
@@ -533,6 +560,21 @@ Result<ImportResult> import_archive(ContentStore& store, const std::string& path
                    "(manifest.json) at the archive's top level");
   }
   if (!r) return ctx(r.error());
+  return r;
+}
+
+}  // namespace
+
+Result<ImportResult> import_archive(ContentStore& store, const std::string& path,
+                                    const ImportOptions& options) {
+  auto r = import_leased(store, path, options);
+  if (!r) {
+    // A failed import keeps nothing it wrote: its blobs are unreferenced, so gc removes them,
+    // unless another pull or import holds a lease (then the next gc does).
+    auto g = store.gc();
+    if (!g && g.error().code != ErrorCode::Conflict)
+      log::warn("store", "after a failed import: " + g.error().message);
+  }
   return r;
 }
 

@@ -27,8 +27,8 @@ struct ImportOptions {
 };
 
 struct ImportedImage {
-  std::string reference;          // full normalized reference now in the store
-  image::Descriptor descriptor;   // what it points at (index or image manifest)
+  std::string reference;         // full normalized reference now in the store
+  image::Descriptor descriptor;  // what it points at (index or image manifest)
 };
 
 struct ImportResult {
@@ -36,8 +36,10 @@ struct ImportResult {
   std::vector<ImportedImage> images;
 };
 
-// Imports every image in the archive at `path`. On any error no reference is added (blobs
-// already verified stay: they are content-addressed and gc() removes them if unreferenced).
+// Imports every image in the archive at `path`. On any error no reference is added and the blobs
+// it wrote are removed (gc() right after; when another pull or import is running, the next gc()
+// does it). Entries may add up to the store disk's free space less limits.keep_free_bytes;
+// sparse entries are refused.
 Result<ImportResult> import_archive(ContentStore& store, const std::string& path,
                                     const ImportOptions& options = {});
 

@@ -17,6 +17,9 @@ struct ArchiveLimits {
   int64_t max_total_bytes = int64_t{64} << 30;  // all entries together
   int64_t max_entries = 100000;
   int64_t max_metadata_bytes = 8 << 20;  // index.json, manifest.json, configs: read into memory
+  // What an import leaves free on the content store's disk: the entries may add up to no more
+  // than the free space less this (a tiny archive must not fill the disk).
+  int64_t keep_free_bytes = int64_t{512} << 20;
 };
 
 // Cleans an archive entry name into a relative path without "." components, empty components or

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "api/http.hpp"
+#include "api/http_body.hpp"
 
 using namespace twinbox::api::http;
 
@@ -157,8 +158,10 @@ TEST(ParseResponseHead, StatusReasonAndHeaders) {
 }
 
 TEST(ParseResponseHead, RejectsBadStatusLines) {
-  for (std::string bad : {"HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 OK\r\n\r\n", "ICY 200 OK\r\n\r\n",
-                          "HTTP/1.1 20 OK\r\n\r\n"}) {
+  // Issue 18: "042" and "000" are no statuses (the proxy would take them for interim answers).
+  for (std::string bad :
+       {"HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 OK\r\n\r\n", "ICY 200 OK\r\n\r\n",
+        "HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 042 Odd\r\n\r\n", "HTTP/1.1 000\r\n\r\n"}) {
     auto r = parse_response_head(bad);
     EXPECT_EQ(r.state, ParseState::Error) << bad;
     EXPECT_EQ(r.status, 400);
@@ -167,6 +170,23 @@ TEST(ParseResponseHead, RejectsBadStatusLines) {
   ASSERT_EQ(no_reason.state, ParseState::Complete);
   EXPECT_EQ(no_reason.head.status, 204);
   EXPECT_EQ(no_reason.head.version_minor, 0);
+}
+
+// Issue 18: Go's net/http (dockerd) ignores Transfer-Encoding on an HTTP/1.0 request; twinboxd
+// drops it too, so both sides frame the body by Content-Length (or as none).
+TEST(ParseRequestHead, Http10DropsTransferEncoding) {
+  auto r = parse_request_head(
+      "POST /containers/create HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: "
+      "2\r\n\r\n");
+  ASSERT_EQ(r.state, ParseState::Complete);
+  EXPECT_FALSE(r.head.headers.get("Transfer-Encoding").has_value());
+  auto f = request_framing(r.head);
+  ASSERT_TRUE(f.has_value()) << f.error().message;
+  EXPECT_EQ(f->kind, BodyKind::Length);
+  EXPECT_EQ(f->length, 2u);
+  auto v11 = parse_request_head("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  ASSERT_EQ(v11.state, ParseState::Complete);
+  EXPECT_EQ(request_framing(v11.head)->kind, BodyKind::Chunked);
 }
 
 TEST(Serialize, RoundTripsARequestHead) {

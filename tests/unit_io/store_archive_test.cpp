@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -212,6 +213,16 @@ class StoreArchiveTest : public ::testing::Test {
     auto l = fresh->list();
     ASSERT_TRUE(l);
     EXPECT_TRUE(l->empty()) << "a reference was added by a failed import";
+    EXPECT_EQ(blob_count(*fresh), 0u) << "a failed import left blobs behind: " << part;
+  }
+
+  static size_t blob_count(const ContentStore& s) {
+    size_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(s.root() + "/blobs/sha256", ec);
+         !ec && it != std::filesystem::directory_iterator(); ++it)
+      ++n;
+    return n;
   }
 
   std::string dir_;
@@ -455,6 +466,49 @@ TEST_F(StoreArchiveTest, HostileArchivesAreRefused) {
   total.limits.max_total_bytes = 12000;
   expect_refused(with({"big", std::string(2500, 'x')}), "add up to more than the limit of 12000",
                  total);
+  ImportOptions few;
+  few.limits.max_entries = 5;
+  expect_refused(valid_oci_entries(), "more than 5 entries", few);
+}
+
+// Issue 18: a sparse entry's logical size is written out in full (18 KB of archive stood for a
+// 10 GiB blob); an import may not fill the store's disk.
+TEST_F(StoreArchiveTest, SparseEntriesAndTheDisksFreeSpaceBoundAnImport) {
+  std::string out;
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax(a);
+  archive_write_open(a, &out, nullptr, append_cb, nullptr);
+  struct archive_entry* h = archive_entry_new();
+  archive_entry_set_pathname(h, "layer.tar");
+  archive_entry_set_filetype(h, AE_IFREG);
+  archive_entry_set_perm(h, 0644);
+  archive_entry_set_size(h, la_int64_t{10} << 30);  // 10 GiB logical
+  archive_entry_sparse_add_entry(h, 0, 4096);         // 4 KiB of data
+  archive_write_header(a, h);
+  std::string data(4096, 'x');
+  archive_write_data(a, data.data(), data.size());
+  archive_entry_free(h);
+  archive_write_close(a);
+  archive_write_free(a);
+  ASSERT_LT(out.size(), 64u * 1024) << "the test archive should be tiny";
+  auto path = write_file("sparse.tar", out);
+  auto fresh = open_store("sparse");
+  auto r = import_archive(*fresh, path);
+  ASSERT_FALSE(r) << "a sparse entry was accepted";
+  EXPECT_NE(r.error().message.find("is a sparse file"), std::string::npos) << r.error().message;
+  EXPECT_EQ(blob_count(*fresh), 0u);
+
+  ImportOptions tight;
+  tight.limits.keep_free_bytes = INT64_MAX / 2;  // more than any disk has: nothing fits
+  expect_refused(valid_oci_entries(), "bytes the content store's disk can take", tight);
+}
+
+// Blobs written before an import fails are removed: a refused million-entry archive left
+// 100 000 blobs behind. Here the layer and config are written before the manifest is missed.
+TEST_F(StoreArchiveTest, AFailedImportLeavesNoBlobs) {
+  auto missing = valid_oci_entries();
+  missing.pop_back();  // the manifest blob
+  expect_refused(missing, "the blob is not in the archive");
   ImportOptions few;
   few.limits.max_entries = 5;
   expect_refused(valid_oci_entries(), "more than 5 entries", few);
