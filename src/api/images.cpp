@@ -152,15 +152,13 @@ std::optional<pull::StoredImage> Dispatcher::ensure_image(const std::string& bac
   auto present = engine_request(*conn, "GET", "/images/" + what + "/json");
   bool other_platform = false;
   if (present && present->status == 200) {
-    auto j = parse_json<Json>(present->body);
-    auto arch = json_string(j, "Architecture");
-    if (arch) {
-      platform::Platform have{json_string(j, "Os").value_or("linux"), *arch,
-                              json_string(j, "Variant").value_or("")};
-      platform::Platform a = platform::normalize(have), b = platform::normalize(*want);
+    auto text = image_inspect_platform(parse_json<Json>(present->body));
+    auto have = text ? platform::parse_platform(*text) : Result<platform::Platform>(Error{});
+    if (have) {
+      const platform::Platform& b = *want;
       // An image config without a variant matches on os and arch (containerd's rule).
-      other_platform = a.os != b.os || a.arch != b.arch ||
-                       (!a.variant.empty() && !b.variant.empty() && a.variant != b.variant);
+      other_platform = have->os != b.os || have->arch != b.arch ||
+                       (!have->variant.empty() && !b.variant.empty() && have->variant != b.variant);
     }
   }
   if ((present && present->status == 404) || other_platform) {
