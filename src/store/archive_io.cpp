@@ -12,7 +12,9 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <variant>
 
 #include "platform/reference.hpp"
 #include "store/docker_archive.hpp"
@@ -295,6 +297,99 @@ Result<std::string> head_bytes(const ContentStore& store, const image::Digest& d
   return std::string(buf, static_cast<size_t>(n));
 }
 
+// What a layer blob holds: the media type its first bytes show and the digest of its
+// uncompressed content (the diff_id an image config lists for it).
+struct LayerContent {
+  std::string_view media_type;
+  image::Digest diff_id;
+};
+
+Result<LayerContent> layer_content(const ContentStore& store, const image::Digest& d) {
+  TRY_ASSIGN(std::string head, head_bytes(store, d));
+  LayerContent out{layer_media_type_from_magic(head), d};
+  if (out.media_type != kOciLayerTar) {
+    TRY_ASSIGN(out.diff_id, uncompressed_digest(store, d));
+  }
+  return out;
+}
+
+Status check_diff_id(const LayerContent& c, const image::Digest& want, size_t i,
+                     const std::string& where) {
+  if (c.diff_id == want) return {};
+  return make_error(ErrorCode::InvalidArgument,
+                    where + ": uncompressed content hashes to " + c.diff_id.str() +
+                        " but the config's diff_ids[" + std::to_string(i) + "] is " + want.str());
+}
+
+// A descriptor's size must be its blob's: a wrong size would be stored and served to engines.
+Status check_descriptor_size(const ContentStore& store, const image::Descriptor& d,
+                             const std::string& where) {
+  TRY_ASSIGN(int64_t size, store.blob_size(d.digest));
+  if (size == d.size) return {};
+  return make_error(ErrorCode::InvalidArgument,
+                    where + ": the descriptor says " + std::to_string(d.size) +
+                        " bytes but the blob has " + std::to_string(size));
+}
+
+// Indexes inside indexes deeper than this are refused (no tool writes more than two levels).
+constexpr int kMaxIndexNesting = 4;
+
+// Checks everything an OCI archive's descriptor leads to that the archive holds: every size, an
+// image's config and, when the config is an image config, that it lists one diff_id per layer
+// and each layer present uncompresses to its diff_id. What the archive leaves out (a platform
+// not saved) is not an error here; complete_platforms decides which images are whole.
+Status verify_oci_descriptor(const ContentStore& store, const image::Descriptor& d,
+                             const std::string& where, int64_t max_document_bytes, int depth) {
+  TRY(check_descriptor_size(store, d, where));
+  TRY_ASSIGN(std::string body, store.read_blob(d.digest, max_document_bytes));
+  auto m = image::parse_manifest(body, d.media_type);
+  if (!m) return m.error().context(where);
+  if (const auto* idx = std::get_if<image::Index>(&*m)) {
+    if (depth >= kMaxIndexNesting) {
+      return make_error(ErrorCode::InvalidArgument, where + ": indexes nested more than " +
+                                                        std::to_string(kMaxIndexNesting) +
+                                                        " levels deep");
+    }
+    for (size_t i = 0; i < idx->manifests.size(); ++i) {
+      const auto& c = idx->manifests[i];
+      if (!store.has(c.digest)) continue;
+      TRY(verify_oci_descriptor(
+          store, c, where + " manifests[" + std::to_string(i) + "] (" + c.digest.str() + ")",
+          max_document_bytes, depth + 1));
+    }
+    return {};
+  }
+  const auto& im = std::get<image::ImageManifest>(*m);
+  std::optional<image::ImageConfig> cfg;
+  if (store.has(im.config.digest)) {
+    std::string cw = where + " config (" + im.config.digest.str() + ")";
+    TRY(check_descriptor_size(store, im.config, cw));
+    if (im.config.media_type == image::kOciConfig || im.config.media_type == image::kDockerConfig) {
+      TRY_ASSIGN(std::string cbody, store.read_blob(im.config.digest, max_document_bytes));
+      auto parsed = image::parse_image_config(cbody);
+      if (!parsed) return parsed.error().context(cw);
+      if (parsed->diff_ids.size() != im.layers.size()) {
+        return make_error(ErrorCode::InvalidArgument,
+                          where + ": " + std::to_string(im.layers.size()) +
+                              " layers but the config lists " +
+                              std::to_string(parsed->diff_ids.size()) + " diff_ids");
+      }
+      cfg = std::move(*parsed);
+    }
+  }
+  for (size_t i = 0; i < im.layers.size(); ++i) {
+    const auto& l = im.layers[i];
+    if (!store.has(l.digest)) continue;
+    std::string lw = where + " layers[" + std::to_string(i) + "] (" + l.digest.str() + ")";
+    TRY(check_descriptor_size(store, l, lw));
+    if (!cfg) continue;
+    auto c = layer_content(store, l.digest);
+    if (!c) return c.error().context(lw);
+    TRY(check_diff_id(*c, cfg->diff_ids[i], i, lw));
+  }
+  return {};
+}
+
 Status add_named(std::vector<std::pair<std::string, image::Descriptor>>& refs,
                  const std::string& name, const image::Descriptor& d) {
   for (auto& [n, existing] : refs) {
@@ -334,6 +429,7 @@ Result<ImportResult> import_oci(ContentStore& store, const FileMap& files,
     if (!store.has(d.digest)) {
       return make_error(ErrorCode::InvalidArgument, where + ": the blob is not in the archive");
     }
+    TRY(verify_oci_descriptor(store, d, where, options.limits.max_metadata_bytes, 0));
     auto platforms = store.complete_platforms(d);
     if (!platforms) return platforms.error().context(where);
     if (platforms->empty()) {
@@ -387,22 +483,11 @@ Result<image::Descriptor> import_docker_item(ContentStore& store, const FileMap&
     if (f->kind == ArchiveFile::Memory) {
       TRY_ASSIGN(blob, store.put_blob(f->bytes));
     }
-    TRY_ASSIGN(std::string head, head_bytes(store, blob.digest));
-    std::string_view media_type = layer_media_type_from_magic(head);
-    image::Digest diff = blob.digest;
-    if (media_type != kOciLayerTar) {
-      auto u = uncompressed_digest(store, blob.digest);
-      if (!u) return u.error().context(lw);
-      diff = *u;
-    }
-    if (diff != cfg->diff_ids[i]) {
-      return make_error(ErrorCode::InvalidArgument, lw + ": uncompressed content hashes to " +
-                                                        diff.str() + " but the config's diff_ids[" +
-                                                        std::to_string(i) + "] is " +
-                                                        cfg->diff_ids[i].str());
-    }
+    auto content = layer_content(store, blob.digest);
+    if (!content) return content.error().context(lw);
+    TRY(check_diff_id(*content, cfg->diff_ids[i], i, lw));
     image::Descriptor l;
-    l.media_type = std::string(media_type);
+    l.media_type = std::string(content->media_type);
     l.digest = blob.digest;
     l.size = blob.size;
     layers.push_back(std::move(l));

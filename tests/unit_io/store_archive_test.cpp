@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -184,11 +185,20 @@ class StoreArchiveTest : public ::testing::Test {
   }
 
   // A valid small OCI archive's entries (one image, fully named), to add hostile entries to.
-  std::vector<TarEntry> valid_oci_entries(const std::string& name = "twinbox/evil:latest") {
+  // `tamper` may change the descriptors and the config before the manifest is written.
+  using Tamper = std::function<void(image::Descriptor& config, image::Descriptor& layer,
+                                    std::vector<std::string>& diff_ids)>;
+  std::vector<TarEntry> valid_oci_entries(const std::string& name = "twinbox/evil:latest",
+                                          const Tamper& tamper = {}) {
     std::string layer = layer_tar("arm64");
-    std::string cfg = config_json("arm64", {image::sha256_digest(layer).str()});
-    image::Descriptor c = desc_of(image::kOciConfig, cfg);
+    std::vector<std::string> diffs{image::sha256_digest(layer).str()};
     image::Descriptor l = desc_of(kOciLayerTar, layer);
+    image::Descriptor c;
+    if (tamper) tamper(c, l, diffs);
+    std::string cfg = config_json("arm64", diffs);
+    int64_t cfg_size_delta = c.size;  // tamper's config size is a delta on the real one
+    c = desc_of(image::kOciConfig, cfg);
+    c.size += cfg_size_delta;
     std::string m = oci_manifest_json(c, {l});
     image::Descriptor md = desc_of(image::kOciManifest, m);
     md.annotations["org.opencontainers.image.ref.name"] = name;
@@ -512,6 +522,53 @@ TEST_F(StoreArchiveTest, AFailedImportLeavesNoBlobs) {
   ImportOptions few;
   few.limits.max_entries = 5;
   expect_refused(valid_oci_entries(), "more than 5 entries", few);
+}
+
+// An OCI archive is checked as a docker-archive is: every size its descriptors give and every
+// diff_id its configs list (before, wrong sizes were stored and served to the engines).
+TEST_F(StoreArchiveTest, OciArchiveSizesAndDiffIdsAreChecked) {
+  using D = image::Descriptor;
+  using V = std::vector<std::string>;
+  expect_refused(valid_oci_entries("twinbox/x:1", [](D&, D& l, V&) { l.size += 1; }),
+                 "layers[0] (sha256:");
+  expect_refused(valid_oci_entries("twinbox/x:1", [](D&, D& l, V&) { l.size = 1; }),
+                 "bytes but the blob has");
+  expect_refused(valid_oci_entries("twinbox/x:1", [](D& c, D&, V&) { c.size = 5; }),
+                 "config (sha256:");
+  expect_refused(
+      valid_oci_entries("twinbox/x:1",
+                        [](D&, D&, V& d) { d[0] = image::sha256_digest("other").str(); }),
+      "but the config's diff_ids[0] is");
+  expect_refused(valid_oci_entries("twinbox/x:1", [](D&, D&, V& d) { d.push_back(d[0]); }),
+                 "1 layers but the config lists 2 diff_ids");
+  expect_refused(valid_oci_entries("twinbox/x:1", [](D&, D&, V& d) { d.clear(); }),
+                 "1 layers but the config lists 0 diff_ids");
+
+  // index.json's own descriptor: a size that is not the manifest's.
+  auto e = valid_oci_entries();
+  json idx = json::parse(e[1].data);
+  idx["manifests"][0]["size"] = idx["manifests"][0]["size"].get<int64_t>() + 7;
+  e[1].data = idx.dump();
+  expect_refused(e, "index.json manifests[0]");
+
+  // A child of a nested index with a wrong size.
+  auto nested = valid_oci_entries();
+  image::Descriptor md;
+  md.media_type = std::string(image::kOciManifest);
+  md.digest = image::sha256_digest(nested[6].data);
+  md.size = static_cast<int64_t>(nested[6].data.size()) + 1;
+  md.platform = image::ManifestPlatform{"linux", "arm64", "", "", {}, {}};
+  std::string inner = oci_index_json({md});
+  image::Descriptor id = desc_of(image::kOciIndex, inner);
+  id.annotations["org.opencontainers.image.ref.name"] = "twinbox/nested:1";
+  nested[1].data = oci_index_json({id});
+  nested.push_back({"blobs/sha256/" + id.digest.hex(), inner});
+  expect_refused(nested, "bytes but the blob has");
+
+  // The untampered archive still imports.
+  auto path = write_file("good.tar", make_tar(valid_oci_entries("twinbox/x:1")));
+  auto r = import_archive(*store_, path);
+  ASSERT_TRUE(r) << r.error().message;
 }
 
 TEST_F(StoreArchiveTest, CorruptBlobIsRefusedAndNothingReferenced) {
