@@ -23,7 +23,7 @@ struct ApiServer::Impl {
         images(content ? std::make_unique<pull::ImageService>(*content, registry_client) : nullptr),
         dispatcher(b, registry, DaemonIdentity{options.socket_path, options.daemon_version},
                    &tracker, images.get(), options.route_env),
-        server(options.socket_path, options.socket_mode, dispatcher, tracker) {}
+        server(options.socket_path, options.socket_mode, options.socket_gid, dispatcher, tracker) {}
 
   // Watches the backends; each time one becomes Running, its containers are reconciled into
   // the registry (ids, names, project labels). Runs until stop().
@@ -61,7 +61,8 @@ struct ApiServer::Impl {
   std::thread watcher;
 };
 
-ApiServer::ApiServer(ServerOptions options, BackendSet& backends) : options_(std::move(options)), backends_(backends) {}
+ApiServer::ApiServer(ServerOptions options, BackendSet& backends)
+    : options_(std::move(options)), backends_(backends) {}
 
 ApiServer::~ApiServer() { stop(); }
 

@@ -36,6 +36,7 @@ namespace twinbox::api {
 struct ServerOptions {
   std::string socket_path;  // where clients connect (DOCKER_HOST=unix://...)
   unsigned socket_mode = 0660;
+  int socket_gid = -1;         // the socket's group (--socket-group); -1: the daemon's own
   std::string registry_path;   // workload registry JSON; "" keeps it in memory only
   std::string daemon_version;  // shown in /version Components, /twinbox/v1/status, Server header
   std::chrono::milliseconds shutdown_grace{2000};

@@ -19,7 +19,7 @@ Status Server::start() {
     return make_error(ErrorCode::Io, std::string("pipe: ") + std::strerror(errno));
   wake_read_.reset(p[0]);
   wake_write_.reset(p[1]);
-  auto fd = listen_unix(path_, mode_);
+  auto fd = listen_unix(path_, mode_, 64, gid_);
   if (!fd) return fd.error().context("listen on the API socket");
   listener_ = std::move(fd).value();
   started_ = true;

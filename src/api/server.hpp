@@ -20,8 +20,13 @@ namespace twinbox::api {
 
 class Server {
  public:
-  Server(std::string socket_path, unsigned mode, Dispatcher& dispatcher, FdTracker& tracker)
-      : path_(std::move(socket_path)), mode_(mode), dispatcher_(dispatcher), tracker_(tracker) {}
+  Server(std::string socket_path, unsigned mode, int gid, Dispatcher& dispatcher,
+         FdTracker& tracker)
+      : path_(std::move(socket_path)),
+        mode_(mode),
+        gid_(gid),
+        dispatcher_(dispatcher),
+        tracker_(tracker) {}
   ~Server() { stop(std::chrono::milliseconds(0)); }
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -43,6 +48,7 @@ class Server {
 
   std::string path_;
   unsigned mode_;
+  int gid_;  // the socket's group; -1: the daemon's own
   Dispatcher& dispatcher_;
   FdTracker& tracker_;
   Fd listener_;

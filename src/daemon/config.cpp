@@ -4,6 +4,7 @@
 
 #include "platform/host_profile.hpp"
 #include "router/run_decision.hpp"
+#include "util/path_safety.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::daemon {
@@ -32,6 +33,9 @@ std::string usage() {
          "  --insecure-registry R    plain HTTP for R (host[:port] or CIDR); repeatable;\n"
          "                           loopback registries always are\n"
          "  --docker-config FILE     registry credentials (default ~/.docker/config.json)\n"
+         "  --socket-mode MODE       API socket permissions: 0660 (default) or 0600\n"
+         "  --socket-group GROUP     API socket group (name or gid); its members may use\n"
+         "                           twinbox (the state dir becomes 0710 for them)\n"
          "  --debug                  verbose logs\n";
 }
 
@@ -123,6 +127,13 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
       c.insecure_registries.push_back(v);
     } else if (a == "--docker-config") {
       TRY_ASSIGN(c.docker_config, value());
+    } else if (a == "--socket-mode") {
+      TRY_ASSIGN(std::string v, value());
+      TRY_ASSIGN(c.socket_mode, parse_socket_mode(v));
+    } else if (a == "--socket-group") {
+      TRY_ASSIGN(c.socket_group, value());
+      if (c.socket_group.empty())
+        return make_error(ErrorCode::InvalidArgument, "--socket-group needs a group name or gid");
     } else if (a == "--debug") {
       c.debug = true;
     } else {

@@ -28,6 +28,10 @@ struct Config {
   std::vector<std::string> insecure_registries;
   std::string docker_config;  // default $DOCKER_CONFIG/config.json or ~/.docker/...
   bool debug = false;
+  // The API socket: owner read/write, and the group's when 0660. socket_group names the group
+  // (a docker-like group of users allowed to drive twinbox); "" keeps the daemon's own.
+  unsigned socket_mode = 0660;
+  std::string socket_group;
 };
 
 // The translator label of hv when it stands in for rosetta: "qemu-x86_64 (binfmt POCF, hv

@@ -108,6 +108,11 @@ int run(const daemon::Config& cfg) {
     log::error("daemon", st.error().message);
     return 1;
   }
+  auto socket_gid = daemon::secure_state_dir(layout.root(), layout.api_socket(), cfg.socket_group);
+  if (!socket_gid) {
+    log::error("daemon", socket_gid.error().message);
+    return 1;
+  }
   auto pid_lock = daemon::lock_pid_file(layout.pid_file());
   if (!pid_lock) {
     log::error("daemon", pid_lock.error().message);
@@ -150,7 +155,8 @@ int run(const daemon::Config& cfg) {
 
   api::ServerOptions opts;
   opts.socket_path = layout.api_socket();
-  opts.socket_mode = 0660;
+  opts.socket_mode = cfg.socket_mode;
+  opts.socket_gid = *socket_gid;
   opts.registry_path = layout.workload_registry();
   opts.daemon_version = kVersion;
   opts.content_store_path = cfg.content_store.empty() ? layout.content_store() : cfg.content_store;

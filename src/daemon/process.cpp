@@ -2,13 +2,16 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <thread>
 
@@ -16,6 +19,32 @@
 #include "util/strings.hpp"
 
 namespace twinbox::daemon {
+
+Result<int> secure_state_dir(const std::string& state_dir, const std::string& socket_path,
+                             const std::string& socket_group) {
+  TRY(fs::check_private_path(socket_path));
+  int gid = -1;
+  if (!socket_group.empty()) {
+    unsigned n = 0;
+    auto [p, ec] =
+        std::from_chars(socket_group.data(), socket_group.data() + socket_group.size(), n);
+    if (ec == std::errc() && p == socket_group.data() + socket_group.size()) {
+      gid = static_cast<int>(n);
+    } else if (const struct group* g = ::getgrnam(socket_group.c_str())) {
+      gid = static_cast<int>(g->gr_gid);
+    } else {
+      return make_error(ErrorCode::InvalidArgument, "--socket-group: no group '" + socket_group +
+                                                        "' (create it with `groupadd " +
+                                                        socket_group + "` first)");
+    }
+  }
+  if (gid >= 0 && ::chown(state_dir.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(gid)) != 0)
+    return make_error(ErrorCode::Io,
+                      "chgrp " + socket_group + " " + state_dir + ": " + std::strerror(errno));
+  if (::chmod(state_dir.c_str(), gid >= 0 ? 0710 : 0700) != 0)
+    return make_error(ErrorCode::Io, "chmod " + state_dir + ": " + std::strerror(errno));
+  return gid;
+}
 
 Result<Fd> lock_pid_file(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -86,8 +115,10 @@ void start_signal_thread(void (*on_signal)(int, void*), void* ctx) {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
       // One SIGCHLD may stand for several exits; the scan reaps every QEMU zombie there is.
-      if (sig == SIGCHLD) reap_qemu_zombies();
-      else on_signal(sig, ctx);
+      if (sig == SIGCHLD)
+        reap_qemu_zombies();
+      else
+        on_signal(sig, ctx);
     }
   }).detach();
 }

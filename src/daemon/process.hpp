@@ -11,6 +11,13 @@ namespace twinbox::daemon {
 // holds it (the message names its pid). The lock lives as long as the returned Fd.
 Result<Fd> lock_pid_file(const std::string& path);
 
+// Makes the state directory the API socket's safe home: refuses it when another user could
+// replace the socket or a directory above it (fs::check_private_path), then sets it to 0700, or
+// to 0710 with group `socket_group` (a name or gid) so that group's members reach the socket
+// and nothing else. Returns the group's gid, -1 without one.
+Result<int> secure_state_dir(const std::string& state_dir, const std::string& socket_path,
+                             const std::string& socket_group);
+
 // Makes orphaned descendants ours: libvirt daemonizes QEMU, and machine-facts measured destroy at
 // ~1.5 s when PID 1 reaps it slowly, ~0.2 s when we do (see start_signal_thread).
 void become_subreaper();

@@ -44,7 +44,7 @@ Result<Fd> connect_unix(const std::string& path) {
   return fd;
 }
 
-Result<Fd> listen_unix(const std::string& path, unsigned mode, int backlog) {
+Result<Fd> listen_unix(const std::string& path, unsigned mode, int backlog, int gid) {
   TRY_ASSIGN(sockaddr_un addr, unix_addr(path));
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return make_error(ErrorCode::Io, "socket: " + errstr());
@@ -55,6 +55,8 @@ Result<Fd> listen_unix(const std::string& path, unsigned mode, int backlog) {
   int e = errno;
   ::umask(old);
   if (rc != 0) return make_error(ErrorCode::Io, "bind " + path + ": " + std::strerror(e));
+  if (gid >= 0 && ::chown(path.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(gid)) != 0)
+    return make_error(ErrorCode::Io, "chgrp " + std::to_string(gid) + " " + path + ": " + errstr());
   if (::chmod(path.c_str(), mode) != 0)
     return make_error(ErrorCode::Io, "chmod " + path + ": " + errstr());
   if (::listen(fd.get(), backlog) != 0)

@@ -36,7 +36,8 @@ class Fd {
 // Connects a stream socket to a unix socket path. NotFound/Unavailable when nobody listens.
 Result<Fd> connect_unix(const std::string& path);
 // Binds and listens on a unix socket path with the given mode (the path is replaced if stale).
-Result<Fd> listen_unix(const std::string& path, unsigned mode, int backlog = 64);
+// `gid` >= 0: the socket's group (chown before chmod, so it is never open to the wrong group).
+Result<Fd> listen_unix(const std::string& path, unsigned mode, int backlog = 64, int gid = -1);
 // Writes all of `data` (retrying on EINTR/short writes). MSG_NOSIGNAL on sockets.
 Status write_all(int fd, std::string_view data);
 // One read; returns bytes read (0 at EOF).

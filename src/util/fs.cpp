@@ -5,9 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "util/fd.hpp"
+#include "util/path_safety.hpp"
 
 namespace twinbox::fs {
 
@@ -62,7 +66,7 @@ Status make_dirs(const std::string& path, unsigned mode) {
 }
 
 bool exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -78,6 +82,25 @@ std::string absolute(const std::string& path) {
   char buf[4096];
   if (!::getcwd(buf, sizeof buf)) return path;
   return std::string(buf) + "/" + path;
+}
+
+Status check_private_path(const std::string& file_path) {
+  std::string dir = dirname(absolute(file_path));
+  char* real = ::realpath(dir.c_str(), nullptr);
+  if (!real) return io_error("resolve " + dir);
+  std::string path(real);
+  ::free(real);
+  std::vector<DirFacts> chain;
+  for (;;) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return io_error("stat " + path);
+    chain.push_back({path, st.st_uid, st.st_mode, S_ISDIR(st.st_mode)});
+    if (path == "/") break;
+    path = dirname(path);
+  }
+  auto st = check_private_dirs(chain, ::geteuid());
+  if (!st) return st.error().context("refusing " + file_path);
+  return {};
 }
 
 }  // namespace twinbox::fs

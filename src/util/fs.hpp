@@ -15,5 +15,8 @@ bool exists(const std::string& path);
 std::string dirname(const std::string& path);
 // Absolute form of `path` (relative to the current directory); no symlink resolution.
 std::string absolute(const std::string& path);
+// Refuses `file_path` when another local user could replace it or a directory above it
+// (check_private_dirs over its directory, symlinks resolved, and every ancestor).
+Status check_private_path(const std::string& file_path);
 
 }  // namespace twinbox::fs

@@ -26,6 +26,16 @@ TEST(ParseFlags, EmptyLoopbackListMeansNone) {
   EXPECT_TRUE(c->host_loopback_ports.empty());
 }
 
+TEST(ParseFlags, SocketModeAndGroup) {
+  Config base;
+  EXPECT_EQ(base.socket_mode, 0660u);
+  EXPECT_EQ(base.socket_group, "");
+  auto c = parse_flags({"--socket-mode", "0600", "--socket-group", "twinbox"}, base);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->socket_mode, 0600u);
+  EXPECT_EQ(c->socket_group, "twinbox");
+}
+
 TEST(ParseFlags, BadInputsSayWhatWasWrong) {
   struct Case {
     std::vector<std::string> args;
@@ -35,6 +45,9 @@ TEST(ParseFlags, BadInputsSayWhatWasWrong) {
       {{"--memory-mib"}, "--memory-mib needs a value"},
       {{"--host-loopback-ports", "5000,70000"}, "port out of range"},
       {{"--frobnicate"}, "unknown option '--frobnicate'"},
+      {{"--socket-mode", "0666"}, "others may not have access"},
+      {{"--socket-mode", "rw"}, "expected an octal mode"},
+      {{"--socket-group", ""}, "--socket-group needs a group name or gid"},
   };
   for (const auto& c : cases) {
     auto r = parse_flags(c.args, Config{});
