@@ -1,5 +1,6 @@
 // The JSON bodies twinboxd reads from clients: a container create (image, platform, labels,
-// PortBindings), the labels and port bindings it rewrites into it, and a port-binding map.
+// PortBindings), the labels, extra host and port bindings it rewrites into it, and a
+// port-binding map.
 #include <nlohmann/json.hpp>
 
 #include "api/docker_json.hpp"
@@ -13,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in = fuzz::as_text(data, size);
   auto facts = api::parse_create_facts(in);
   (void)api::add_create_labels(in, {{"io.twinbox.backend", "hv"}});
+  (void)api::add_extra_host(in, "host.docker.internal", "10.0.2.2");
   std::vector<router::PortReservation> held(1);
   held[0].request = router::PortRequest{"127.0.0.1", 8080, 80, "tcp"};
   (void)api::rewrite_port_bindings(in, held);

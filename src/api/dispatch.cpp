@@ -204,6 +204,14 @@ Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
     out = std::move(rewritten).value();
     labels.emplace_back(std::string(kPublishedLabel), published_label(held));
   }
+  if (!identity_.host_gateway.empty()) {
+    auto with_host = add_extra_host(out, "host.docker.internal", identity_.host_gateway);
+    if (!with_host) {
+      ports_.release(pending_id);
+      return with_host.error();
+    }
+    out = std::move(with_host).value();
+  }
   auto labelled = add_create_labels(out, labels);
   if (!labelled) ports_.release(pending_id);
   return labelled;

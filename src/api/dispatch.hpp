@@ -25,6 +25,9 @@ namespace twinbox::api {
 struct DaemonIdentity {
   std::string socket_path;
   std::string version;
+  // The address containers reach the host at as host.docker.internal (--host-access); "" when
+  // host access is off and the name is not added.
+  std::string host_gateway;
 };
 
 // What happened to one request, for the server's log line and keep-alive.

@@ -55,6 +55,40 @@ Result<std::string> add_create_labels(std::string_view body, const Labels& label
   return dump_json(j);
 }
 
+Result<std::string> add_extra_host(std::string_view body, std::string_view name,
+                                   std::string_view ip) {
+  auto j = parse_json<Json>(body.empty() ? std::string_view("{}") : body);
+  if (j.is_discarded() || !j.is_object())
+    return make_error(ErrorCode::InvalidArgument,
+                      "container create: the request body is not a JSON object");
+  auto hc = j.find("HostConfig");
+  if (hc == j.end() || hc->is_null()) {
+    j["HostConfig"] = Json::object();
+  } else if (!hc->is_object()) {
+    return make_error(ErrorCode::InvalidArgument,
+                      "container create: \"HostConfig\" must be an object");
+  }
+  Json& host_config = j["HostConfig"];
+  auto eh = host_config.find("ExtraHosts");
+  if (eh == host_config.end() || eh->is_null()) {
+    host_config["ExtraHosts"] = Json::array();
+  } else if (!eh->is_array()) {
+    return make_error(ErrorCode::InvalidArgument,
+                      "container create: \"HostConfig.ExtraHosts\" must be an array of "
+                      "\"host:ip\" strings");
+  }
+  Json& hosts = host_config["ExtraHosts"];
+  for (const auto& h : hosts) {
+    if (!h.is_string()) continue;
+    std::string_view s = h.get_ref<const std::string&>();
+    if (s.size() > name.size() && s.substr(0, name.size()) == name &&
+        (s[name.size()] == ':' || s[name.size()] == '='))
+      return std::string(body);
+  }
+  hosts.push_back(std::string(name) + ":" + std::string(ip));
+  return dump_json(j);
+}
+
 Labels routing_labels(std::string_view backend, std::string_view execution,
                       std::string_view translator, std::string_view platform,
                       std::string_view reason) {

@@ -32,6 +32,11 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 Result<std::string> add_create_labels(std::string_view body, const Labels& labels);
 
 // The labels twinbox puts on every container it creates.
+// Adds "name:ip" to HostConfig.ExtraHosts unless the body already maps `name` (the user's
+// --add-host wins). InvalidArgument when HostConfig or ExtraHosts has the wrong type.
+Result<std::string> add_extra_host(std::string_view body, std::string_view name,
+                                   std::string_view ip);
+
 Labels routing_labels(std::string_view backend, std::string_view execution,
                       std::string_view translator, std::string_view platform,
                       std::string_view reason);

@@ -21,6 +21,9 @@ std::string usage() {
          "  --data-disk-size SIZE    engine data disk per VM, sparse (default 32G)\n"
          "  --host-loopback-ports L  comma list of host 127.0.0.1 ports the guests reach at\n"
          "                           their own 127.0.0.1 (default 5000; '' for none)\n"
+         "  --host-access L          comma list of host 127.0.0.1 TCP ports containers may\n"
+         "                           reach at host.docker.internal (default: none; nothing\n"
+         "                           else on the host's loopback is reachable)\n"
          "  --boot-timeout S         seconds for a VM's engine to answer (default 300)\n"
          "  --shutdown-timeout S     seconds for an ACPI shutdown before destroy (default 30)\n"
          "  --no-rosetta             do not start the rosetta VM (amd64 requests then fail,\n"
@@ -61,6 +64,19 @@ static Result<unsigned> parse_uint(const std::string& flag, const std::string& v
   return out;
 }
 
+// "5000,5001" (blanks and empty items skipped; "" is no ports).
+static Result<std::vector<int>> parse_port_list(const std::string& flag, const std::string& v) {
+  std::vector<int> out;
+  for (const auto& p : split(v, ',')) {
+    if (trim(p).empty()) continue;
+    TRY_ASSIGN(unsigned n, parse_uint(flag, std::string(trim(p))));
+    if (n == 0 || n > 65535)
+      return make_error(ErrorCode::InvalidArgument, flag + ": port out of range: " + p);
+    out.push_back(static_cast<int>(n));
+  }
+  return out;
+}
+
 Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -93,16 +109,10 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
         c.boot_timeout_s = static_cast<int>(n);
       else
         c.shutdown_timeout_s = static_cast<int>(n);
-    } else if (a == "--host-loopback-ports") {
+    } else if (a == "--host-loopback-ports" || a == "--host-access") {
       TRY_ASSIGN(std::string v, value());
-      c.host_loopback_ports.clear();
-      for (const auto& p : split(v, ',')) {
-        if (trim(p).empty()) continue;
-        TRY_ASSIGN(unsigned n, parse_uint(a, std::string(trim(p))));
-        if (n == 0 || n > 65535)
-          return make_error(ErrorCode::InvalidArgument, a + ": port out of range: " + p);
-        c.host_loopback_ports.push_back(static_cast<int>(n));
-      }
+      TRY_ASSIGN(auto ports, parse_port_list(a, v));
+      (a == "--host-access" ? c.host_access_ports : c.host_loopback_ports) = std::move(ports);
     } else if (a == "--no-rosetta") {
       c.rosetta_enabled = false;
     } else if (a == "--hv-fallback-translator") {

@@ -18,6 +18,9 @@ struct Config {
   unsigned tb_cache_mib = 256;
   std::string data_disk_size = "32G";
   std::vector<int> host_loopback_ports = {5000};
+  // Host 127.0.0.1 TCP ports containers may reach at host.docker.internal (10.0.2.2): opt-in,
+  // none by default; every other connection from a guest to the host's loopback is refused.
+  std::vector<int> host_access_ports;
   int boot_timeout_s = 300;
   int shutdown_timeout_s = 30;
   bool rosetta_enabled = true;

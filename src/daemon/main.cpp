@@ -81,6 +81,7 @@ vm::UtilityVmConfig vm_config(const daemon::Config& c, const platform::HostProfi
   v.tb_cache_mib = c.tb_cache_mib;
   v.data_disk_size = c.data_disk_size;
   v.host_loopback_ports = c.host_loopback_ports;
+  v.host_access_ports = c.host_access_ports;
   v.boot_timeout_s = c.boot_timeout_s;
   v.shutdown_timeout_s = c.shutdown_timeout_s;
   v.assets = assets;
@@ -157,6 +158,8 @@ int run(const daemon::Config& cfg) {
   opts.socket_path = layout.api_socket();
   opts.socket_mode = cfg.socket_mode;
   opts.socket_gid = *socket_gid;
+  // slirp's address for the host; the guests let containers through to --host-access ports only.
+  if (!cfg.host_access_ports.empty()) opts.host_gateway = "10.0.2.2";
   opts.registry_path = layout.workload_registry();
   opts.daemon_version = kVersion;
   opts.content_store_path = cfg.content_store.empty() ? layout.content_store() : cfg.content_store;

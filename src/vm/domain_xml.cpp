@@ -50,10 +50,16 @@ Result<std::string> render_template(const std::string& tmpl,
 }
 
 std::string guest_cmdline(const std::string& console_device, const std::string& role,
-                          bool register_translator) {
-  return "console=" + console_device + " root=/dev/vda ro twinbox.role=" + role +
-         " twinbox.data=/dev/vdb loglevel=4" +
-         (register_translator ? " twinbox.translator=qemu-x86_64" : "");
+                          bool register_translator, const std::vector<int>& host_access_ports) {
+  std::string out = "console=" + console_device + " root=/dev/vda ro twinbox.role=" + role +
+                    " twinbox.data=/dev/vdb loglevel=4" +
+                    (register_translator ? " twinbox.translator=qemu-x86_64" : "");
+  if (!host_access_ports.empty()) {
+    out += " twinbox.host_ports=";
+    for (size_t i = 0; i < host_access_ports.size(); ++i)
+      out += (i ? "," : "") + std::to_string(host_access_ports[i]);
+  }
+  return out;
 }
 
 Result<std::string> render_domain_xml(const std::string& tmpl, const DomainSpec& spec) {

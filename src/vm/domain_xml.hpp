@@ -2,6 +2,7 @@
 // Domain XML for a utility VM, produced from vmtemplates/utility-vm.xml by a pure function.
 #include <map>
 #include <string>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -34,9 +35,12 @@ Result<std::string> render_domain_xml(const std::string& tmpl, const DomainSpec&
 
 // The kernel command line the guest contract (vmtemplates/guest/README.md) expects.
 // `register_translator`: also register qemu-x86_64 with binfmt_misc in a role that has none
-// (hv as the fallback translator when rosetta is off).
+// (hv as the fallback translator when rosetta is off). `host_access_ports`: the host loopback
+// TCP ports containers may reach at 10.0.2.2 (twinbox.host_ports=; the guest refuses every other
+// new connection to the host).
 std::string guest_cmdline(const std::string& console_device, const std::string& role,
-                          bool register_translator = false);
+                          bool register_translator = false,
+                          const std::vector<int>& host_access_ports = {});
 
 std::string xml_escape(const std::string& s);
 

@@ -34,6 +34,9 @@ struct UtilityVmConfig {
   unsigned tb_cache_mib = 256;
   std::string data_disk_size = "32G";  // sparse
   std::vector<int> host_loopback_ports;
+  // Host loopback TCP ports containers may reach at 10.0.2.2 (host.docker.internal); the guest
+  // refuses every other new connection to the host. Empty: none.
+  std::vector<int> host_access_ports;
   int boot_timeout_s = 300;
   int shutdown_timeout_s = 30;
   GuestAssets assets;

@@ -70,6 +70,41 @@ TEST(AddCreateLabels, KeepsTheClientsFieldsAndOrder) {
       << *out;
 }
 
+// --host-access: containers get host.docker.internal unless the user mapped the name already.
+TEST(AddExtraHost, AddsHostDockerInternalUnlessMapped) {
+  const char* kName = "host.docker.internal";
+  struct Case {
+    std::string body;
+    std::string want;  // "" = unchanged
+  } cases[] = {
+      {R"({"Image":"a"})",
+       R"({"Image":"a","HostConfig":{"ExtraHosts":["host.docker.internal:10.0.2.2"]}})"},
+      {"", R"({"HostConfig":{"ExtraHosts":["host.docker.internal:10.0.2.2"]}})"},
+      {R"({"HostConfig":null})",
+       R"({"HostConfig":{"ExtraHosts":["host.docker.internal:10.0.2.2"]}})"},
+      {R"({"HostConfig":{"Memory":1,"ExtraHosts":null}})",
+       R"({"HostConfig":{"Memory":1,"ExtraHosts":["host.docker.internal:10.0.2.2"]}})"},
+      {R"({"HostConfig":{"ExtraHosts":["db:10.1.1.1"]}})",
+       R"({"HostConfig":{"ExtraHosts":["db:10.1.1.1","host.docker.internal:10.0.2.2"]}})"},
+      // The user's own mapping wins (both spellings docker accepts).
+      {R"({"HostConfig":{"ExtraHosts":["host.docker.internal:192.168.1.5"]}})", ""},
+      {R"({"HostConfig":{"ExtraHosts":["host.docker.internal=192.168.1.5"]}})", ""},
+      // A longer name that starts the same is another host.
+      {R"({"HostConfig":{"ExtraHosts":["host.docker.internal.x:1.2.3.4"]}})",
+       R"({"HostConfig":{"ExtraHosts":["host.docker.internal.x:1.2.3.4","host.docker.internal:10.0.2.2"]}})"},
+  };
+  for (const auto& c : cases) {
+    auto out = add_extra_host(c.body, kName, "10.0.2.2");
+    ASSERT_TRUE(out) << c.body << ": " << out.error().message;
+    EXPECT_EQ(*out, c.want.empty() ? c.body : c.want) << c.body;
+  }
+  for (const char* bad : {R"({"HostConfig":[]})", R"({"HostConfig":{"ExtraHosts":"h:1"}})", "[]"}) {
+    auto out = add_extra_host(bad, kName, "10.0.2.2");
+    ASSERT_FALSE(out) << bad;
+    EXPECT_EQ(out.error().code, twinbox::ErrorCode::InvalidArgument);
+  }
+}
+
 TEST(RoutingLabels, EmptyTranslatorReadsNoneAndEmptyExecutionNative) {
   auto l = routing_labels("hv", "", "", "linux/arm64", "r");
   ASSERT_EQ(l.size(), 5u);

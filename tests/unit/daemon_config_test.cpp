@@ -26,6 +26,17 @@ TEST(ParseFlags, EmptyLoopbackListMeansNone) {
   EXPECT_TRUE(c->host_loopback_ports.empty());
 }
 
+TEST(ParseFlags, HostAccessIsOptIn) {
+  EXPECT_TRUE(Config{}.host_access_ports.empty());
+  auto c = parse_flags({"--host-access", "5432, 8080"}, Config{});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->host_access_ports, (std::vector<int>{5432, 8080}));
+  EXPECT_EQ(c->host_loopback_ports, (std::vector<int>{5000}));
+  auto bad = parse_flags({"--host-access", "0"}, Config{});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("--host-access: port out of range"), std::string::npos);
+}
+
 TEST(ParseFlags, SocketModeAndGroup) {
   Config base;
   EXPECT_EQ(base.socket_mode, 0660u);

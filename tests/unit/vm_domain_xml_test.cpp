@@ -96,6 +96,10 @@ TEST(GuestCmdline, NamesRoleDataDiskAndConsole) {
   EXPECT_EQ(guest_cmdline("ttyAMA0", "hv", true),
             "console=ttyAMA0 root=/dev/vda ro twinbox.role=hv twinbox.data=/dev/vdb loglevel=4 "
             "twinbox.translator=qemu-x86_64");
+  // Host ports containers may reach (--host-access).
+  EXPECT_EQ(guest_cmdline("ttyAMA0", "rosetta", false, {5432, 8080}),
+            "console=ttyAMA0 root=/dev/vda ro twinbox.role=rosetta twinbox.data=/dev/vdb "
+            "loglevel=4 twinbox.host_ports=5432,8080");
 }
 
 TEST(ChooseAccelerator, TableOfCases) {
