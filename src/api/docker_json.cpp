@@ -39,11 +39,21 @@ std::optional<std::string> create_body_platform(std::string_view body) {
   return json_string(j, "Platform");
 }
 
-Result<std::string> add_create_labels(std::string_view body, const Labels& labels) {
+namespace {
+
+// A create body as an object ("" is {}); InvalidArgument otherwise.
+Result<Json> create_body_object(std::string_view body) {
   auto j = parse_json<Json>(body.empty() ? std::string_view("{}") : body);
   if (j.is_discarded() || !j.is_object())
     return make_error(ErrorCode::InvalidArgument,
                       "container create: the request body is not a JSON object");
+  return j;
+}
+
+}  // namespace
+
+Result<std::string> add_create_labels(std::string_view body, const Labels& labels) {
+  TRY_ASSIGN(Json j, create_body_object(body));
   auto it = j.find("Labels");
   if (it == j.end() || it->is_null()) {
     j["Labels"] = Json::object();
@@ -57,10 +67,7 @@ Result<std::string> add_create_labels(std::string_view body, const Labels& label
 
 Result<std::string> add_extra_host(std::string_view body, std::string_view name,
                                    std::string_view ip) {
-  auto j = parse_json<Json>(body.empty() ? std::string_view("{}") : body);
-  if (j.is_discarded() || !j.is_object())
-    return make_error(ErrorCode::InvalidArgument,
-                      "container create: the request body is not a JSON object");
+  TRY_ASSIGN(Json j, create_body_object(body));
   auto hc = j.find("HostConfig");
   if (hc == j.end() || hc->is_null()) {
     j["HostConfig"] = Json::object();
