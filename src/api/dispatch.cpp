@@ -90,6 +90,8 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
     ci.project = facts->project;
     ci.service = facts->service;
     ci.pod_refs = router::pod_refs_from_create_body(parse_json<nlohmann::json>(*body));
+    if (auto e = learn_pod_peers(head, ci.pod_refs))
+      return answer(client, head, error_response(*e), "-", false);
     in.create = std::move(ci);
   }
   if (router::needs_body_container(head.method, head.path())) {

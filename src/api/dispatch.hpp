@@ -69,6 +69,13 @@ class Dispatcher {
                          std::optional<std::string> body);
   // Probe: asks the running engines where the container/exec lives.
   router::Decision resolve_probe(const http::RequestHead& head, router::Decision d);
+  // The pod references of a create the workload registry does not know (a container named by
+  // its engine, one created behind twinboxd's back) are asked of the engines, as other
+  // references are, and learnt. One no engine knows is refused as dockerd refuses it: a link
+  // with 400 "could not get container for X: No such container: X" (a 404 would make the docker
+  // CLI pull the image), the others with 404 "No such container: X".
+  std::optional<Error> learn_pod_peers(const http::RequestHead& head,
+                                       const std::vector<router::PodRef>& refs);
   // The body the engine gets: routing labels added, published ports reserved and forwarded
   // (under `pending_id`) and rewritten to what the guest binds.
   Result<std::string> prepare_create_body(const router::Decision& d, const std::string& body,

@@ -219,6 +219,28 @@ struct ProbeHit {
 };
 }  // namespace
 
+std::optional<Error> Dispatcher::learn_pod_peers(const http::RequestHead& head,
+                                                 const std::vector<router::PodRef>& refs) {
+  for (const auto& r : refs) {
+    auto known = registry_.read(
+        [&](const router::WorkloadRegistry& reg) { return reg.find_container(r.container); });
+    if (known || known.error().code != ErrorCode::NotFound) continue;
+    router::Decision probe;
+    probe.kind = router::Decision::Kind::Probe;
+    probe.probe_path = "/containers/" + url_encode(r.container) + "/json";
+    probe.reason = r.relation + ": not in the workload registry";
+    auto found = resolve_probe(head, std::move(probe));
+    if (found.kind == router::Decision::Kind::Error) return found.error;
+    if (!found.container_id.empty()) continue;  // learnt: the router finds it now
+    std::string missing = "No such container: " + r.container;
+    if (starts_with(r.relation, "links"))
+      return Error{ErrorCode::InvalidArgument,
+                   "could not get container for " + r.container + ": " + missing};
+    return Error{ErrorCode::NotFound, missing};
+  }
+  return std::nullopt;
+}
+
 router::Decision Dispatcher::resolve_probe(const http::RequestHead& head, router::Decision d) {
   std::vector<ProbeHit> hits;
   std::vector<std::string> running;

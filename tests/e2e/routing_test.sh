@@ -74,6 +74,22 @@ expect_contains "an amd64-only service of hproj is refused" \
 expect_contains "the refusal names the fix" "twinbox compose" "$out"
 check "docker rm hfirst" docker rm hfirst
 
+# --- links as dockerd takes them (issue 19): to a container its engine named, and to none
+anon=$(docker run -d --platform linux/amd64 "$IMG_AMD64" sleep 900 2>/dev/null)
+anon_name=$(docker inspect --format '{{.Name}}' "$anon" 2>/dev/null | sed 's|^/||')
+expect_out "a link to an engine-named container ($anon_name) resolves inside the new one" \
+  "x86_64 db" docker run --rm --link "$anon_name:db" "$IMG_AMD64" \
+  sh -c 'uname -m; grep -ow db /etc/hosts | head -n 1'
+out=$(docker create --link no-such-peer:db "$IMG" true 2>&1)
+expect_contains "a link to no container is dockerd's refusal" \
+  "could not get container for no-such-peer: No such container: no-such-peer" "$out"
+if [[ "$out" == *"Unable to find image"* ]]; then
+  fail "and the CLI does not go pulling the image" "$out"
+else
+  pass "and the CLI does not go pulling the image"
+fi
+docker rm -f "$anon" >/dev/null 2>&1
+
 # --- a published port: host 127.0.0.1:PORT into the hv VM's container
 check "web (hv) publishes $PORT" docker run -d --name web -p "$PORT:80" "$IMG" \
   sh -c 'mkdir -p /www && echo hello-from-web >/www/index.html && exec httpd -f -p 80 -h /www'

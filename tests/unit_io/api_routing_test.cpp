@@ -275,6 +275,39 @@ TEST_F(TwoEngines, FirstContainerPlacesItsComposeProject) {
   EXPECT_EQ(rosetta_->count("POST", "/containers/create"), 3u);
 }
 
+// A link to a container the workload registry does not know by that name (its engine named
+// it: `docker run` without --name) is asked of the engines, as other references are, and the
+// new container follows it. A link to a container no engine has is dockerd's 400, not a 404
+// that would send the docker CLI pulling the image.
+TEST_F(TwoEngines, LinksToEngineNamedContainersAreLookedUpAndMissingOnesAre400) {
+  auto c = client();
+  rosetta_->add_container("quirky_turing");  // named by rosetta's engine
+  create(c, "", R"({"Image":"a","HostConfig":{"Links":["quirky_turing:db"]}})");
+  EXPECT_EQ(rosetta_->count("POST", "/containers/create"), 1u);
+  EXPECT_EQ(hv_->count("POST", "/containers/create"), 0u);
+  EXPECT_EQ(rosetta_->count("GET", "/containers/quirky_turing/json"), 1u);
+  // Learnt: the next reference to it needs no engine.
+  create(c, "", R"({"Image":"a","HostConfig":{"VolumesFrom":["quirky_turing"]}})");
+  EXPECT_EQ(rosetta_->count("GET", "/containers/quirky_turing/json"), 1u);
+  EXPECT_EQ(rosetta_->count("POST", "/containers/create"), 2u);
+
+  auto r = c.request("POST", "/v1.41/containers/create",
+                     R"({"Image":"a","HostConfig":{"Links":["nobody_here:db"]}})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("could not get container for nobody_here: No such container: "
+                         "nobody_here"),
+            std::string::npos)
+      << r->body;
+  auto v = c.request("POST", "/v1.41/containers/create",
+                     R"({"Image":"a","HostConfig":{"VolumesFrom":["nobody_here"]}})");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->status, 404) << v->body;
+  EXPECT_NE(v->body.find("No such container: nobody_here"), std::string::npos) << v->body;
+  EXPECT_EQ(
+      hv_->count("POST", "/containers/create") + rosetta_->count("POST", "/containers/create"), 2u);
+}
+
 }  // namespace
 }  // namespace twinbox::fakes
 
