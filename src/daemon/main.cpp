@@ -14,6 +14,7 @@
 #include "platform/host_profile.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
+#include "vm/domain_xml.hpp"
 #include "vm/libvirt_driver.hpp"
 
 using namespace twinbox;
@@ -159,7 +160,7 @@ int run(const daemon::Config& cfg) {
   opts.socket_mode = cfg.socket_mode;
   opts.socket_gid = *socket_gid;
   // slirp's address for the host; the guests let containers through to --host-access ports only.
-  if (!cfg.host_access_ports.empty()) opts.host_gateway = "10.0.2.2";
+  if (!cfg.host_access_ports.empty()) opts.host_gateway = vm::kSlirpHostAddress;
   opts.registry_path = layout.workload_registry();
   opts.daemon_version = kVersion;
   opts.content_store_path = cfg.content_store.empty() ? layout.content_store() : cfg.content_store;

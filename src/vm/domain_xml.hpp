@@ -33,6 +33,9 @@ Result<std::string> render_template(const std::string& tmpl,
 // The full domain XML for `spec` from the utility-vm template text.
 Result<std::string> render_domain_xml(const std::string& tmpl, const DomainSpec& spec);
 
+// slirp's address for the host inside a guest: connections to it reach the host's 127.0.0.1.
+inline constexpr const char* kSlirpHostAddress = "10.0.2.2";
+
 // The kernel command line the guest contract (vmtemplates/guest/README.md) expects.
 // `register_translator`: also register qemu-x86_64 with binfmt_misc in a role that has none
 // (hv as the fallback translator when rosetta is off). `host_access_ports`: the host loopback
