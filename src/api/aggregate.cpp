@@ -134,7 +134,8 @@ std::string aggregate_version(const std::vector<BackendStatus>& statuses,
   return dump_json(out);
 }
 
-std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit) {
+std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit,
+                        const std::function<void(Json&)>& each) {
   std::vector<Json> all;
   for (const auto& r : replies) {
     if (!r.body) continue;
@@ -147,7 +148,10 @@ std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit) 
   });
   if (limit > 0 && all.size() > static_cast<size_t>(limit)) all.resize(static_cast<size_t>(limit));
   Json out = Json::array();
-  for (auto& item : all) out.push_back(std::move(item));
+  for (auto& item : all) {
+    if (each) each(item);
+    out.push_back(std::move(item));
+  }
   return dump_json(out);
 }
 

@@ -3,12 +3,14 @@
 // /images/json, and twinbox's own status document. Inputs are what each engine said (or why it
 // could not be asked); outputs are response bodies.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "api/backends.hpp"
+#include "api/docker_json.hpp"
 #include "platform/host_profile.hpp"
 #include "router/workload_registry.hpp"
 
@@ -42,8 +44,10 @@ std::string aggregate_version(const std::vector<BackendStatus>& statuses,
                               const std::string& daemon_version);
 
 // Concatenates JSON arrays of containers or images, newest first (by Created), keeping at most
-// `limit` entries when limit > 0. Replies without a body (or not arrays) are skipped.
-std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit);
+// `limit` entries when limit > 0, each passed through `each` when given. Replies without a body
+// (or not arrays) are skipped.
+std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit,
+                        const std::function<void(Json&)>& each = {});
 
 // Image ID ("sha256:<config>") -> the "name@digest" entries the content store holds for it, in
 // docker's familiar form ("busybox@sha256:<index or manifest digest>").

@@ -42,6 +42,16 @@ bool is_container_inspect(const http::RequestHead& head) {
          p.find('/', 12) == p.size() - 5;
 }
 
+// POST /containers/{ref}/start or /restart
+bool is_container_start(const http::RequestHead& head) {
+  const std::string& p = head.path();
+  if (head.method != "POST" || !starts_with(p, "/containers/")) return false;
+  size_t slash = p.find('/', 12);
+  if (slash == std::string::npos || slash == 12) return false;
+  std::string_view action(p.c_str() + slash + 1);
+  return action == "start" || action == "restart";
+}
+
 // GET /images/{name}/json (names contain slashes); not the /images/json listing.
 bool is_image_inspect(const http::RequestHead& head) {
   const std::string& p = head.path();
@@ -194,10 +204,9 @@ Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
     }
   }
   if (!facts.ports.empty()) {
-    TRY_ASSIGN(auto held, ports_.publish(d.backend, pending_id, d.name, facts.ports,
-                                         [&](const router::PortHolder& h) {
-                                           return container_exists(h.backend, h.container_id);
-                                         }));
+    TRY_ASSIGN(auto held,
+               ports_.publish(d.backend, pending_id, d.name, facts.ports,
+                              [&](const router::PortHolder& h) { return holder_state(h); }));
     auto rewritten = rewrite_port_bindings(out, held);
     if (!rewritten) {
       ports_.release(pending_id);
@@ -205,6 +214,7 @@ Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
     }
     out = std::move(rewritten).value();
     labels.emplace_back(std::string(kPublishedLabel), published_label(held));
+    labels.emplace_back(std::string(kAskedPortsLabel), asked_ports_label(body));
   }
   if (!identity_.host_gateway.empty()) {
     auto with_host = add_extra_host(out, "host.docker.internal", identity_.host_gateway);
@@ -251,6 +261,22 @@ bool Dispatcher::container_exists(const std::string& backend, const std::string&
   return !r || r->status != 404;  // unsure (engine unreachable) counts as alive
 }
 
+HolderState Dispatcher::holder_state(const router::PortHolder& holder) {
+  auto* conn = backends_.connector(holder.backend);
+  if (!conn) return HolderState::Running;
+  auto r = engine_request(*conn, "GET", "/containers/" + url_encode(holder.container_id) + "/json");
+  if (!r || (r->status != 200 && r->status != 404)) return HolderState::Running;
+  if (r->status == 404) return HolderState::Gone;
+  auto j = parse_json<Json>(r->body);
+  auto state = j.is_object() ? j.find("State") : j.end();
+  if (state == j.end() || !state->is_object()) return HolderState::Running;
+  auto flag = [&](const char* key) {
+    auto it = state->find(key);
+    return it != state->end() && it->is_boolean() && it->get<bool>();
+  };
+  return flag("Running") || flag("Restarting") ? HolderState::Running : HolderState::Stopped;
+}
+
 RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head,
                                    router::Decision d, std::optional<std::string> body) {
   bool body_pending = !body && has_body(head);
@@ -268,6 +294,14 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
     opts.on_answer = [this](int status, std::string& answer) {
       if (status == 200) answer = with_repo_digests(answer, known_repo_digests());
     };
+  } else if (is_container_inspect(head)) {
+    opts.on_answer = [](int status, std::string& answer) {
+      if (status != 200) return;
+      auto j = parse_json<Json>(answer);
+      if (j.is_discarded()) return;
+      show_host_ports_in_inspect(j);
+      answer = dump_json(j);
+    };
   } else if (d.follow_up != router::FollowUp::None) {
     opts.on_answer = [&](int status, const std::string& answer) {
       apply_follow_up(head, d, status, answer);
@@ -283,6 +317,13 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
   }
   if (auto taken = name_held_elsewhere(d))
     return answer(client, head, error_response(*taken), d.backend, body_pending);
+  if (!d.container_id.empty() && is_container_start(head)) {
+    // Ports it yielded while stopped (or never held): taken back before the engine starts it.
+    auto claimed =
+        ports_.claim(d.container_id, [&](const router::PortHolder& h) { return holder_state(h); });
+    if (!claimed)
+      return answer(client, head, error_response(claimed.error()), d.backend, body_pending);
+  }
   if (body && d.follow_up == router::FollowUp::RecordContainer) {
     pending = "pending-" + std::to_string(next_pending_++);
     auto rewritten = prepare_create_body(d, *body, pending);

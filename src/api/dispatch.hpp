@@ -81,6 +81,8 @@ class Dispatcher {
   Result<std::string> prepare_create_body(const router::Decision& d, const std::string& body,
                                           const std::string& pending_id);
   bool container_exists(const std::string& backend, const std::string& id);
+  // Running (or unsure: engine unreachable), stopped, or gone, as its engine says.
+  HolderState holder_state(const router::PortHolder& holder);
   // Each engine keeps its names unique; twinbox keeps them unique across both: a create or
   // rename to a name a container holds on the other backend is refused like dockerd refuses it.
   std::optional<Error> name_held_elsewhere(const router::Decision& d);

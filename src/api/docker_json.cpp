@@ -1,5 +1,6 @@
 #include "api/docker_json.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "router/workload_registry.hpp"
@@ -182,6 +183,81 @@ std::vector<router::PortRequest> parse_published_label(std::string_view label) {
     out.push_back(r);
   }
   return out;
+}
+
+std::string asked_ports_label(std::string_view create_body) {
+  auto j = parse_json<Json>(create_body);
+  const Json* hc = j.is_object() ? object_field(j, "HostConfig") : nullptr;
+  auto it = hc ? hc->find("PortBindings") : Json::const_iterator{};
+  if (!hc || it == hc->end() || !it->is_object()) return "{}";
+  return dump_json(*it);
+}
+
+namespace {
+
+// The published ports a container's labels record, and the bindings it asked for.
+std::vector<router::PortRequest> published_of(const Json& labels) {
+  auto label = labels.is_object() ? json_string(labels, kPublishedLabel) : std::nullopt;
+  return label ? parse_published_label(*label) : std::vector<router::PortRequest>{};
+}
+
+std::string port_key(const router::PortRequest& r) {
+  return std::to_string(r.container_port) + "/" + r.proto;
+}
+
+}  // namespace
+
+void show_host_ports_in_inspect(Json& inspect) {
+  if (!inspect.is_object()) return;
+  const Json* config = object_field(inspect, "Config");
+  const Json* labels = config ? object_field(*config, "Labels") : nullptr;
+  if (!labels) return;
+  if (auto asked = json_string(*labels, kAskedPortsLabel)) {
+    auto bindings = parse_json<Json>(*asked);
+    auto hc = inspect.find("HostConfig");
+    if (bindings.is_object() && hc != inspect.end() && hc->is_object())
+      (*hc)["PortBindings"] = std::move(bindings);
+  }
+  auto published = published_of(*labels);
+  auto ns = inspect.find("NetworkSettings");
+  if (published.empty() || ns == inspect.end() || !ns->is_object()) return;
+  auto ports = ns->find("Ports");
+  if (ports == ns->end() || !ports->is_object()) return;
+  for (auto& [key, bound] : ports->items()) {
+    if (!bound.is_array() || bound.empty()) continue;  // exposed only, or not running
+    Json shown = Json::array();
+    for (const auto& r : published)
+      if (port_key(r) == key)
+        shown.push_back({{"HostIp", r.host_ip}, {"HostPort", std::to_string(r.host_port)}});
+    if (!shown.empty()) bound = std::move(shown);
+  }
+}
+
+void show_host_ports_in_listing(Json& container) {
+  if (!container.is_object()) return;
+  const Json* labels = object_field(container, "Labels");
+  auto ports = container.find("Ports");
+  if (!labels || ports == container.end() || !ports->is_array()) return;
+  auto published = published_of(*labels);
+  if (published.empty()) return;
+  auto matches = [](const Json& p, const router::PortRequest& r) {
+    return json_int(p, "PrivatePort").value_or(-1) == r.container_port &&
+           json_int(p, "PublicPort").value_or(-1) == r.host_port &&
+           json_string(p, "Type").value_or("") == r.proto;
+  };
+  Json shown = Json::array();
+  for (const auto& p : *ports)
+    if (std::none_of(published.begin(), published.end(),
+                     [&](const auto& r) { return matches(p, r); }))
+      shown.push_back(p);
+  // One entry per forward the guest really bound (a stopped container lists none).
+  for (const auto& r : published)
+    if (std::any_of(ports->begin(), ports->end(), [&](const Json& p) { return matches(p, r); }))
+      shown.push_back({{"IP", r.host_ip},
+                       {"PrivatePort", r.container_port},
+                       {"PublicPort", r.host_port},
+                       {"Type", r.proto}});
+  *ports = std::move(shown);
 }
 
 std::optional<std::string> image_inspect_platform(const Json& inspect) {

@@ -57,12 +57,25 @@ Result<CreateFacts> parse_create_facts(std::string_view body);
 Result<std::string> rewrite_port_bindings(std::string_view body,
                                           const std::vector<router::PortReservation>& held);
 
-// The label that remembers the host side of published ports across restarts:
-// "tcp:127.0.0.1:8080,udp:0.0.0.0:5353" (guest port = host port).
+// The label that remembers the host side of published ports across restarts, proto:ip:host:
+// container: "tcp:127.0.0.1:8080:80,udp:0.0.0.0:5353:53" (guest port = host port).
 inline constexpr std::string_view kPublishedLabel = "io.twinbox.published";
 std::string published_label(const std::vector<router::PortReservation>& held);
 // Entries that do not parse are skipped: the label is twinbox's own.
 std::vector<router::PortRequest> parse_published_label(std::string_view label);
+
+// The label that keeps HostConfig.PortBindings as the client sent it (the guest is given the
+// rewritten one), so inspect shows what was asked: {"80/tcp":[{"HostIp":"127.0.0.1",...}]}.
+inline constexpr std::string_view kAskedPortsLabel = "io.twinbox.port-bindings";
+// The create body's PortBindings as compact JSON ("{}" when none).
+std::string asked_ports_label(std::string_view create_body);
+
+// What the user asked and what the host binds, in place of what the guest engine bound (all its
+// interfaces, the assigned port): a container inspect answer's HostConfig.PortBindings (as asked)
+// and NetworkSettings.Ports (the host address and port of each forward), from its labels.
+void show_host_ports_in_inspect(Json& inspect);
+// The same for one entry of GET /containers/json: Ports[] name the host address and port.
+void show_host_ports_in_listing(Json& container);
 
 // "os/arch[/variant]" of an image inspect answer (Os defaults to linux); nullopt without an
 // Architecture.

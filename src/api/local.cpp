@@ -71,6 +71,10 @@ std::vector<EngineReply> Dispatcher::fan_out(const std::string& target) {
 
 LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool containers) {
   std::string pq = head.path() + (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
+  // Records written while the engines answer are newer than their listing.
+  uint64_t listed_at =
+      registry_.read([](const router::WorkloadRegistry& reg) { return reg.mark(); });
+  uint64_t ports_at = ports_.mark();
   auto replies = fan_out(versioned(head, pq));
   std::vector<std::string> failures, broken;
   for (const auto& r : replies) {
@@ -89,7 +93,7 @@ LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool cont
       bool changed = false;
       for (const auto& r : replies) {
         auto live = r.body ? containers_of_listing(*r.body) : std::nullopt;
-        if (live) changed = reg.reconcile_backend(r.backend, *live) || changed;
+        if (live) changed = reg.reconcile_backend(r.backend, *live, listed_at) || changed;
       }
       return changed;
     });
@@ -99,12 +103,13 @@ LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool cont
       if (!live) continue;
       std::vector<std::string> ids;
       for (const auto& c : *live) ids.push_back(c.id);
-      ports_.forget_missing(r.backend, ids);
+      ports_.forget_missing(r.backend, ids, ports_at);
     }
   }
   int64_t limit = 0;
   if (auto l = head.query_value("limit")) limit = std::atoll(l->c_str());
-  std::string merged = merge_lists(replies, limit);
+  std::string merged = merge_lists(
+      replies, limit, containers ? show_host_ports_in_listing : std::function<void(Json&)>{});
   if (!containers) merged = with_repo_digests(merged, known_repo_digests());
   return json_response(200, merged);
 }
@@ -129,6 +134,9 @@ RepoDigests Dispatcher::known_repo_digests() const {
 Status Dispatcher::reconcile_backend(const std::string& backend) {
   auto* conn = backends_.connector(backend);
   if (!conn) return make_error(ErrorCode::NotFound, "no backend " + backend);
+  uint64_t listed_at =
+      registry_.read([](const router::WorkloadRegistry& reg) { return reg.mark(); });
+  uint64_t ports_at = ports_.mark();
   auto r = engine_request(*conn, "GET", "/containers/json?all=1");
   if (!r) return r.error().context("reconcile " + backend);
   auto live = r->status == 200 ? containers_of_listing(r->body) : std::nullopt;
@@ -136,8 +144,9 @@ Status Dispatcher::reconcile_backend(const std::string& backend) {
     return make_error(ErrorCode::Io, "reconcile " + backend + ": engine answered " +
                                          std::to_string(r->status) + " to the container listing");
   size_t n = live->size();
-  TRY(registry_.update(
-      [&](router::WorkloadRegistry& reg) { return reg.reconcile_backend(backend, *live); }));
+  TRY(registry_.update([&](router::WorkloadRegistry& reg) {
+    return reg.reconcile_backend(backend, *live, listed_at);
+  }));
   // Published ports: the VM may be new (its forwards gone); re-apply them from the labels.
   std::vector<std::string> ids;
   for (const auto& c : parse_json<Json>(r->body)) {
@@ -147,10 +156,12 @@ Status Dispatcher::reconcile_backend(const std::string& backend) {
     auto labels = c.find("Labels");
     if (labels == c.end() || !labels->is_object()) continue;
     auto published = json_string(*labels, kPublishedLabel);
+    std::string state = json_string(c, "State").value_or("");
+    bool running = state == "running" || state == "paused" || state == "restarting";
     if (published)
-      ports_.restore(backend, *id, id->substr(0, 12), parse_published_label(*published));
+      ports_.restore(backend, *id, id->substr(0, 12), parse_published_label(*published), running);
   }
-  ports_.forget_missing(backend, ids);
+  ports_.forget_missing(backend, ids, ports_at);
   log::info("api",
             "registry reconciled with " + backend + ": " + std::to_string(n) + " container(s)");
   return {};

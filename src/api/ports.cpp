@@ -1,11 +1,35 @@
 #include "api/ports.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "util/log.hpp"
 
 namespace twinbox::api {
+
+namespace {
+
+std::string short_id(const std::string& id) { return id.substr(0, 12); }
+
+std::string describe(const router::PortHolder& h) {
+  std::string id = short_id(h.container_id);
+  return "container " + (h.container_name.empty() ? id : h.container_name + " (" + id + ")") +
+         " on " + h.backend;
+}
+
+std::string describe(const router::PortRequest& r) {
+  std::string ip = r.host_ip.find(':') != std::string::npos ? "[" + r.host_ip + "]" : r.host_ip;
+  return ip + ":" + std::to_string(r.host_port);
+}
+
+std::vector<router::PortRequest> requests_of(const std::vector<router::PortReservation>& ports) {
+  std::vector<router::PortRequest> out;
+  for (const auto& p : ports) out.push_back(p.request);
+  return out;
+}
+
+}  // namespace
 
 Status PortPublisher::forward_all(const std::vector<router::PortReservation>& held) {
   for (size_t i = 0; i < held.size(); ++i) {
@@ -28,14 +52,10 @@ void PortPublisher::unforward_all(const std::vector<router::PortReservation>& he
   }
 }
 
-Result<std::vector<router::PortReservation>> PortPublisher::publish(
-    const std::string& backend, const std::string& pending_id, const std::string& name,
-    const std::vector<router::PortRequest>& requests,
-    const std::function<bool(const router::PortHolder&)>& holder_alive) {
-  if (requests.empty()) return std::vector<router::PortReservation>{};
-  router::PortHolder holder{backend, pending_id, name};
-  // A conflicting holder may be a container the engine removed on its own (`--rm`); ask once
-  // per holder, outside the lock (it is a request to an engine).
+Result<std::vector<router::PortReservation>> PortPublisher::hold(
+    const router::PortHolder& holder, const std::vector<router::PortRequest>& requests,
+    const StateOf& state_of) {
+  // Holders in the way are asked once each, outside the lock (it is a request to an engine).
   std::set<std::string> asked;
   for (int attempt = 0; attempt < 8; ++attempt) {
     Result<std::vector<router::PortReservation>> held = std::vector<router::PortReservation>{};
@@ -45,91 +65,187 @@ Result<std::vector<router::PortReservation>> PortPublisher::publish(
     }
     if (!held) {
       if (held.error().code != ErrorCode::Conflict) return held.error();
-      std::optional<router::PortHolder> stale;
+      std::optional<router::PortHolder> other;
+      router::PortRequest wanted;
       {
         std::lock_guard lock(mu_);
         for (const auto& r : requests) {
           std::string ip = r.host_ip.empty() ? "127.0.0.1" : r.host_ip;
           auto h = r.host_port ? alloc_.holder_of(ip, r.host_port, r.proto) : std::nullopt;
           if (h && !asked.count(h->container_id)) {
-            stale = h;
+            other = h;
+            wanted = r;
+            wanted.host_ip = ip;
             break;
           }
         }
       }
-      if (!stale) return held.error();
-      asked.insert(stale->container_id);
-      if (holder_alive(*stale)) return held.error();
-      log::info("ports", "container " + stale->container_id.substr(0, 12) + " on " +
-                             stale->backend + " is gone; freeing its ports");
-      release(stale->container_id);
+      if (!other) return held.error();
+      asked.insert(other->container_id);
+      // Another create in flight holds it as "pending-N": as good as running.
+      bool pending = other->container_id.rfind("pending-", 0) == 0;
+      HolderState state = pending ? HolderState::Running : state_of(*other);
+      if (state == HolderState::Running)
+        return make_error(ErrorCode::Conflict, "Bind for " + describe(wanted) +
+                                                   " failed: port is already allocated (published "
+                                                   "by " +
+                                                   describe(*other) + ")");
+      log::info("ports", describe(*other) +
+                             (state == HolderState::Gone ? " is gone" : " is not running") +
+                             "; its host ports go to " + describe(holder));
+      unhold(other->container_id, state == HolderState::Gone);
       continue;
     }
     auto st = forward_all(*held);
     if (st) return held;
     {
       std::lock_guard lock(mu_);
-      alloc_.release(pending_id);
+      alloc_.release(holder.container_id);
     }
     // An ephemeral port another program on the host holds: try the next one.
     bool ephemeral = std::any_of(requests.begin(), requests.end(),
                                  [](const auto& r) { return r.host_port == 0; });
     if (st.error().code != ErrorCode::Conflict || !ephemeral) return st.error();
   }
-  return make_error(ErrorCode::Unavailable, "could not publish ports for " + name +
+  return make_error(ErrorCode::Unavailable, "could not publish ports for " + holder.container_name +
                                                 ": every host port tried was taken");
+}
+
+Result<std::vector<router::PortReservation>> PortPublisher::assign_only(
+    const router::PortHolder& holder, const std::vector<router::PortRequest>& requests) {
+  std::vector<router::PortReservation> out;
+  std::lock_guard lock(mu_);
+  for (router::PortRequest r : requests) {
+    if (r.host_ip.empty()) r.host_ip = "127.0.0.1";
+    if (r.host_port == 0) {
+      // A number nobody holds now; the guest is told it at create, so it is fixed from here.
+      TRY_ASSIGN(auto one, alloc_.reserve({r}, holder));
+      alloc_.release(holder.container_id);
+      r = one.front().request;
+    }
+    out.push_back({r, holder});
+  }
+  return out;
+}
+
+Result<std::vector<router::PortReservation>> PortPublisher::publish(
+    const std::string& backend, const std::string& pending_id, const std::string& name,
+    const std::vector<router::PortRequest>& requests, const StateOf& state_of) {
+  if (requests.empty()) return std::vector<router::PortReservation>{};
+  router::PortHolder holder{backend, pending_id, name};
+  auto held = hold(holder, requests, state_of);
+  if (!held && held.error().code == ErrorCode::Conflict) {
+    log::info("ports", describe(holder) +
+                           " is created without its host ports, which its start "
+                           "will claim: " +
+                           held.error().message);
+    held = assign_only(holder, requests);
+  }
+  if (!held) return held.error();
+  std::lock_guard lock(mu_);
+  given_[pending_id] = Entry{holder, *held, ++writes_};
+  return held;
 }
 
 void PortPublisher::adopt(const std::string& pending_id, const std::string& container_id) {
   std::lock_guard lock(mu_);
-  auto held = alloc_.reservations_of(pending_id);
-  if (held.empty()) return;
-  router::PortHolder h = held.front().holder;
-  h.container_id = container_id;
-  alloc_.rehold(pending_id, h);
+  auto it = given_.find(pending_id);
+  if (it == given_.end()) return;
+  Entry e = std::move(it->second);
+  given_.erase(it);
+  e.holder.container_id = container_id;
+  for (auto& p : e.ports) p.holder = e.holder;
+  e.given_at = ++writes_;
+  if (!alloc_.reservations_of(pending_id).empty()) alloc_.rehold(pending_id, e.holder);
+  given_[container_id] = std::move(e);
 }
 
-void PortPublisher::release(const std::string& id) {
+Status PortPublisher::claim(const std::string& container_id, const StateOf& state_of) {
+  Entry e;
+  {
+    std::lock_guard lock(mu_);
+    auto it = given_.find(container_id);
+    if (it == given_.end() || !alloc_.reservations_of(container_id).empty()) return {};
+    e = it->second;
+  }
+  auto held = hold(e.holder, requests_of(e.ports), state_of);
+  if (held) return {};
+  std::string endpoint = e.holder.container_name.empty()
+                             ? short_id(container_id)
+                             : e.holder.container_name + " (" + short_id(container_id) + ")";
+  return make_error(ErrorCode::Internal,
+                    "driver failed programming external connectivity on endpoint " + endpoint +
+                        " on " + e.holder.backend + ": " + held.error().message);
+}
+
+void PortPublisher::unhold(const std::string& id, bool forget) {
   std::vector<router::PortReservation> held;
   {
     std::lock_guard lock(mu_);
     held = alloc_.reservations_of(id);
     alloc_.release(id);
+    if (forget) given_.erase(id);
   }
   unforward_all(held);
 }
 
+void PortPublisher::release(const std::string& id) { unhold(id, true); }
+
 void PortPublisher::restore(const std::string& backend, const std::string& container_id,
-                            const std::string& name,
-                            const std::vector<router::PortRequest>& ports) {
+                            const std::string& name, const std::vector<router::PortRequest>& ports,
+                            bool running) {
   if (ports.empty()) return;
+  router::PortHolder holder{backend, container_id, name};
   {
     std::lock_guard lock(mu_);
     if (!alloc_.reservations_of(container_id).empty()) return;
+    if (!given_.count(container_id)) {
+      Entry e{holder, {}, ++writes_};
+      for (const auto& p : ports) e.ports.push_back({p, holder});
+      given_[container_id] = std::move(e);
+    }
   }
-  auto held = publish(backend, container_id, name, ports,
-                      [](const router::PortHolder&) { return true; });
+  if (!running) return;
+  auto held = hold(holder, ports, [](const router::PortHolder&) { return HolderState::Running; });
   if (!held)
     log::warn("ports", "restoring published ports of " + name + " on " + backend + ": " +
                            held.error().message);
 }
 
 void PortPublisher::forget_missing(const std::string& backend,
-                                   const std::vector<std::string>& live_ids) {
+                                   const std::vector<std::string>& live_ids, uint64_t listed_at) {
   std::set<std::string> live(live_ids.begin(), live_ids.end()), gone;
   {
     std::lock_guard lock(mu_);
+    auto missing = [&](const router::PortHolder& h) {
+      auto e = given_.find(h.container_id);
+      bool newer = e != given_.end() && e->second.given_at > listed_at;
+      return h.backend == backend && !live.count(h.container_id) && !newer &&
+             h.container_id.rfind("pending-", 0) != 0;
+    };
     for (const auto& r : alloc_.reservations())
-      if (r.holder.backend == backend && !live.count(r.holder.container_id) &&
-          r.holder.container_id.rfind("pending-", 0) != 0)
-        gone.insert(r.holder.container_id);
+      if (missing(r.holder)) gone.insert(r.holder.container_id);
+    for (const auto& [id, e] : given_)
+      if (missing(e.holder)) gone.insert(id);
   }
   for (const auto& id : gone) release(id);
+}
+
+uint64_t PortPublisher::mark() const {
+  std::lock_guard lock(mu_);
+  return writes_;
 }
 
 std::vector<router::PortReservation> PortPublisher::reservations() const {
   std::lock_guard lock(mu_);
   return alloc_.reservations();
+}
+
+std::vector<router::PortReservation> PortPublisher::ports_of(
+    const std::string& container_id) const {
+  std::lock_guard lock(mu_);
+  auto it = given_.find(container_id);
+  return it == given_.end() ? std::vector<router::PortReservation>{} : it->second.ports;
 }
 
 }  // namespace twinbox::api

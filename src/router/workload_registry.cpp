@@ -29,6 +29,7 @@ void WorkloadRegistry::record_container(const ContainerRecord& c) {
     if (holder != names_.end() && holder->second != rec.id) drop_name_of(holder->second);
     names_[rec.name] = rec.id;
   }
+  written_at_[rec.id] = ++writes_;
   containers_[rec.id] = std::move(rec);
 }
 
@@ -37,6 +38,7 @@ bool WorkloadRegistry::forget_container(std::string_view id) {
   if (it == containers_.end()) return false;
   drop_name_of(it->second.id);
   std::erase_if(execs_, [&](const auto& e) { return e.second.container_id == id; });
+  if (auto w = written_at_.find(id); w != written_at_.end()) written_at_.erase(w);
   containers_.erase(it);
   return true;
 }
@@ -111,12 +113,17 @@ Result<ExecRecord> WorkloadRegistry::find_exec(std::string_view id) const {
 }
 
 bool WorkloadRegistry::reconcile_backend(std::string_view backend,
-                                         const std::vector<ContainerRecord>& live) {
+                                         const std::vector<ContainerRecord>& live,
+                                         std::optional<uint64_t> listed_at) {
   std::set<std::string, std::less<>> live_ids;
   for (const auto& c : live) live_ids.insert(c.id);
+  auto newer = [&](const std::string& id) {
+    auto w = written_at_.find(id);
+    return listed_at && w != written_at_.end() && w->second > *listed_at;
+  };
   std::vector<std::string> gone;
   for (const auto& [id, rec] : containers_)
-    if (rec.backend == backend && !live_ids.count(id)) gone.push_back(id);
+    if (rec.backend == backend && !live_ids.count(id) && !newer(id)) gone.push_back(id);
   bool changed = !gone.empty();
   for (const auto& id : gone) forget_container(id);
   for (const auto& c : live) {

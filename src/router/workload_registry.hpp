@@ -85,8 +85,13 @@ class WorkloadRegistry {
   std::map<std::string, ProjectSummary> projects() const;
 
   // Makes the records of `backend` equal to `live`, a complete listing from its engine
-  // (GET /containers/json?all=1). Returns true when anything changed.
-  bool reconcile_backend(std::string_view backend, const std::vector<ContainerRecord>& live);
+  // (GET /containers/json?all=1). Returns true when anything changed. A listing is taken
+  // before it is applied: records written after `listed_at` (a mark() taken before asking the
+  // engine) are newer than the listing and are kept.
+  bool reconcile_backend(std::string_view backend, const std::vector<ContainerRecord>& live,
+                         std::optional<uint64_t> listed_at = std::nullopt);
+  // Counts container writes (not persisted): what reconcile_backend's `listed_at` compares.
+  uint64_t mark() const { return writes_; }
 
   const std::map<std::string, ContainerRecord, std::less<>>& containers() const {
     return containers_;
@@ -102,6 +107,8 @@ class WorkloadRegistry {
   void evict_old_execs();
 
   std::map<std::string, ContainerRecord, std::less<>> containers_;  // by id; sorted for prefixes
+  uint64_t writes_ = 0;
+  std::map<std::string, uint64_t, std::less<>> written_at_;         // container id -> writes_ then
   std::map<std::string, std::string, std::less<>> names_;           // name -> id
   std::map<std::string, ExecRecord, std::less<>> execs_;            // by exec id
   std::map<std::string, ProjectRecord, std::less<>> declared_;      // by project name

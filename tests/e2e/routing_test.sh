@@ -3,8 +3,9 @@
 # passes `twinbox route test`; `route explain` asks the registry live; a `--network container:X`
 # pair stays on X's backend, an arm64-only peer of an amd64 X runs natively in rosetta (an arm64
 # VM); a compose-labelled container places its project, and a service that cannot run there
-# (amd64 in a project on hv) is refused naming the fix; a published
-# port is reachable from the host and taken for the other backend too; after `kill -9` of
+# (amd64 in a project on hv) is refused naming the fix; a published port is reachable from the
+# host; as in one dockerd, the other backend's container with the same port is created but its
+# start refused while the holder runs, and an exited holder yields the port; after `kill -9` of
 # twinboxd and a restart on the same state dir every container is still routed where it was
 # (inspect, start, exec), its published port comes back and its project keeps its placement.
 # `docker build --platform linux/amd64` builds in rosetta. One boot plus one restart, four
@@ -96,12 +97,40 @@ check "web (hv) publishes $PORT" docker run -d --name web -p "$PORT:80" "$IMG" \
 expect_eq "web is on hv" "hv" "$(backend_of web)"
 eventually "curl http://127.0.0.1:$PORT/ from the host reaches web" 60 \
   sh -c "curl -fsS -m 5 http://127.0.0.1:$PORT/ | grep -qx hello-from-web"
-out=$(docker run -d --name web2 --platform linux/amd64 -p "$PORT:80" "$IMG" sleep 60 2>&1)
+# As with one dockerd, the same port is refused at start while a running container holds it (the
+# create succeeds), and an exited holder yields it.
+# What is bound on the host is what inspect, `docker port` and `docker ps` say (127.0.0.1 by
+# default here), and the bindings asked for are kept as asked.
+expect_eq "docker port web names the host address" "127.0.0.1:$PORT" "$(docker port web 80/tcp 2>&1)"
+expect_eq "docker ps shows it" "127.0.0.1:$PORT->80/tcp" \
+  "$(docker ps --filter name=web --format '{{.Ports}}' 2>&1)"
+expect_eq "inspect keeps the binding as asked" '{"80/tcp":[{"HostIp":"","HostPort":"'"$PORT"'"}]}' \
+  "$(docker inspect --format '{{json .HostConfig.PortBindings}}' web 2>&1)"
+out=$(docker run -d --name web2 --platform linux/amd64 -p "127.0.0.1:$PORT:80" "$IMG" \
+  sh -c 'mkdir -p /www && echo hello-from-web2 >/www/index.html && exec httpd -f -p 80 -h /www' 2>&1)
 rc=$?
 if [ "$rc" -ne 0 ]; then pass "the same host port for rosetta is refused"; else fail "the same host port for rosetta is refused" "$out"; fi
-expect_contains "the refusal names the holder" "already published by container" "$out"
+expect_contains "with dockerd's words" "port is already allocated" "$out"
+expect_contains "naming the holder and its backend" "web" "$out"
 expect_contains "and its backend" "on hv" "$out"
-expect_eq "web2 was not created" "" "$(docker ps -a --filter name=web2 --format '{{.Names}}' 2>&1)"
+expect_eq "web2 was created, as dockerd does" "web2" "$(docker ps -a --filter name=web2 --format '{{.Names}}' 2>&1)"
+check "docker stop web" docker stop -t 1 web
+check "then web2 starts with the port" docker start web2
+eventually "and the port reaches web2 in rosetta" 60 \
+  sh -c "curl -fsS -m 5 http://127.0.0.1:$PORT/ | grep -qx hello-from-web2"
+expect_eq "-p 127.0.0.1:PORT:80 keeps its host IP in inspect" \
+  '{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"'"$PORT"'"}]}' \
+  "$(docker inspect --format '{{json .HostConfig.PortBindings}}' web2 2>&1)"
+expect_eq "and in NetworkSettings.Ports" '[{"HostIp":"127.0.0.1","HostPort":"'"$PORT"'"}]' \
+  "$(docker inspect --format '{{json (index .NetworkSettings.Ports "80/tcp")}}' web2 2>&1)"
+expect_eq "and in docker ps" "127.0.0.1:$PORT->80/tcp" \
+  "$(docker ps --filter name=web2 --format '{{.Ports}}' 2>&1)"
+out=$(docker start web 2>&1)
+expect_contains "now web's start is the one refused" "port is already allocated" "$out"
+check "docker rm -f web2" docker rm -f web2
+check "docker start web" docker start web
+eventually "the port reaches web in hv again" 60 \
+  sh -c "curl -fsS -m 5 http://127.0.0.1:$PORT/ | grep -qx hello-from-web"
 
 # --- names are unique across both engines, as in one dockerd
 out=$(docker create --name web --platform linux/amd64 "$IMG" true 2>&1)

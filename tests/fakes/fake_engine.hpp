@@ -40,6 +40,7 @@ struct FakeContainer {
   std::string name;
   int64_t created = 0;
   std::string body;  // the create body as received
+  bool running = false;  // created: no; start/restart: yes; stop/kill: no
 };
 
 class FakeEngine {
@@ -56,7 +57,7 @@ class FakeEngine {
 
   // Overrides the built-in answer for `method` + version-less `path`.
   void on(const std::string& method, const std::string& path, FakeResponse r);
-  // A container created behind twinbox's back (as after a daemon restart).
+  // A container created behind twinbox's back (as after a daemon restart); it runs.
   std::string add_container(const std::string& name, int64_t created = 1700000000,
                             const std::string& project = "");
   std::optional<FakeContainer> container(const std::string& ref) const;

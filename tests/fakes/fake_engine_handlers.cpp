@@ -38,7 +38,7 @@ std::string FakeEngine::add_container(const std::string& name, int64_t created,
   id += std::string(64 - id.size(), '0');
   json body = json::object();
   if (!project.empty()) body["Labels"] = {{"com.docker.compose.project", project}};
-  containers_[id] = FakeContainer{id, name, created, body.dump()};
+  containers_[id] = FakeContainer{id, name, created, body.dump(), true};
   return id;
 }
 
@@ -101,7 +101,7 @@ std::optional<FakeResponse> FakeEngine::builtin(const RecordedRequest& r) {
                       {"Names", {"/" + c.name}},
                       {"Created", c.created},
                       {"Image", "img"},
-                      {"State", "running"},
+                      {"State", c.running ? "running" : "created"},
                       {"Labels", labels}});
     }
     return json_answer(200, list, true);
@@ -150,7 +150,10 @@ std::optional<FakeResponse> FakeEngine::container_action(const RecordedRequest& 
   if (r.method == "GET" && action == "json") {
     auto body = json::parse(c.body, nullptr, false);
     json labels = body.is_object() && body.contains("Labels") ? body["Labels"] : json::object();
-    return json_answer(200, {{"Id", id}, {"Name", "/" + c.name}, {"Config", {{"Labels", labels}}}});
+    return json_answer(200, {{"Id", id},
+                             {"Name", "/" + c.name},
+                             {"State", {{"Running", c.running}, {"Restarting", false}}},
+                             {"Config", {{"Labels", labels}}}});
   }
   if (r.method == "POST" && action == "exec") {
     std::string exec_id = "exec-" + name_ + "-" + std::to_string(next_id_++);
@@ -163,8 +166,11 @@ std::optional<FakeResponse> FakeEngine::container_action(const RecordedRequest& 
     return FakeResponse{204, "", "", false};
   }
   if (r.method == "POST" && action == "wait") return json_answer(200, {{"StatusCode", 0}}, true);
-  if (r.method == "POST" && (action == "start" || action == "stop" || action == "kill"))
+  if (r.method == "POST" &&
+      (action == "start" || action == "restart" || action == "stop" || action == "kill")) {
+    c.running = action == "start" || action == "restart";
     return FakeResponse{204, "", "", false};
+  }
   return std::nullopt;
 }
 

@@ -214,6 +214,60 @@ TEST(PublishedPorts, LabelRoundTripsIncludingIpv6) {
   EXPECT_EQ(back[0].proto, "tcp");
 }
 
+// Issue 19: `-p 127.0.0.1:4599:1111` showed HostIp "" and 0.0.0.0/:: (what the guest bound).
+TEST(PublishedPorts, InspectShowsWhatWasAskedAndWhatTheHostBinds) {
+  std::string asked = asked_ports_label(
+      R"({"HostConfig":{"PortBindings":{"1111/tcp":[{"HostIp":"127.0.0.1","HostPort":"4599"}],
+                                         "53/udp":[{"HostIp":"","HostPort":""}]}}})");
+  EXPECT_EQ(asked, R"({"1111/tcp":[{"HostIp":"127.0.0.1","HostPort":"4599"}],)"
+                   R"("53/udp":[{"HostIp":"","HostPort":""}]})");
+  EXPECT_EQ(asked_ports_label(R"({"Image":"x"})"), "{}");
+  // What dockerd 20.10 in the guest answers for the rewritten create.
+  Json inspect = Json::parse(R"({"Id":"c1",
+    "HostConfig":{"PortBindings":{"1111/tcp":[{"HostIp":"","HostPort":"4599"}],
+                                  "53/udp":[{"HostIp":"","HostPort":"49152"}]}},
+    "Config":{"Labels":{"io.twinbox.published":"tcp:127.0.0.1:4599:1111,udp:127.0.0.1:49152:53",
+                        "io.twinbox.port-bindings":)" +
+                             Json(asked).dump() + R"(}},
+    "NetworkSettings":{"Ports":{
+      "1111/tcp":[{"HostIp":"0.0.0.0","HostPort":"4599"},{"HostIp":"::","HostPort":"4599"}],
+      "53/udp":[{"HostIp":"0.0.0.0","HostPort":"49152"},{"HostIp":"::","HostPort":"49152"}],
+      "9000/tcp":null}}})");
+  show_host_ports_in_inspect(inspect);
+  EXPECT_EQ(inspect["HostConfig"]["PortBindings"], Json::parse(asked));
+  EXPECT_EQ(inspect["NetworkSettings"]["Ports"]["1111/tcp"],
+            Json::parse(R"([{"HostIp":"127.0.0.1","HostPort":"4599"}])"));
+  EXPECT_EQ(inspect["NetworkSettings"]["Ports"]["53/udp"],
+            Json::parse(R"([{"HostIp":"127.0.0.1","HostPort":"49152"}])"));
+  EXPECT_TRUE(inspect["NetworkSettings"]["Ports"]["9000/tcp"].is_null());  // exposed only
+
+  // A container without twinbox's labels (made behind its back) is left as the engine said.
+  Json other = Json::parse(R"({"Config":{"Labels":{}},"NetworkSettings":{"Ports":{
+      "80/tcp":[{"HostIp":"0.0.0.0","HostPort":"80"}]}}})");
+  Json before = other;
+  show_host_ports_in_inspect(other);
+  EXPECT_EQ(other, before);
+  Json odd = Json::parse(R"({"Config":{"Labels":{"io.twinbox.port-bindings":"not json"}},
+                             "HostConfig":{"PortBindings":{}},"NetworkSettings":null})");
+  show_host_ports_in_inspect(odd);
+  EXPECT_EQ(odd["HostConfig"]["PortBindings"], Json::object());
+}
+
+TEST(PublishedPorts, ListingShowsOneEntryPerForwardWithItsHostAddress) {
+  Json c = Json::parse(R"({"Id":"c1","Labels":{"io.twinbox.published":"tcp:127.0.0.1:4599:1111"},
+    "Ports":[{"IP":"0.0.0.0","PrivatePort":1111,"PublicPort":4599,"Type":"tcp"},
+             {"IP":"::","PrivatePort":1111,"PublicPort":4599,"Type":"tcp"},
+             {"PrivatePort":9000,"Type":"tcp"}]})");
+  show_host_ports_in_listing(c);
+  EXPECT_EQ(c["Ports"], Json::parse(R"([{"PrivatePort":9000,"Type":"tcp"},
+    {"IP":"127.0.0.1","PrivatePort":1111,"PublicPort":4599,"Type":"tcp"}])"));
+  // Stopped: the engine lists no bound port, and neither does twinbox.
+  Json stopped = Json::parse(R"({"Labels":{"io.twinbox.published":"tcp:127.0.0.1:4599:1111"},
+                                 "Ports":[]})");
+  show_host_ports_in_listing(stopped);
+  EXPECT_EQ(stopped["Ports"], Json::array());
+}
+
 TEST(ImageInspectPlatform, OsArchAndVariantAsDockerShowsThem) {
   EXPECT_EQ(image_inspect_platform(Json::parse(R"({"Os":"linux","Architecture":"arm64",
                                                    "Variant":"v8"})")),

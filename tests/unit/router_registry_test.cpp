@@ -157,6 +157,21 @@ TEST(Reconcile, MakesOneBackendMatchItsListing) {
   EXPECT_FALSE(reg.reconcile_backend("rosetta", {{kB, "", "/db2"}, {fresh, "", "/new"}}));
 }
 
+// A listing asked for before a create was recorded does not forget that create (the listing is
+// older); what it does not list and was known before is gone.
+TEST(Reconcile, KeepsRecordsNewerThanTheListing) {
+  auto reg = sample();
+  uint64_t listed_at = reg.mark();
+  const std::string fresh = "ffff" + std::string(60, '6');
+  reg.record_container({fresh, "rosetta", "/new"});
+  EXPECT_TRUE(reg.reconcile_backend("rosetta", {{kB, "", "/db"}}, listed_at));
+  EXPECT_EQ(reg.find_container("new")->id, fresh);
+  EXPECT_EQ(reg.find_container(kC).error().code, ErrorCode::NotFound);
+  // A later listing without it does forget it.
+  EXPECT_TRUE(reg.reconcile_backend("rosetta", {{kB, "", "/db"}}, reg.mark()));
+  EXPECT_EQ(reg.find_container("new").error().code, ErrorCode::NotFound);
+}
+
 TEST(Json, RoundTrips) {
   auto reg = sample();
   reg.record_exec("exec1", "rosetta", kB);
