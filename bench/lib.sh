@@ -1,4 +1,5 @@
 # Shared by the bench scripts. Sourced.
+# shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source it
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${TWINBOX_BUILD_DIR:-$BENCH_ROOT/build}
 TWINBOX=$BUILD/src/cli/twinbox

@@ -27,6 +27,7 @@ PID=$!
 sleep 5
 tree=$(pgrep -f "$S/" | tr '\n' ' ')
 tb=$(rss_mib $PID $tree)
+# shellcheck disable=SC2046  # one argument per pid
 qemus=$(rss_mib $(pgrep -f "qemu-system.*$S/" | tr '\n' ' '))
 kill -TERM $PID; wait $PID || true
 echo "idle RSS with both engines ready:"

@@ -14,9 +14,9 @@ trap 'kill -TERM $PID; wait $PID; rm -rf "$S"' EXIT
 export DOCKER_CONFIG=$S/cfg
 
 time_runs() {  # HOST PLATFORM
-  local i t0 t1
+  local t0 t1
   DOCKER_HOST=$1 docker pull -q --platform "$2" "$IMG" >/dev/null
-  for i in $(seq 1 "$RUNS"); do
+  for _ in $(seq 1 "$RUNS"); do
     t0=$(now)
     DOCKER_HOST=$1 docker run --rm --platform "$2" "$IMG" true >/dev/null
     t1=$(now)

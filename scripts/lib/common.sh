@@ -1,4 +1,5 @@
 # Shared by scripts/run and scripts/test. Sourced, not executed.
+# shellcheck shell=bash
 TWINBOX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TWINBOX_BUILD_DIR=${TWINBOX_BUILD_DIR:-$TWINBOX_ROOT/build}
 

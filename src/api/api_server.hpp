@@ -36,7 +36,7 @@ namespace twinbox::api {
 struct ServerOptions {
   std::string socket_path;  // where clients connect (DOCKER_HOST=unix://...)
   unsigned socket_mode = 0660;
-  int socket_gid = -1;         // the socket's group (--socket-group); -1: the daemon's own
+  int socket_gid = -1;  // the socket's group (--socket-group); -1: the daemon's own
   // Containers get host.docker.internal pointing here (--host-access); "" adds nothing.
   std::string host_gateway;
   std::string registry_path;   // workload registry JSON; "" keeps it in memory only

@@ -21,18 +21,19 @@ RequestOutcome Dispatcher::serve_auth(Stream& client, const http::RequestHead& h
                                       bool body_pending) {
   if (!images_) {
     return answer(client, head,
-                  error_response(503, "docker login: twinboxd runs without a content store, so "
-                                      "it has no registry client to check credentials with"),
+                  error_response(503,
+                                 "docker login: twinboxd runs without a content store, so "
+                                 "it has no registry client to check credentials with"),
                   "local", body_pending);
   }
   auto framing = http::request_framing(head);
   if (!framing) return answer(client, head, error_response(framing.error()), "-", false);
   auto body = read_body(client, *framing, kMaxAuthBody);
   if (!body) {
-    return answer(client, head,
-                  error_response(400, "docker login: reading the request body: " +
-                                          body.error().message),
-                  "-", false);
+    return answer(
+        client, head,
+        error_response(400, "docker login: reading the request body: " + body.error().message), "-",
+        false);
   }
   auto auth = image::parse_auth_config(*body);
   if (!auth) {

@@ -327,10 +327,8 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
   if (body && d.follow_up == router::FollowUp::RecordContainer) {
     pending = "pending-" + std::to_string(next_pending_++);
     auto rewritten = prepare_create_body(d, *body, pending);
-    if (!rewritten) {
-      Error e = rewritten.error();
-      return answer(client, head, error_response(e), d.backend, false);
-    }
+    if (!rewritten)
+      return answer(client, head, error_response(rewritten.error()), d.backend, false);
     opts.replaced_body = std::move(rewritten).value();
   } else if (body) {
     opts.replaced_body = std::move(body);

@@ -16,9 +16,10 @@ class JsonStream {
   explicit JsonStream(Stream& client, std::string line_end = "\r\n")
       : client_(client), line_end_(std::move(line_end)) {}
   Status begin(const std::string& version) {
-    return write_all(client_.fd(), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                   "Server: twinboxd/" + version +
-                                       "\r\nTransfer-Encoding: chunked\r\n\r\n");
+    return write_all(client_.fd(),
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     "Server: twinboxd/" +
+                         version + "\r\nTransfer-Encoding: chunked\r\n\r\n");
   }
   void line(const Json& j) {
     if (!ok_) return;

@@ -235,7 +235,7 @@ int cmd_prewarm(const std::string& sock, const std::vector<std::string>& args) {
 
 int cmd_image(const std::string& socket_path, const std::vector<std::string>& args) {
   if (args.empty()) return usage();
-  std::string sub = args[0];
+  const std::string& sub = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (sub == "import") return cmd_import(socket_path, rest);
   if (sub == "export") return cmd_export(socket_path, rest);

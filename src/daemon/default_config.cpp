@@ -16,7 +16,8 @@ static std::string env(const char* name) {
 Config default_config() {
   Config c;
   std::string home = env("HOME").empty() ? "/root" : env("HOME");
-  std::string state = env("XDG_STATE_HOME").empty() ? home + "/.local/state" : env("XDG_STATE_HOME");
+  std::string state =
+      env("XDG_STATE_HOME").empty() ? home + "/.local/state" : env("XDG_STATE_HOME");
   std::string cache = env("TWINBOX_CACHE_DIR");
   if (cache.empty())
     cache = (env("XDG_CACHE_HOME").empty() ? home + "/.cache" : env("XDG_CACHE_HOME")) + "/twinbox";

@@ -13,7 +13,7 @@
 namespace twinbox::image {
 
 struct AuthConfig {
-  std::string server_address;    // "serveraddress": "127.0.0.1:5001", "https://index.docker.io/v1/"
+  std::string server_address;  // "serveraddress": "127.0.0.1:5001", "https://index.docker.io/v1/"
   RegistryCredentials credentials;  // username/password ("auth" decoded), identity/registry token
 
   // True when no user name, password or token was sent (docker sends "{}" for anonymous pulls).

@@ -63,7 +63,7 @@ const char* pull_phase_text(PullPhase p) {
 struct RegistryClient::Repo {
   platform::Reference ref;
   RegistryEndpoint ep;
-  std::string scope;  // "repository:<path>:pull"
+  std::string scope;       // "repository:<path>:pull"
   PullCredentials client;  // the docker client's credentials for this pull, if it sent any
   std::string cache_key;   // registry, scope and whose credentials: the token cache's key
 
@@ -157,9 +157,9 @@ Result<HttpResponse> RegistryClient::send_small(const HttpRequest& req, std::str
     body->clear();
     r = transport_->send(req, [&](const HttpResponse&, std::string_view chunk) -> Status {
       if (body->size() + chunk.size() > limit) {
-        return make_error(ErrorCode::InvalidArgument,
-                          "the answer of " + req.url + " is larger than " + std::to_string(limit) +
-                              " bytes");
+        return make_error(
+            ErrorCode::InvalidArgument,
+            "the answer of " + req.url + " is larger than " + std::to_string(limit) + " bytes");
       }
       body->append(chunk);
       return {};
@@ -306,12 +306,12 @@ Result<std::string> RegistryClient::authorization_for(
         if (auto s = registry_error_summary(body); !s.empty()) answer += " " + s;
         std::string what;
         if (r->status == 401 || r->status == 403) {
-          what = creds ? "the credentials for " + repo.ep.registry + " " +
-                             credentials_origin(repo) +
-                             " were refused: check the user name and password (docker login " +
-                             repo.ep.registry + ")"
-                       : "unauthorized: docker login " + repo.ep.registry +
-                             " or add credentials for it to " + config_path();
+          what = creds
+                     ? "the credentials for " + repo.ep.registry + " " + credentials_origin(repo) +
+                           " were refused: check the user name and password (docker login " +
+                           repo.ep.registry + ")"
+                     : "unauthorized: docker login " + repo.ep.registry +
+                           " or add credentials for it to " + config_path();
         } else {
           what = "the token service did not give a token";
         }
@@ -354,8 +354,8 @@ Error http_error(const std::string& where, const std::string& what, int status,
     case 401:
       if (had_credentials) {
         return make_error(ErrorCode::InvalidArgument,
-                          head + ": unauthorized: the credentials for " + registry + " " +
-                              origin + " were refused; check the user name and password " +
+                          head + ": unauthorized: the credentials for " + registry + " " + origin +
+                              " were refused; check the user name and password " +
                               "(docker login " + registry + ")");
       }
       return make_error(ErrorCode::InvalidArgument,
@@ -710,9 +710,10 @@ Result<LoginResult> RegistryClient::login(const AuthConfig& auth) {
   if (c.username.empty() && c.registry_token.empty()) {
     if (!c.identity_token.empty()) {
       return make_error(ErrorCode::InvalidArgument,
-                        where + ": identity tokens (OAuth refresh tokens) are not supported by "
-                                "twinboxd: docker logout " + ep.registry +
-                                ", then log in with a user name and password");
+                        where +
+                            ": identity tokens (OAuth refresh tokens) are not supported by "
+                            "twinboxd: docker logout " +
+                            ep.registry + ", then log in with a user name and password");
     }
     return make_error(ErrorCode::InvalidArgument,
                       where + ": no user name given: docker login -u USER " + ep.registry);
@@ -728,11 +729,12 @@ Result<LoginResult> RegistryClient::login(const AuthConfig& auth) {
     std::string answer = "HTTP " + std::to_string(r.status);
     if (auto s = registry_error_summary(body); !s.empty()) answer += " " + s;
     if (r.status == 401 || r.status == 403) {
-      out.message = "login attempt to " + out.url + " failed with status: " +
-                    status_text(r.status) + " (" + asked + " answered " + answer +
-                    "): the registry " + ep.registry +
+      out.message = "login attempt to " + out.url +
+                    " failed with status: " + status_text(r.status) + " (" + asked + " answered " +
+                    answer + "): the registry " + ep.registry +
                     " refused these credentials; check the user name and password and run "
-                    "docker login " + ep.registry + " again";
+                    "docker login " +
+                    ep.registry + " again";
       return out;
     }
     return make_error(r.status >= 500 ? ErrorCode::Unavailable : ErrorCode::InvalidArgument,
@@ -747,8 +749,9 @@ Result<LoginResult> RegistryClient::login(const AuthConfig& auth) {
   std::string body;
   auto r = send_small(req, &body, kMaxErrorBodyBytes);
   if (!r) {
-    return r.error().context(where + ": the registry could not be reached (is it running, and "
-                                     "is the address right?)");
+    return r.error().context(where +
+                             ": the registry could not be reached (is it running, and "
+                             "is the address right?)");
   }
   if (r->status >= 200 && r->status < 300) {
     // dockerd accepts a login to a registry that asks for none; so does twinbox.
@@ -794,8 +797,9 @@ Result<LoginResult> RegistryClient::login(const AuthConfig& auth) {
     authorization = basic_authorization(c);
     if (authorization.empty()) {
       return make_error(ErrorCode::InvalidArgument,
-                        where + ": the registry wants Basic auth: log in with a user name and "
-                                "password");
+                        where +
+                            ": the registry wants Basic auth: log in with a user name and "
+                            "password");
     }
   } else {
     return make_error(ErrorCode::InvalidArgument,

@@ -9,13 +9,13 @@
 namespace twinbox::platform {
 
 struct ArchInfo {
-  std::string oci_arch;         // "arm64", "amd64"
-  std::string uname_machine;    // "aarch64", "x86_64"
-  std::string qemu_system;      // "qemu-system-aarch64"
-  std::string qemu_machine;     // "virt"
-  std::string tcg_cpu_model;    // fast CPU model under TCG (machine-facts: not "max")
-  std::string console_device;   // kernel console name for the machine's first serial port
-  std::string qemu_user_binary; // interpreter name for this arch in qemu-user-static
+  std::string oci_arch;          // "arm64", "amd64"
+  std::string uname_machine;     // "aarch64", "x86_64"
+  std::string qemu_system;       // "qemu-system-aarch64"
+  std::string qemu_machine;      // "virt"
+  std::string tcg_cpu_model;     // fast CPU model under TCG (machine-facts: not "max")
+  std::string console_device;    // kernel console name for the machine's first serial port
+  std::string qemu_user_binary;  // interpreter name for this arch in qemu-user-static
   // binfmt_misc ELF header magic and mask for executables of this arch, as \xNN escapes.
   std::string elf_magic;
   std::string elf_mask;

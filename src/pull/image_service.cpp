@@ -68,7 +68,8 @@ Result<Offer> ImageService::offer_for_pull(std::string_view reference,
     o.registry = std::move(remote).value();
     return o;
   }
-  bool fallback = registry_unreachable(remote.error()) || remote.error().code == ErrorCode::NotFound;
+  bool fallback =
+      registry_unreachable(remote.error()) || remote.error().code == ErrorCode::NotFound;
   if (fallback)
     if (auto local = offer_local(reference)) {
       local->note = "registry " + ref.domain + " not used (" + remote.error().message +
@@ -107,10 +108,10 @@ Result<StoredImage> ImageService::stored(std::string_view reference,
   auto parsed = parse_all(names);
   auto pick = platform::select_from_index(parsed, want);
   if (!pick || *pick >= complete->size())
-    return make_error(ErrorCode::NotFound,
-                      "image " + ref.familiar() + " has no " + want.to_string() +
-                          " variant in the content store (it has: " +
-                          (names.empty() ? "none" : join(names, ", ")) + ")");
+    return make_error(ErrorCode::NotFound, "image " + ref.familiar() + " has no " +
+                                               want.to_string() +
+                                               " variant in the content store (it has: " +
+                                               (names.empty() ? "none" : join(names, ", ")) + ")");
   const auto& hit = (*complete)[*pick];
   return describe(ref, hit.manifest, hit.platform);
 }
@@ -149,8 +150,7 @@ Result<StoredImage> ImageService::pull(const Offer& offer, const platform::Platf
   top.digest = offer.registry->digest;
   top.size = static_cast<int64_t>(offer.registry->bytes.size());
   TRY(store_.set_reference(offer.reference.canonical(), top));
-  TRY_ASSIGN(StoredImage s, describe(offer.reference, r.manifest_digest,
-                                     r.platform.to_string()));
+  TRY_ASSIGN(StoredImage s, describe(offer.reference, r.manifest_digest, r.platform.to_string()));
   s.fetched = !had;
   return s;
 }

@@ -19,9 +19,9 @@ namespace twinbox::pull {
 struct Offer {
   platform::Reference reference;
   std::vector<platform::Platform> platforms;  // normalized, index order
-  std::string source;                          // "registry 127.0.0.1:5000" / "content store"
-  std::string note;                            // why the store was used ("" when registry)
-  std::optional<image::ImageOffer> registry;   // set when the registry answered
+  std::string source;                         // "registry 127.0.0.1:5000" / "content store"
+  std::string note;                           // why the store was used ("" when registry)
+  std::optional<image::ImageOffer> registry;  // set when the registry answered
 };
 
 // One platform of a reference, complete in the content store.
@@ -32,7 +32,7 @@ struct StoredImage {
   std::string platform;           // from the config
   std::vector<image::Digest> layers;
   int64_t size = 0;
-  bool fetched = false;  // false: it was already in the store
+  bool fetched = false;        // false: it was already in the store
   std::string pinned() const;  // "<name>@<manifest>"
 };
 

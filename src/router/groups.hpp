@@ -42,8 +42,9 @@ struct ProjectDecision {
 // project on rosetta, where each service runs natively when it can (arm64-only and multi-arch
 // images: rosetta is an arm64 VM) and translated otherwise (the reason names the service that
 // forced it). A service that can run nowhere is its own error (with "service NAME: " before it);
-// one that cannot run on the project's backend is a Conflict naming both. With env.mixed_projects each service is decided alone. Backend states are not
-// checked: declaring a project while a VM boots is fine, each container's create checks.
+// one that cannot run on the project's backend is a Conflict naming both. With env.mixed_projects
+// each service is decided alone. Backend states are not checked: declaring a project while a VM
+// boots is fine, each container's create checks.
 Result<ProjectDecision> decide_project(std::string_view project,
                                        const std::vector<ServiceSpec>& services,
                                        const RouteEnv& env);

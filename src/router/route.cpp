@@ -221,7 +221,7 @@ Decision replicate(std::string reason) {
 // go to either. Inspect asks hv, then rosetta; connect follows the container.
 Decision decide_networks_volumes(const RouteInput& in, const std::vector<std::string>& segs,
                                  const WorkloadRegistry& registry) {
-  const std::string kind = segs[0];  // "networks" | "volumes"
+  const std::string& kind = segs[0];  // "networks" | "volumes"
   const std::string& m = in.method;
   if (segs.size() == 1 && m == "GET")
     return local(kind == "networks" ? LocalHandler::ListNetworks : LocalHandler::ListVolumes,

@@ -14,9 +14,9 @@
 namespace twinbox::router {
 
 struct ContainerRecord {
-  std::string id;       // full 64-hex id as the engine returned it
-  std::string backend;  // "hv" or "rosetta"
-  std::string name;     // without the leading '/', "" when unknown
+  std::string id;            // full 64-hex id as the engine returned it
+  std::string backend;       // "hv" or "rosetta"
+  std::string name;          // without the leading '/', "" when unknown
   std::string project = {};  // its com.docker.compose.project label, "" when none
 };
 
@@ -33,10 +33,10 @@ struct ProjectRecord {
 struct ProjectSummary {
   std::string backend;
   bool declared = false;
-  std::string reason;         // declared: the declaration's reason
-  std::string decided_by;     // undeclared: "container <name or short id>" that placed it
-  size_t containers = 0;      // how many of its containers the registry knows
-  bool mixed = false;         // undeclared and its containers are on different backends
+  std::string reason;      // declared: the declaration's reason
+  std::string decided_by;  // undeclared: "container <name or short id>" that placed it
+  size_t containers = 0;   // how many of its containers the registry knows
+  bool mixed = false;      // undeclared and its containers are on different backends
 };
 
 struct ExecRecord {
@@ -108,10 +108,10 @@ class WorkloadRegistry {
 
   std::map<std::string, ContainerRecord, std::less<>> containers_;  // by id; sorted for prefixes
   uint64_t writes_ = 0;
-  std::map<std::string, uint64_t, std::less<>> written_at_;         // container id -> writes_ then
-  std::map<std::string, std::string, std::less<>> names_;           // name -> id
-  std::map<std::string, ExecRecord, std::less<>> execs_;            // by exec id
-  std::map<std::string, ProjectRecord, std::less<>> declared_;      // by project name
+  std::map<std::string, uint64_t, std::less<>> written_at_;     // container id -> writes_ then
+  std::map<std::string, std::string, std::less<>> names_;       // name -> id
+  std::map<std::string, ExecRecord, std::less<>> execs_;        // by exec id
+  std::map<std::string, ProjectRecord, std::less<>> declared_;  // by project name
   uint64_t next_seq_ = 1;
 };
 

@@ -81,8 +81,8 @@ Result<std::string> oci_archive_reference(const std::map<std::string, std::strin
                                           std::string_view name_option) {
   auto named = [](std::string_view s, std::string_view source) -> Result<std::string> {
     auto r = platform::parse_reference(s);
-    if (!r) return r.error().context("image name \"" + std::string(s) + "\" from " +
-                                     std::string(source));
+    if (!r)
+      return r.error().context("image name \"" + std::string(s) + "\" from " + std::string(source));
     return r->canonical();
   };
   if (auto it = annotations.find(std::string(kContainerdNameAnnotation));
@@ -107,10 +107,11 @@ Result<std::string> oci_archive_reference(const std::map<std::string, std::strin
   if (full) return named(ref, kRefNameAnnotation);
   if (name_option.empty()) {
     return make_error(ErrorCode::InvalidArgument,
-                      "the archive names its image only by the tag \"" + ref +
-                          "\" (annotation " + std::string(kRefNameAnnotation) +
+                      "the archive names its image only by the tag \"" + ref + "\" (annotation " +
+                          std::string(kRefNameAnnotation) +
                           "); pass --name REPOSITORY (e.g. --name twinbox/busybox) to import it "
-                          "as REPOSITORY:" + ref);
+                          "as REPOSITORY:" +
+                          ref);
   }
   std::string repo(name_option);
   // "--name repo:tag" for a tagged archive: the archive's tag wins only when --name has none.

@@ -76,9 +76,9 @@ Status Ingest::write(std::string_view chunk) {
   if (expected_size_ >= 0 && written_ > expected_size_) {
     std::string what = expected_.empty() ? std::string("blob") : expected_.str();
     abort();
-    return make_error(ErrorCode::InvalidArgument,
-                      what + ": more bytes than the expected size " +
-                          std::to_string(expected_size_) + "; nothing stored");
+    return make_error(ErrorCode::InvalidArgument, what + ": more bytes than the expected size " +
+                                                      std::to_string(expected_size_) +
+                                                      "; nothing stored");
   }
   if (auto st = write_all(fd_.get(), chunk); !st) {
     abort();
@@ -182,12 +182,12 @@ std::string ContentStore::blob_path(const image::Digest& digest) const {
 
 bool ContentStore::has(const image::Digest& digest) const {
   if (digest.empty()) return false;
-  struct stat st{};
+  struct stat st {};
   return ::stat(blob_path(digest).c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 Result<int64_t> ContentStore::blob_size(const image::Digest& digest) const {
-  struct stat st{};
+  struct stat st {};
   if (::stat(blob_path(digest).c_str(), &st) != 0) {
     return errno_error("blob " + digest.str() + " in " + root_);
   }
@@ -340,8 +340,7 @@ Status ContentStore::annotate(image::Descriptor& d, const std::string& canonical
   return {};
 }
 
-Status ContentStore::set_reference(const std::string& reference,
-                                   const image::Descriptor& target) {
+Status ContentStore::set_reference(const std::string& reference, const image::Descriptor& target) {
   return set_references({{reference, target}});
 }
 
@@ -510,7 +509,7 @@ Result<GcReport> ContentStore::gc() {
   ::closedir(d);
   for (auto& n : victims) {
     std::string p = dir + "/" + n;
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0) continue;
     if (::unlink(p.c_str()) == 0) {
       report.blobs_removed++;

@@ -21,16 +21,16 @@ namespace twinbox::store {
 
 // One runnable platform of a reference whose manifest, config and every layer are present.
 struct PlatformImage {
-  std::string platform;     // from the config, as written: "linux/arm64/v8", "linux/amd64"
-  image::Digest manifest;   // the image manifest (what a container pins)
-  image::Digest config;     // its config: the image ID an engine shows once it is loaded
-  int64_t size = 0;         // manifest + config + layers, bytes as stored
+  std::string platform;    // from the config, as written: "linux/arm64/v8", "linux/amd64"
+  image::Digest manifest;  // the image manifest (what a container pins)
+  image::Digest config;    // its config: the image ID an engine shows once it is loaded
+  int64_t size = 0;        // manifest + config + layers, bytes as stored
 };
 
 struct ImageRecord {
-  std::string reference;                  // full normalized: "docker.io/library/busybox:latest"
-  image::Descriptor descriptor;           // what it points at: an index or one image manifest
-  std::vector<PlatformImage> platforms;   // locally complete platforms only
+  std::string reference;                 // full normalized: "docker.io/library/busybox:latest"
+  image::Descriptor descriptor;          // what it points at: an index or one image manifest
+  std::vector<PlatformImage> platforms;  // locally complete platforms only
 };
 
 struct GcReport {

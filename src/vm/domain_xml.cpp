@@ -11,12 +11,23 @@ std::string xml_escape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -65,18 +76,21 @@ std::string guest_cmdline(const std::string& console_device, const std::string& 
 Result<std::string> render_domain_xml(const std::string& tmpl, const DomainSpec& spec) {
   auto arch = platform::arch_info(spec.guest_arch);
   if (!arch)
-    return make_error(ErrorCode::InvalidArgument,
-                      "domain " + spec.name + ": no facts for guest arch '" + spec.guest_arch + "'");
+    return make_error(
+        ErrorCode::InvalidArgument,
+        "domain " + spec.name + ": no facts for guest arch '" + spec.guest_arch + "'");
   if (spec.role.empty() || spec.name.empty())
     return make_error(ErrorCode::InvalidArgument, "domain: name and role are required");
   bool kvm = spec.accelerator == Accelerator::Kvm;
   std::string features = kvm ? "<features><gic version='host'/></features>"
                              : "<features><tcg><tb-cache unit='MiB'>" +
-                                   std::to_string(spec.tb_cache_mib) + "</tb-cache></tcg></features>";
+                                   std::to_string(spec.tb_cache_mib) +
+                                   "</tb-cache></tcg></features>";
   // Under TCG the CPU model decides boot speed (machine-facts: 'max' is ~4x slower).
-  std::string cpu = kvm ? "<cpu mode='host-passthrough' check='none'/>"
-                        : "<cpu mode='custom' match='exact' check='none'><model fallback='forbid'>" +
-                              xml_escape(arch->tcg_cpu_model) + "</model></cpu>";
+  std::string cpu =
+      kvm ? "<cpu mode='host-passthrough' check='none'/>"
+          : "<cpu mode='custom' match='exact' check='none'><model fallback='forbid'>" +
+                xml_escape(arch->tcg_cpu_model) + "</model></cpu>";
   std::string qemu_arch = arch->uname_machine;  // libvirt names arches like uname -m
   std::map<std::string, std::string> values = {
       {"domain_type", kvm ? "kvm" : "qemu"},

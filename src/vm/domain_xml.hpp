@@ -12,9 +12,9 @@ enum class Accelerator { Tcg, Kvm };
 const char* accelerator_name(Accelerator a);  // "tcg", "kvm"
 
 struct DomainSpec {
-  std::string name;       // libvirt domain name, e.g. "twinbox-hv"
-  std::string role;       // "hv" or "rosetta"
-  std::string guest_arch; // OCI arch of the VM, "arm64"
+  std::string name;        // libvirt domain name, e.g. "twinbox-hv"
+  std::string role;        // "hv" or "rosetta"
+  std::string guest_arch;  // OCI arch of the VM, "arm64"
   Accelerator accelerator = Accelerator::Tcg;
   unsigned memory_mib = 2048;
   unsigned vcpus = 1;

@@ -48,22 +48,41 @@ std::vector<std::string> ssh_tunnel_argv(const SshKeys& keys, int ssh_port,
                                          const std::string& local_engine_socket,
                                          const std::vector<int>& host_loopback_ports) {
   std::vector<std::string> argv = {
-      "ssh", "-F", "/dev/null", "-N", "-T",
-      "-i", keys.client_key,
-      "-o", "IdentitiesOnly=yes",
-      "-o", "BatchMode=yes",
-      "-o", "UserKnownHostsFile=" + keys.known_hosts,
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "HostKeyAlias=" + keys.host_alias,
-      "-o", "ExitOnForwardFailure=yes",
-      "-o", "ServerAliveInterval=5",
-      "-o", "ServerAliveCountMax=6",
-      "-o", "ConnectTimeout=10",
-      "-o", "StreamLocalBindUnlink=yes",
-      "-o", "StreamLocalBindMask=0177",
-      "-o", "LogLevel=ERROR",
-      "-p", std::to_string(ssh_port),
-      "-L", local_engine_socket + ":/var/run/docker.sock",
+      "ssh",
+      "-F",
+      "/dev/null",
+      "-N",
+      "-T",
+      "-i",
+      keys.client_key,
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "UserKnownHostsFile=" + keys.known_hosts,
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "HostKeyAlias=" + keys.host_alias,
+      "-o",
+      "ExitOnForwardFailure=yes",
+      "-o",
+      "ServerAliveInterval=5",
+      "-o",
+      "ServerAliveCountMax=6",
+      "-o",
+      "ConnectTimeout=10",
+      "-o",
+      "StreamLocalBindUnlink=yes",
+      "-o",
+      "StreamLocalBindMask=0177",
+      "-o",
+      "LogLevel=ERROR",
+      "-p",
+      std::to_string(ssh_port),
+      "-L",
+      local_engine_socket + ":/var/run/docker.sock",
   };
   for (int p : host_loopback_ports) {
     argv.push_back("-R");
@@ -75,8 +94,8 @@ std::vector<std::string> ssh_tunnel_argv(const SshKeys& keys, int ssh_port,
 
 Status SshTunnel::start(int ssh_port) {
   stop();
-  auto pid = spawn_logged(ssh_tunnel_argv(keys_, ssh_port, engine_socket_, loopback_ports_),
-                          log_path_);
+  auto pid =
+      spawn_logged(ssh_tunnel_argv(keys_, ssh_port, engine_socket_, loopback_ports_), log_path_);
   if (!pid) return pid.error().context("start ssh tunnel");
   pid_ = *pid;
   return {};

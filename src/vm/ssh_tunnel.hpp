@@ -16,10 +16,10 @@
 namespace twinbox::vm {
 
 struct SshKeys {
-  std::string client_key;        // private key path; .pub beside it
-  std::string host_key;          // the guest's host key (private), .pub beside it
-  std::string known_hosts;       // pins host_key under the alias below
-  std::string host_alias;        // "twinbox-<vm>"
+  std::string client_key;   // private key path; .pub beside it
+  std::string host_key;     // the guest's host key (private), .pub beside it
+  std::string known_hosts;  // pins host_key under the alias below
+  std::string host_alias;   // "twinbox-<vm>"
 };
 
 // Creates whichever keys are missing (ssh-keygen, ed25519) and (re)writes known_hosts.

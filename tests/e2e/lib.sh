@@ -39,7 +39,7 @@ expect_out() {
 }
 # Listening TCP ports of the QEMU processes of this test's twinboxd.
 our_qemu_ports() {
-  local pids p
+  local pids
   pids=$(pgrep -f "qemu-system.*$STATE/" | tr '\n' '|' | sed 's/|$//')
   [ -n "$pids" ] || return 0
   ss -ltnpH | grep -E "pid=($pids)," | awk '{print $4}'

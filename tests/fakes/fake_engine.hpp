@@ -39,7 +39,7 @@ struct FakeContainer {
   std::string id;
   std::string name;
   int64_t created = 0;
-  std::string body;  // the create body as received
+  std::string body;      // the create body as received
   bool running = false;  // created: no; start/restart: yes; stop/kill: no
 };
 

@@ -337,8 +337,7 @@ TEST_F(RegistryClientIT, PullWithTheClientsCredentialsAndNoneOfTwinboxds) {
   auto wrong = client.inspect(kAuthHost + "/twinbox/busybox:latest",
                               RegistryCredentials{user, "definitely-wrong-pw", "", ""});
   ASSERT_FALSE(wrong.has_value());
-  EXPECT_NE(wrong.error().message.find("sent by the docker client were refused"),
-            std::string::npos)
+  EXPECT_NE(wrong.error().message.find("sent by the docker client were refused"), std::string::npos)
       << wrong.error().message;
 }
 

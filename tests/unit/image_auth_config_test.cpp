@@ -1,9 +1,8 @@
 // Docker's AuthConfig as twinboxd receives it: the POST /auth body, the X-Registry-Auth header
 // (base64url JSON), the login's registry host, the token-cache fingerprint, and /auth's route.
-#include "image/auth_config.hpp"
-
 #include <gtest/gtest.h>
 
+#include "image/auth_config.hpp"
 #include "image/base64.hpp"
 #include "router/route.hpp"
 
@@ -42,8 +41,8 @@ TEST(AuthConfig, AuthFieldIsUsedWhenUserAndPasswordAreAbsentAndNullsAreAbsent) {
   EXPECT_EQ(a->credentials.username, "bob");
   EXPECT_EQ(a->credentials.password, "a:b");  // only the first ':' splits
   // Explicit username/password win over "auth".
-  auto b = parse_auth_config(R"({"username":"u","password":"p","auth":")" +
-                             base64_encode("x:y") + "\"}");
+  auto b = parse_auth_config(R"({"username":"u","password":"p","auth":")" + base64_encode("x:y") +
+                             "\"}");
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(b->credentials.username, "u");
   EXPECT_EQ(b->credentials.password, "p");
@@ -80,7 +79,9 @@ TEST(RegistryAuthHeader, Base64UrlWithOrWithoutPaddingAndTheStandardAlphabet) {
     auto a = parse_registry_auth_header(header);
     ASSERT_TRUE(a.has_value()) << header << ": " << a.error().message;
     ASSERT_TRUE(a->has_value()) << header;
-    EXPECT_EQ((*a)->credentials.username, "u?" "?>");
+    EXPECT_EQ((*a)->credentials.username,
+              "u?"
+              "?>");
     EXPECT_EQ((*a)->credentials.password, "p>>>?");
     EXPECT_EQ((*a)->server_address, "h:5001");
   }

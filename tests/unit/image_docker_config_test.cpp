@@ -1,19 +1,16 @@
 // ~/.docker/config.json: key normalization, inline credentials, helpers reported not run.
 #include <gtest/gtest.h>
 
-#include "test_data.hpp"
-
 #include <vector>
 
 #include "image/docker_config.hpp"
+#include "test_data.hpp"
 
 using namespace twinbox::image;
 
 namespace {
 
-std::string data(const std::string& name) {
-  return read_test_data("image/" + name);
-}
+std::string data(const std::string& name) { return read_test_data("image/" + name); }
 
 TEST(NormalizeRegistryHost, Table) {
   struct Case {

@@ -1,18 +1,15 @@
 #include <gtest/gtest.h>
 
-#include "test_data.hpp"
-
 #include <string>
 #include <vector>
 
 #include "assets/module_deps.hpp"
+#include "test_data.hpp"
 
 namespace twinbox::assets {
 namespace {
 
-std::string read_data(const std::string& name) {
-  return read_test_data("assets/" + name);
-}
+std::string read_data(const std::string& name) { return read_test_data("assets/" + name); }
 
 ModuleIndex sample_index() {
   auto index = parse_modules_dep(read_data("modules.dep"));

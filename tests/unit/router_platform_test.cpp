@@ -46,7 +46,8 @@ TEST(ChoosePlatform, QueryWinsOverBody) {
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->backend, "rosetta");
   EXPECT_EQ(c->platform, "linux/amd64");
-  EXPECT_EQ(c->reason, "--platform linux/amd64 requested: linux/amd64 runs on rosetta (translated by "
+  EXPECT_EQ(c->reason,
+            "--platform linux/amd64 requested: linux/amd64 runs on rosetta (translated by "
             "qemu-x86_64, host profile apple-silicon)");
 }
 

@@ -102,7 +102,7 @@ TEST(Names, HolderOfANameIsExactWithOrWithoutTheSlash) {
   EXPECT_EQ(h->id, kB);
   EXPECT_EQ(h->backend, "rosetta");
   EXPECT_EQ(reg.holder_of_name("web")->id, kA);
-  EXPECT_FALSE(reg.holder_of_name("we").has_value());            // names are never prefixes
+  EXPECT_FALSE(reg.holder_of_name("we").has_value());              // names are never prefixes
   EXPECT_FALSE(reg.holder_of_name(kB.substr(0, 12)).has_value());  // nor ids
 }
 

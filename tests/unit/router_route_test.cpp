@@ -146,7 +146,8 @@ TEST(Decide, CreateCarriesPlatformNameAndReason) {
   ASSERT_TRUE(d.platform.has_value());
   EXPECT_EQ(d.platform->platform, "linux/amd64");
   EXPECT_EQ(d.name, "w");
-  EXPECT_EQ(d.reason, "--platform linux/amd64 requested: linux/amd64 runs on rosetta (translated by "
+  EXPECT_EQ(d.reason,
+            "--platform linux/amd64 requested: linux/amd64 runs on rosetta (translated by "
             "qemu-x86_64, host profile apple-silicon)");
 }
 
@@ -211,8 +212,8 @@ TEST(Decide, BuildKitSessionWaitsForTheBuildThatNamesIt) {
   EXPECT_TRUE(d.hijack_endpoint);
   EXPECT_EQ(d.backend, "hv");  // only when no build claims it
 
-  auto build = decide(input("POST", "/build", {{"platform", "linux/amd64"}, {"session", "s-1"}}),
-                      reg);
+  auto build =
+      decide(input("POST", "/build", {{"platform", "linux/amd64"}, {"session", "s-1"}}), reg);
   EXPECT_EQ(build.backend, "rosetta");
   EXPECT_EQ(build.session_claim, "s-1");
 

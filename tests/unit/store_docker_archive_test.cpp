@@ -8,9 +8,10 @@ namespace twinbox::store {
 namespace {
 
 TEST(StoreDockerArchive, ManifestJsonHasDockersKeys) {
-  std::string s = docker_archive_manifest_json(
-      {{"abc.json", {"busybox:latest", "127.0.0.1:5000/twinbox/busybox:v1"},
-        {"blobs/sha256/l1", "blobs/sha256/l2"}}});
+  std::string s =
+      docker_archive_manifest_json({{"abc.json",
+                                     {"busybox:latest", "127.0.0.1:5000/twinbox/busybox:v1"},
+                                     {"blobs/sha256/l1", "blobs/sha256/l2"}}});
   auto j = nlohmann::json::parse(s);
   ASSERT_TRUE(j.is_array());
   ASSERT_EQ(j.size(), 1u);

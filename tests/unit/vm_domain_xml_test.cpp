@@ -1,8 +1,6 @@
 #include <gtest/gtest.h>
 
 #include "test_data.hpp"
-
-
 #include "vm/accel.hpp"
 #include "vm/domain_xml.hpp"
 
@@ -11,9 +9,7 @@ using namespace twinbox::vm;
 
 namespace {
 
-std::string utility_template() {
-  return read_test_data("../../vmtemplates/utility-vm.xml");
-}
+std::string utility_template() { return read_test_data("../../vmtemplates/utility-vm.xml"); }
 
 DomainSpec rosetta_spec() {
   DomainSpec s;
@@ -108,10 +104,8 @@ TEST(ChooseAccelerator, TableOfCases) {
     bool probe_ok;
     Accelerator want;
   } cases[] = {
-      {"amd64", "arm64", true, Accelerator::Tcg},
-      {"amd64", "arm64", false, Accelerator::Tcg},
-      {"arm64", "arm64", true, Accelerator::Kvm},
-      {"arm64", "arm64", false, Accelerator::Tcg},
+      {"amd64", "arm64", true, Accelerator::Tcg},  {"amd64", "arm64", false, Accelerator::Tcg},
+      {"arm64", "arm64", true, Accelerator::Kvm},  {"arm64", "arm64", false, Accelerator::Tcg},
       {"amd64", "amd64", false, Accelerator::Tcg},
   };
   for (const auto& c : cases) {

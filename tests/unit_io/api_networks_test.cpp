@@ -9,8 +9,7 @@ TEST_F(TwoEngines, NetworkCreateReachesBothEnginesAndAnswersWithHvs) {
   hv_->on("POST", "/networks/create", FakeResponse{201, R"({"Id":"hvnet","Warning":""})"});
   rosetta_->on("POST", "/networks/create", FakeResponse{201, R"({"Id":"rosnet","Warning":""})"});
   auto c = client();
-  std::string body =
-      R"({"Name":"shop_default","Labels":{"com.docker.compose.project":"shop"}})";
+  std::string body = R"({"Name":"shop_default","Labels":{"com.docker.compose.project":"shop"}})";
   auto r = c.request("POST", "/v1.41/networks/create", body);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201);
@@ -21,8 +20,11 @@ TEST_F(TwoEngines, NetworkCreateReachesBothEnginesAndAnswersWithHvs) {
 }
 
 TEST_F(TwoEngines, NetworkListIsMergedByName) {
-  hv_->on("GET", "/networks", FakeResponse{200, R"([{"Name":"bridge","Id":"h1"},{"Name":"shop_default","Id":"h2"}])"});
-  rosetta_->on("GET", "/networks", FakeResponse{200, R"([{"Name":"bridge","Id":"r1"},{"Name":"only_here","Id":"r3"}])"});
+  hv_->on("GET", "/networks",
+          FakeResponse{200, R"([{"Name":"bridge","Id":"h1"},{"Name":"shop_default","Id":"h2"}])"});
+  rosetta_->on(
+      "GET", "/networks",
+      FakeResponse{200, R"([{"Name":"bridge","Id":"r1"},{"Name":"only_here","Id":"r3"}])"});
   auto c = client();
   auto r = c.request("GET", "/v1.41/networks");
   ASSERT_TRUE(r);
@@ -46,7 +48,9 @@ TEST_F(TwoEngines, RemovingANetworkByIdRemovesItsNameEverywhere) {
 
 TEST_F(TwoEngines, VolumeListKeepsDockersShape) {
   hv_->on("GET", "/volumes", FakeResponse{200, R"({"Volumes":[{"Name":"data"}],"Warnings":null})"});
-  rosetta_->on("GET", "/volumes", FakeResponse{200, R"({"Volumes":[{"Name":"data"},{"Name":"cache"}],"Warnings":[]})"});
+  rosetta_->on(
+      "GET", "/volumes",
+      FakeResponse{200, R"({"Volumes":[{"Name":"data"},{"Name":"cache"}],"Warnings":[]})"});
   auto c = client();
   auto j = json_of(*c.request("GET", "/v1.41/volumes"));
   ASSERT_TRUE(j["Volumes"].is_array());

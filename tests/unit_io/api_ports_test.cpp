@@ -93,8 +93,9 @@ TEST_F(TwoEngines, AnExitedHolderYieldsItsPortsAndTakesThemBackAtItsStart) {
 TEST_F(TwoEngines, EphemeralPortSkipsHostPortsOthersHold) {
   backends_.taken_ports = {49152};
   auto c = client();
-  std::string id = create(
-      c, "?name=eph", R"({"Image":"a","HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":""}]}}})");
+  std::string id =
+      create(c, "?name=eph",
+             R"({"Image":"a","HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":""}]}}})");
   ASSERT_FALSE(id.empty());
   EXPECT_EQ(backends_.forwards_snapshot(), (std::set<std::string>{"hv tcp 127.0.0.1:49153"}));
   auto body = json::parse(hv_->requests().back().body, nullptr, false);
@@ -106,7 +107,8 @@ TEST_F(TwoEngines, AHolderTheEngineRemovedOnItsOwnIsFreed) {
   std::string id = create(c, "?name=gone", kWeb8080);
   ASSERT_FALSE(id.empty());
   // `docker run --rm`: the engine removes the container; twinbox never sees a DELETE.
-  hv_->on("GET", "/containers/" + id + "/json", FakeResponse{404, R"({"message":"No such container"})"});
+  hv_->on("GET", "/containers/" + id + "/json",
+          FakeResponse{404, R"({"message":"No such container"})"});
   std::string again = create(c, "?name=again&platform=linux/amd64", kWeb8080);
   EXPECT_FALSE(again.empty());
   EXPECT_EQ(backends_.forwards_snapshot(), (std::set<std::string>{"rosetta tcp 127.0.0.1:8080"}));

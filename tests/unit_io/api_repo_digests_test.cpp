@@ -29,7 +29,8 @@ class RepoDigestsTest : public TwoEngines {
 
 TEST_F(RepoDigestsTest, ImageListingShowsTheStoresDigestForALoadedImage) {
   hv_->on("GET", "/images/json",
-          {200, R"([{"Id":")" + image_id_ + R"(","RepoTags":["127.0.0.1:5000/tb/multi:latest"],)"
+          {200, R"([{"Id":")" + image_id_ +
+                    R"(","RepoTags":["127.0.0.1:5000/tb/multi:latest"],)"
                     R"("RepoDigests":[],"Created":2}])"});
   rosetta_->on("GET", "/images/json",
                {200, R"([{"Id":"sha256:other","RepoTags":["x:1"],"RepoDigests":[],"Created":1}])"});

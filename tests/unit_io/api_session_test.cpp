@@ -12,7 +12,8 @@ TEST_F(TwoEngines, SessionFollowsTheBuildThatNamesIt) {
   auto session = std::async(std::launch::async, [&] {
     auto c = client();
     return c.request("POST", "/v1.41/session", "",
-                     {{"Upgrade", "h2c"}, {"Connection", "Upgrade"},
+                     {{"Upgrade", "h2c"},
+                      {"Connection", "Upgrade"},
                       {"X-Docker-Expose-Session-Uuid", "sess-42"}});
   });
   // The session is held until a build claims it.

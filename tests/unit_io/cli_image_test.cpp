@@ -216,7 +216,8 @@ TEST_F(CliImage, PrewarmPrintsEachResultAndFailsIfOneFailed) {
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(
       nlohmann::json::parse(reqs[0].body),
-      nlohmann::json::parse(R"({"references":["127.0.0.1:5000/twinbox/busybox:latest","docker.io/library/missing:1"]})"));
+      nlohmann::json::parse(
+          R"({"references":["127.0.0.1:5000/twinbox/busybox:latest","docker.io/library/missing:1"]})"));
   EXPECT_EQ(reqs[0].headers.get("Content-Type").value_or(""), "application/json");
 
   daemon_->on("POST", "/twinbox/v1/images/prewarm",

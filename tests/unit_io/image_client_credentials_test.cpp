@@ -14,10 +14,10 @@
 #include "fakes/fake_engine.hpp"
 #include "fakes/fake_registry.hpp"
 #include "fakes/test_client.hpp"
-#include "unit_io/registry_fixture.hpp"
 #include "image/base64.hpp"
 #include "image/media_types.hpp"
 #include "image/registry_client.hpp"
+#include "unit_io/registry_fixture.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/subprocess.hpp"
@@ -34,7 +34,8 @@ std::string add_image(FakeRegistry& reg, const std::string& repo, const std::str
   std::string layer(4096, 'L');
   std::string layer_digest = reg.add_blob(repo, layer);
   std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers",)"
-                       R"("diff_ids":["sha256:)" + std::string(64, '1') + R"("]}})";
+                       R"("diff_ids":["sha256:)" +
+                       std::string(64, '1') + R"("]}})";
   std::string config_digest = reg.add_blob(repo, config);
   std::string manifest =
       R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
@@ -110,8 +111,7 @@ TEST_F(ClientCredentials, RefusedClientCredentialsSaySoWithoutTheSecret) {
       << r.error().message;
   EXPECT_EQ(r.error().message.find("client-pw-wrong"), std::string::npos);
   EXPECT_EQ(r.error().message.find(base64_encode("alice:client-pw-wrong")), std::string::npos);
-  for (const auto& a : authorizations())
-    EXPECT_NE(a, "Basic " + base64_encode("alice:right-pw"));
+  for (const auto& a : authorizations()) EXPECT_NE(a, "Basic " + base64_encode("alice:right-pw"));
 }
 
 TEST_F(ClientCredentials, BearerTokensNeverCrossCredentials) {
@@ -124,8 +124,7 @@ TEST_F(ClientCredentials, BearerTokensNeverCrossCredentials) {
   // Same repository, other credentials: bob's cached token must not be reused.
   auto wrong = client.inspect(ref("team/app:v1"), creds("bob", "not-bobs-pw"));
   ASSERT_FALSE(wrong.has_value());
-  EXPECT_NE(wrong.error().message.find("sent by the docker client were refused"),
-            std::string::npos)
+  EXPECT_NE(wrong.error().message.find("sent by the docker client were refused"), std::string::npos)
       << wrong.error().message;
   EXPECT_EQ(wrong.error().message.find("not-bobs-pw"), std::string::npos);
   // No credentials at all (nothing in the config): anonymous token request, refused.
@@ -157,10 +156,10 @@ TEST_F(ClientCredentials, LoginWithBasicAuth) {
   auto bad = client.login(login_of(reg.host(), "alice", "wrong-pw-123"));
   ASSERT_TRUE(bad.has_value()) << bad.error().message;
   EXPECT_FALSE(bad->accepted);
-  EXPECT_EQ(bad->message.rfind("login attempt to http://" + reg.host() +
-                                   "/v2/ failed with status: 401 Unauthorized",
-                               0),
-            0u)
+  EXPECT_EQ(
+      bad->message.rfind(
+          "login attempt to http://" + reg.host() + "/v2/ failed with status: 401 Unauthorized", 0),
+      0u)
       << bad->message;
   EXPECT_NE(bad->message.find("docker login " + reg.host()), std::string::npos);
   EXPECT_EQ(bad->message.find("wrong-pw-123"), std::string::npos);
@@ -190,8 +189,7 @@ TEST_F(ClientCredentials, LoginWithBearerAuthAsksTheTokenServiceWithoutScope) {
   EXPECT_FALSE(bad->accepted);
   EXPECT_NE(bad->message.find("failed with status: 401 Unauthorized"), std::string::npos)
       << bad->message;
-  EXPECT_NE(bad->message.find("token service http://" + reg.host() + "/token"),
-            std::string::npos)
+  EXPECT_NE(bad->message.find("token service http://" + reg.host() + "/token"), std::string::npos)
       << bad->message;
   EXPECT_EQ(bad->message.find("nope-pw"), std::string::npos);
 }
@@ -289,10 +287,9 @@ class ApiCredentials : public ClientCredentials {
 TEST_F(ApiCredentials, DockerLoginIsCheckedByTwinboxdAgainstTheRegistry) {
   reg.require_basic("alice", "right-pw");
   auto c = client();
-  std::string body = nlohmann::json{{"username", "alice"},
-                                    {"password", "right-pw"},
-                                    {"serveraddress", reg.host()}}
-                         .dump();
+  std::string body =
+      nlohmann::json{{"username", "alice"}, {"password", "right-pw"}, {"serveraddress", reg.host()}}
+          .dump();
   auto ok = c.request("POST", "/v1.41/auth", body, {{"Content-Type", "application/json"}});
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->status, 200) << ok->body;
@@ -301,10 +298,10 @@ TEST_F(ApiCredentials, DockerLoginIsCheckedByTwinboxdAgainstTheRegistry) {
   EXPECT_EQ(j["IdentityToken"], "");
 
   // Same connection (kept alive): the wrong password is a 401 in Docker's error shape.
-  body = nlohmann::json{{"username", "alice"},
-                        {"password", "wrong-pw-456"},
-                        {"serveraddress", reg.host()}}
-             .dump();
+  body =
+      nlohmann::json{
+          {"username", "alice"}, {"password", "wrong-pw-456"}, {"serveraddress", reg.host()}}
+          .dump();
   auto bad = c.request("POST", "/v1.41/auth", body, {{"Content-Type", "application/json"}});
   ASSERT_TRUE(bad) << bad.error().message;
   EXPECT_EQ(bad->status, 401) << bad->body;
@@ -385,8 +382,8 @@ TEST_F(ApiCredentials, WrongOrMalformedRegistryAuthHeader) {
 
   // An empty AuthConfig ("e30=", what docker sends without a login) means twinboxd's own.
   auto c3 = client();
-  auto own = c3.request("POST", "/v1.41/images/create?fromImage=" + ref("team/app") + "&tag=v1",
-                        "", {{"X-Registry-Auth", "e30="}});
+  auto own = c3.request("POST", "/v1.41/images/create?fromImage=" + ref("team/app") + "&tag=v1", "",
+                        {{"X-Registry-Auth", "e30="}});
   ASSERT_TRUE(own) << own.error().message;
   EXPECT_EQ(own->status, 200) << own->body;
   EXPECT_EQ(own->body.find("\"error\""), std::string::npos) << own->body;

@@ -7,10 +7,10 @@
 #include <fstream>
 
 #include "fakes/fake_registry.hpp"
-#include "unit_io/registry_fixture.hpp"
 #include "image/base64.hpp"
 #include "image/media_types.hpp"
 #include "image/registry_client.hpp"
+#include "unit_io/registry_fixture.hpp"
 
 using namespace twinbox;
 using namespace twinbox::image;

@@ -65,7 +65,9 @@ std::string make_tar(const std::vector<TarEntry>& entries, bool gzip = false) {
         archive_entry_set_filetype(h, AE_IFREG);
         archive_entry_set_size(h, static_cast<la_int64_t>(e.data.size()));
         break;
-      case T::Dir: archive_entry_set_filetype(h, AE_IFDIR); break;
+      case T::Dir:
+        archive_entry_set_filetype(h, AE_IFDIR);
+        break;
       case T::Symlink:
         archive_entry_set_filetype(h, AE_IFLNK);
         archive_entry_set_symlink(h, e.link.c_str());
@@ -78,7 +80,9 @@ std::string make_tar(const std::vector<TarEntry>& entries, bool gzip = false) {
         archive_entry_set_filetype(h, AE_IFCHR);
         archive_entry_set_rdev(h, makedev(1, 3));
         break;
-      case T::Fifo: archive_entry_set_filetype(h, AE_IFIFO); break;
+      case T::Fifo:
+        archive_entry_set_filetype(h, AE_IFIFO);
+        break;
     }
     archive_write_header(a, h);
     if (e.type == T::File && !e.data.empty()) archive_write_data(a, e.data.data(), e.data.size());
@@ -172,9 +176,9 @@ class StoreArchiveTest : public ::testing::Test {
     std::string l2 = make_tar({{"etc/hostname", arch}});
     auto gz = put(s, kOciLayerGzip, gzip_bytes(l1));
     auto plain = put(s, kOciLayerTar, l2);
-    auto cfg = put(s, image::kOciConfig,
-                   config_json(arch, {image::sha256_digest(l1).str(),
-                                      image::sha256_digest(l2).str()}));
+    auto cfg =
+        put(s, image::kOciConfig,
+            config_json(arch, {image::sha256_digest(l1).str(), image::sha256_digest(l2).str()}));
     auto m = put(s, image::kOciManifest, oci_manifest_json(cfg, {gz, plain}));
     m.platform = image::ManifestPlatform{"linux", arch, "", "", {}, {}};
     return m;
@@ -398,25 +402,21 @@ std::vector<TarEntry> docker2010_entries(const std::string& shared, const std::s
        {{"Config", h2 + ".json"},
         {"RepoTags", {"app:2", "registry.local:5000/app:2"}},
         {"Layers", {id2 + "/layer.tar", id3 + "/layer.tar"}}}});
-  return {{h1 + ".json", cfg1},
-          {h2 + ".json", cfg2},
-          {id1 + "/", "", T::Dir},
-          {id1 + "/VERSION", "1.0"},
-          {id1 + "/json", "{}"},
-          {id1 + "/layer.tar", shared},
-          {id2 + "/", "", T::Dir},
-          {id2 + "/layer.tar", "", T::Symlink, "../" + id1 + "/layer.tar"},
-          {id3 + "/layer.tar", top},
-          {"manifest.json", manifest.dump()},
-          {"repositories", "{}"}};
+  return {
+      {h1 + ".json", cfg1},      {h2 + ".json", cfg2},
+      {id1 + "/", "", T::Dir},   {id1 + "/VERSION", "1.0"},
+      {id1 + "/json", "{}"},     {id1 + "/layer.tar", shared},
+      {id2 + "/", "", T::Dir},   {id2 + "/layer.tar", "", T::Symlink, "../" + id1 + "/layer.tar"},
+      {id3 + "/layer.tar", top}, {"manifest.json", manifest.dump()},
+      {"repositories", "{}"}};
 }
 
 TEST_F(StoreArchiveTest, ImportsDocker2010ArchiveWithSymlinkedLayers) {
   std::string shared = layer_tar("amd64");
   std::string top = make_tar({{"app", "app"}});
   std::string cfg1 = config_json("amd64", {image::sha256_digest(shared).str()});
-  std::string cfg2 = config_json("amd64", {image::sha256_digest(shared).str(),
-                                           image::sha256_digest(top).str()});
+  std::string cfg2 =
+      config_json("amd64", {image::sha256_digest(shared).str(), image::sha256_digest(top).str()});
   auto path = write_file("save.tar", make_tar(docker2010_entries(shared, top, cfg1, cfg2)));
   auto r = import_archive(*store_, path);
   ASSERT_TRUE(r) << r.error().message;
@@ -439,8 +439,8 @@ TEST_F(StoreArchiveTest, DockerArchiveWithWrongDiffIdIsRefused) {
   std::string shared = layer_tar("amd64");
   std::string top = make_tar({{"app", "app"}});
   std::string cfg1 = config_json("amd64", {image::sha256_digest("something else").str()});
-  std::string cfg2 = config_json("amd64", {image::sha256_digest(shared).str(),
-                                           image::sha256_digest(top).str()});
+  std::string cfg2 =
+      config_json("amd64", {image::sha256_digest(shared).str(), image::sha256_digest(top).str()});
   expect_refused(docker2010_entries(shared, top, cfg1, cfg2), "diff_ids[0]");
 }
 
@@ -493,7 +493,7 @@ TEST_F(StoreArchiveTest, SparseEntriesAndTheDisksFreeSpaceBoundAnImport) {
   archive_entry_set_filetype(h, AE_IFREG);
   archive_entry_set_perm(h, 0644);
   archive_entry_set_size(h, la_int64_t{10} << 30);  // 10 GiB logical
-  archive_entry_sparse_add_entry(h, 0, 4096);         // 4 KiB of data
+  archive_entry_sparse_add_entry(h, 0, 4096);       // 4 KiB of data
   archive_write_header(a, h);
   std::string data(4096, 'x');
   archive_write_data(a, data.data(), data.size());
@@ -608,8 +608,8 @@ TEST_F(StoreArchiveTest, TagOnlyOciArchiveNeedsName) {
 
 TEST_F(StoreArchiveTest, ImportsTheFixtureImageLayout) {
   const char* env = std::getenv("TWINBOX_CACHE_DIR");
-  std::string cache = env ? env : std::string(std::getenv("HOME") ? std::getenv("HOME") : "") +
-                                      "/.cache/twinbox";
+  std::string cache =
+      env ? env : std::string(std::getenv("HOME") ? std::getenv("HOME") : "") + "/.cache/twinbox";
   std::string layout = cache + "/images/busybox";
   auto images = fs::read_file(cache + "/images/images.json");
   if (!fs::exists(layout + "/index.json") || !images) {
