@@ -1,6 +1,7 @@
 #include "api/aggregate.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "api/docker_json.hpp"
 #include "platform/host_profile.hpp"
@@ -151,6 +152,62 @@ std::string merge_lists(const std::vector<EngineReply>& replies, int64_t limit,
   for (auto& item : all) {
     if (each) each(item);
     out.push_back(std::move(item));
+  }
+  return dump_json(out);
+}
+
+namespace {
+
+// The object answers of the engines that answered, hv's first.
+std::vector<Json> object_bodies(const std::vector<EngineReply>& replies) {
+  std::vector<Json> out;
+  for (const auto& r : replies) {
+    if (!r.body) continue;
+    auto j = parse_json<Json>(*r.body);
+    if (j.is_object()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+void add_unique(Json& list, const Json& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+}  // namespace
+
+std::string merge_prune(const std::vector<EngineReply>& replies) {
+  Json out = Json::object();
+  for (const auto& j : object_bodies(replies)) {
+    for (const auto& [key, v] : j.items()) {
+      Json& slot = out[key];
+      if (v.is_number_integer()) {
+        slot = (slot.is_number_integer() ? slot.get<int64_t>() : 0) + v.get<int64_t>();
+      } else if (v.is_array()) {
+        if (!slot.is_array()) slot = Json::array();
+        for (const auto& item : v) add_unique(slot, item);
+      }  // null (nothing deleted there) leaves the slot as it is: null unless another had some
+    }
+  }
+  return dump_json(out);
+}
+
+std::string merge_system_df(const std::vector<EngineReply>& replies) {
+  Json out = Json::object();
+  std::set<std::string> volumes;
+  for (const auto& j : object_bodies(replies)) {
+    for (const auto& [key, v] : j.items()) {
+      Json& slot = out[key];
+      if (v.is_number_integer()) {
+        slot = (slot.is_number_integer() ? slot.get<int64_t>() : 0) + v.get<int64_t>();
+      } else if (v.is_array()) {
+        if (!slot.is_array()) slot = Json::array();
+        for (const auto& item : v)
+          if (key != "Volumes" || volumes.insert(json_string(item, "Name").value_or("")).second)
+            slot.push_back(item);
+      } else if (slot.is_null()) {
+        slot = v;
+      }
+    }
   }
   return dump_json(out);
 }

@@ -24,6 +24,15 @@ struct EngineReply {
   bool asked = true;  // false when the backend was not running, so nobody asked it
 };
 
+// POST /{containers,images,networks,volumes,build}/prune on every engine as one answer: the
+// lists (ContainersDeleted, ImagesDeleted, NetworksDeleted, VolumesDeleted, CachesDeleted)
+// joined without repeats (networks and volumes share names across the VMs), SpaceReclaimed
+// summed, null where every engine said null.
+std::string merge_prune(const std::vector<EngineReply>& replies);
+// GET /system/df of both engines as one: LayersSize and BuilderSize summed, Images, Containers
+// and BuildCache joined, Volumes one entry per name (as GET /volumes shows them).
+std::string merge_system_df(const std::vector<EngineReply>& replies);
+
 // "io.twinbox.backend.hv=state=running arch=arm64 platform=linux/arm64 accelerator=tcg
 // translator=none": how `docker info` shows both backends (under Labels).
 std::string backend_label(const BackendStatus& s);

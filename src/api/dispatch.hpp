@@ -95,7 +95,9 @@ class Dispatcher {
   // The content store's name@digest entries per image ID (empty without a store).
   RepoDigests known_repo_digests() const;
 
-  std::vector<EngineReply> fan_out(const std::string& target);
+  std::vector<EngineReply> fan_out(const std::string& target, const std::string& method = "GET");
+  // Prune and system df: every running engine asked, one answer (aggregate.hpp).
+  LocalResponse fanned_answer(const http::RequestHead& head, router::LocalHandler what);
 
   // twinbox_endpoints.cpp: /twinbox/v1/... besides status and shutdown.
   RequestOutcome serve_twinbox(Stream& client, const http::RequestHead& head, bool body_pending);
@@ -122,6 +124,8 @@ class Dispatcher {
 
   // auth.cpp: POST /auth (docker login), checked by the host's registry client.
   RequestOutcome serve_auth(Stream& client, const http::RequestHead& head, bool body_pending);
+  // events.cpp: GET /events merged from every running engine, in time order.
+  RequestOutcome serve_events(Stream& client, const http::RequestHead& head, bool body_pending);
 
   // images.cpp
   router::RouteEnv route_env() const;

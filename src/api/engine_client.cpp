@@ -1,5 +1,6 @@
 #include "api/engine_client.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "api/http_body.hpp"
@@ -52,6 +53,68 @@ Result<EngineResponse> exchange(guest::GuestConnector& engine, const std::string
 }
 
 }  // namespace
+
+Status engine_stream(guest::GuestConnector& engine, const std::string& target, int cancel_fd,
+                     const std::function<void(const EngineResponse&)>& on_head,
+                     const std::function<bool(std::string_view)>& on_data) {
+  std::string what = "GET " + target + " on " + engine.describe();
+  TRY_ASSIGN(Fd fd, engine.connect());
+  Stream s(std::move(fd));
+  s.set_cancel_fd(cancel_fd);
+  std::string req =
+      "GET " + target +
+      " HTTP/1.1\r\nHost: twinbox\r\nUser-Agent: twinboxd\r\nConnection: close\r\n\r\n";
+  if (auto st = write_all(s.fd(), req); !st) return st.error().context(what);
+  auto head = read_response_head(s);
+  if (head.state != HeadRead<http::ResponseHead>::State::Ok)
+    return make_error(ErrorCode::Io, what + ": bad response head: " +
+                                         (head.error.empty() ? "connection closed" : head.error));
+  auto framing = http::response_framing("GET", head.head);
+  if (!framing) return framing.error().context(what);
+  EngineResponse first;
+  first.status = head.head.status;
+  first.headers = std::move(head.head.headers);
+  if (first.status != 200) {
+    auto body = read_body(s, *framing, kMaxAnswerBytes);
+    if (!body) return body.error().context(what);
+    first.body = std::move(body).value();
+    on_head(first);
+    return {};
+  }
+  on_head(first);
+  http::ChunkedDecoder chunked;
+  uint64_t left = framing->length;
+  if (framing->kind == http::BodyKind::None || (framing->kind == http::BodyKind::Length && !left))
+    return {};
+  for (;;) {
+    if (s.buffer().empty()) {
+      TRY_ASSIGN(size_t n, s.fill());
+      if (n == 0) {
+        if (framing->kind == http::BodyKind::Chunked && !chunked.done())
+          return make_error(ErrorCode::Io, what + ": the stream ended mid-chunk");
+        return {};
+      }
+    }
+    std::string payload;
+    std::string& buf = s.buffer();
+    if (framing->kind == http::BodyKind::Chunked) {
+      TRY_ASSIGN(size_t used, chunked.feed(buf, &payload));
+      buf.erase(0, used);
+    } else if (framing->kind == http::BodyKind::Length) {
+      size_t take = static_cast<size_t>(std::min<uint64_t>(left, buf.size()));
+      payload = buf.substr(0, take);
+      buf.erase(0, take);
+      left -= take;
+    } else {
+      payload = std::move(buf);
+      buf.clear();
+    }
+    if (!payload.empty() && !on_data(payload)) return {};
+    if ((framing->kind == http::BodyKind::Chunked && chunked.done()) ||
+        (framing->kind == http::BodyKind::Length && left == 0))
+      return {};
+  }
+}
 
 Result<EngineResponse> engine_request(guest::GuestConnector& engine, const std::string& method,
                                       const std::string& target,

@@ -34,4 +34,12 @@ Result<EngineResponse> engine_upload(guest::GuestConnector& engine, const std::s
                                      const BodyProducer& produce,
                                      std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
+// A body-less request whose answer is a stream (GET /events): `on_head` gets the status and
+// headers (and, for an answer other than 200, the whole small body); for a 200, `on_data` gets
+// the decoded body piece by piece until it ends, `on_data` returns false, or `cancel_fd`
+// becomes readable (then Unavailable). No read timeout: the stream may be quiet for hours.
+Status engine_stream(guest::GuestConnector& engine, const std::string& target, int cancel_fd,
+                     const std::function<void(const EngineResponse&)>& on_head,
+                     const std::function<bool(std::string_view)>& on_data);
+
 }  // namespace twinbox::api

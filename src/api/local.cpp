@@ -24,7 +24,8 @@ std::vector<BackendStatus> home_first(std::vector<BackendStatus> statuses,
   return statuses;
 }
 
-EngineReply ask(guest::GuestConnector* conn, const BackendStatus& s, const std::string& target) {
+EngineReply ask(guest::GuestConnector* conn, const BackendStatus& s, const std::string& method,
+                const std::string& target) {
   EngineReply reply{s.name, std::nullopt, "", true};
   if (s.state != BackendState::Running) {
     reply.error = std::string("not running (state: ") + backend_state_name(s.state) + ")";
@@ -35,7 +36,7 @@ EngineReply ask(guest::GuestConnector* conn, const BackendStatus& s, const std::
     reply.error = "no connector";
     return reply;
   }
-  auto r = engine_request(*conn, "GET", target);
+  auto r = engine_request(*conn, method, target);
   if (!r) {
     reply.error = r.error().message;
   } else if (r->status != 200) {
@@ -58,11 +59,11 @@ bool is_complete_listing(const http::RequestHead& head) {
 
 }  // namespace
 
-std::vector<EngineReply> Dispatcher::fan_out(const std::string& target) {
+std::vector<EngineReply> Dispatcher::fan_out(const std::string& target, const std::string& method) {
   std::vector<std::future<EngineReply>> pending;
   for (const auto& s : home_first(backends_.statuses(), home())) {
     auto* conn = backends_.connector(s.name);
-    pending.push_back(std::async(std::launch::async, ask, conn, s, target));
+    pending.push_back(std::async(std::launch::async, ask, conn, s, method, target));
   }
   std::vector<EngineReply> replies;
   for (auto& p : pending) replies.push_back(p.get());
@@ -111,6 +112,39 @@ LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool cont
   std::string merged = merge_lists(
       replies, limit, containers ? show_host_ports_in_listing : std::function<void(Json&)>{});
   if (!containers) merged = with_repo_digests(merged, known_repo_digests());
+  return json_response(200, merged);
+}
+
+LocalResponse Dispatcher::fanned_answer(const http::RequestHead& head, router::LocalHandler what) {
+  bool prune = what == router::LocalHandler::Prune;
+  std::string pq = head.path() + (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
+  auto replies = fan_out(versioned(head, pq), prune ? "POST" : "GET");
+  std::vector<std::string> failures;
+  for (const auto& r : replies)
+    if (!r.body && r.asked) failures.push_back(r.backend + ": " + r.error);
+  bool any = std::any_of(replies.begin(), replies.end(), [](const auto& r) { return r.body; });
+  std::string what_name = (prune ? "POST " : "GET ") + head.path();
+  if (!any)
+    return error_response(failures.empty() ? 503 : 500,
+                          what_name + " failed on every engine (" +
+                              (failures.empty() ? "none is running" : join(failures, "; ")) +
+                              "); check `twinbox status`");
+  if (!failures.empty()) log::warn("api", what_name + " answered without " + join(failures, "; "));
+  if (!prune) return json_response(200, merge_system_df(replies));
+  std::string merged = merge_prune(replies);
+  // Pruned containers are gone: out of the registry, their ports freed.
+  auto deleted = parse_json<Json>(merged);
+  auto ids = deleted.is_object() ? deleted.find("ContainersDeleted") : deleted.end();
+  if (ids != deleted.end() && ids->is_array()) {
+    for (const auto& id : *ids) {
+      if (!id.is_string()) continue;
+      auto st = registry_.update([&](router::WorkloadRegistry& reg) {
+        return reg.forget_container(id.get<std::string>());
+      });
+      if (!st) log::warn("api", st.error().message);
+      ports_.release(id.get<std::string>());
+    }
+  }
   return json_response(200, merged);
 }
 
@@ -208,6 +242,11 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
     case LocalHandler::ListVolumes:
       return answer(client, head, merged_list(head, d.local == LocalHandler::ListNetworks),
                     "hv+rosetta", body_pending);
+    case LocalHandler::Prune:
+    case LocalHandler::SystemDf:
+      return answer(client, head, fanned_answer(head, d.local), "hv+rosetta", body_pending);
+    case LocalHandler::Events:
+      return serve_events(client, head, body_pending);
     case LocalHandler::Twinbox:
       return serve_twinbox(client, head, body_pending);
     case LocalHandler::Auth:

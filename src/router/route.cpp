@@ -189,6 +189,8 @@ Decision decide_containers(const RouteInput& in, const std::vector<std::string>&
     d.name = in.query_value("name").value_or("");
     return d;
   }
+  if (segs.size() == 2 && segs[1] == "prune" && in.method == "POST")
+    return local(LocalHandler::Prune, "containers prune on every running backend");
   if (segs.size() == 2 && (segs[1] == "json" || segs[1] == "prune")) return default_route(in);
   return decide_container_ref(in, segs, registry);
 }
@@ -226,7 +228,9 @@ Decision decide_networks_volumes(const RouteInput& in, const std::vector<std::st
   if (segs.size() == 1 && m == "GET")
     return local(kind == "networks" ? LocalHandler::ListNetworks : LocalHandler::ListVolumes,
                  "merged from both engines");
-  if (segs.size() == 2 && (segs[1] == "create" || segs[1] == "prune") && m == "POST")
+  if (segs.size() == 2 && segs[1] == "prune" && m == "POST")
+    return local(LocalHandler::Prune, kind + " prune on every running backend");
+  if (segs.size() == 2 && segs[1] == "create" && m == "POST")
     return replicate(kind + " " + segs[1] + " on every running backend");
   if (segs.size() == 2 && m == "DELETE")
     return replicate("remove " + kind.substr(0, kind.size() - 1) + " " + segs[1] +
@@ -249,6 +253,8 @@ Decision decide_networks_volumes(const RouteInput& in, const std::vector<std::st
 Decision decide_images(const RouteInput& in, std::string_view rest) {
   if (rest == "create" && in.method == "POST")
     return by_platform(in, in.query_value("platform"), {});
+  if (rest == "prune" && in.method == "POST")
+    return local(LocalHandler::Prune, "images prune on every running backend");
   if (rest == "load" && in.method == "POST")
     return to_backend(home(in),
                       "docker load: each image to the backend of its platform, through "
@@ -300,6 +306,12 @@ const char* local_handler_name(LocalHandler h) {
       return "volumes";
     case LocalHandler::Auth:
       return "auth";
+    case LocalHandler::Prune:
+      return "prune";
+    case LocalHandler::SystemDf:
+      return "system-df";
+    case LocalHandler::Events:
+      return "events";
   }
   return "local";
 }
@@ -345,6 +357,12 @@ Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
     return decide_networks_volumes(in, segs, registry);
   if (starts_with(in.path, "/images/") && in.path.size() > 8)
     return decide_images(in, std::string_view(in.path).substr(8));
+  if (in.path == "/build/prune" && in.method == "POST")
+    return local(LocalHandler::Prune, "build cache prune on every running backend");
+  if (in.path == "/events" && in.method == "GET")
+    return local(LocalHandler::Events, "events of every running engine, in time order");
+  if (in.path == "/system/df" && in.method == "GET")
+    return local(LocalHandler::SystemDf, "disk usage of both engines");
   if (in.path == "/build" && in.method == "POST") {
     Decision d = by_platform(in, in.query_value("platform"), {});
     if (d.kind == Decision::Kind::Backend) d.session_claim = in.query_value("session").value_or("");

@@ -32,6 +32,9 @@ enum class LocalHandler {
   ListNetworks,  // GET /networks: both engines, one entry per name
   ListVolumes,   // GET /volumes: both engines, one entry per name
   Auth,          // POST /auth (docker login): checked against the registry from the host
+  Prune,         // POST /{containers,images,networks,volumes,build}/prune: every engine, summed
+  SystemDf,      // GET /system/df: both engines, one answer
+  Events,        // GET /events: both engines' streams merged in time order
 };
 const char* local_handler_name(LocalHandler h);
 

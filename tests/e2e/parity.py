@@ -152,6 +152,7 @@ def scenario(t, image):
     """The steps, as (name, record). Both sides run exactly the same calls."""
     n, plat = t.name, t.platform
     created = {}
+    began = int(time.time()) - 1
 
     def create(key, body, expect_id=True):
         r = t.call("POST", "/containers/create", params={"name": n(key), "platform": plat},
@@ -170,7 +171,7 @@ def scenario(t, image):
     yield "create.full", record(create("main", {
         "Image": image,
         "Cmd": ["sh", "-c", "echo hello; echo oops >&2; echo data > /tmp/made; exec sleep 600"],
-        "Labels": {"par": "yes"},
+        "Labels": {"par": "yes", "par-side": t.tag},
         "ExposedPorts": {"80/tcp": {}},
         "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"max-size": "1m",
                                                                     "max-file": "2"}},
@@ -303,6 +304,15 @@ def scenario(t, image):
         value = tar_names(out) if step == "cli.cp-out" else out.decode(errors="replace").strip()
         yield step, {"rc": rc, "value": value}
 
+    # Events of this side's containers, bounded by since/until, as a stream of JSON lines.
+    ev = t.call("GET", "/events", params={
+        "since": began, "until": int(time.time()) + 1,
+        "filters": json.dumps({"type": ["container"], "label": [f"par-side={t.tag}"]})})
+    lines = [json.loads(x) for x in ev.content.splitlines() if x.strip()]
+    # Sorted: a detached exec's exec_die lands wherever its process ends.
+    yield "events.since-until", {"status": ev.status_code, "shape": shape(lines),
+                                 "value": sorted(e.get("status") for e in lines)}
+
     # Prune (filters that touch only this test's objects) and system df.
     only = json.dumps({"label": ["par=none-such"]})
     for kind in ("containers", "images", "networks", "volumes"):
@@ -338,7 +348,9 @@ def compare(step, a, b, ta, tb):
         va = ta.normalize(json.dumps(a.get("value")))
         vb = tb.normalize(json.dumps(b.get("value")))
         if va != vb:
-            out.append(f"{step}:value: {va[:120]} vs {vb[:120]}")
+            at = next((i for i, (x, y) in enumerate(zip(va, vb)) if x != y), min(len(va), len(vb)))
+            start = max(0, at - 40)
+            out.append(f"{step}:value: ...{va[start:at + 80]} vs ...{vb[start:at + 80]}")
     for k in set(a) - {"status", "rc", "shape", "value"}:
         if a[k] != b.get(k):
             out.append(f"{step}:{k}: {a[k]} vs {b.get(k)}")

@@ -14,6 +14,7 @@ start_twinboxd
 check "docker pull $IMG (hv)" docker pull -q "$IMG"
 check "docker pull --platform linux/amd64 $IMG (rosetta)" docker pull -q --platform linux/amd64 "$IMG"
 
+T0=$(date +%s)
 for pair in hv:linux/arm64 rosetta:linux/amd64; do
   backend=${pair%%:*}
   platform=${pair#*:}
@@ -31,4 +32,27 @@ for pair in hv:linux/arm64 rosetta:linux/amd64; do
   # The steps really ran: most succeeded on the engine itself.
   expect_match "$backend: the engine answered the steps" '^same: .*create.full \(201\)' "$out"
 done
+
+# What one dockerd would show and two engines must add up to: events of both, in time order
+# (each run's engine side came before its twinbox side, hv's run before rosetta's; containers
+# made on an engine's own socket are that engine's events too), prune of both, disk usage of
+# both.
+out=$(docker events --since "$T0" --until "$(($(date +%s) + 1))" --filter type=container \
+  --filter event=create --filter label=par=yes --format '{{.Actor.Attributes.name}}' 2>&1)
+expect_eq "docker events shows the creates of both engines, in time order" \
+  "par-earm64-main par-tarm64-main par-eamd64-main par-tamd64-main" "$(echo "$out" | tr '\n' ' ' | sed 's/ $//')"
+arm=$(docker create --label par-prune=1 --name prune-arm "$IMG" true 2>&1)
+amd=$(docker create --label par-prune=1 --platform linux/amd64 --name prune-amd "$IMG" true 2>&1)
+expect_eq "prune-amd is on rosetta" "rosetta" "$(backend_of prune-amd)"
+out=$(docker container prune -f --filter label=par-prune=1 2>&1)
+expect_contains "docker container prune removes the one on hv" "$arm" "$out"
+expect_contains "and the one on rosetta" "$amd" "$out"
+expect_eq "none is left" "" \
+  "$(docker ps -a --filter label=par-prune=1 --format '{{.Names}}' 2>&1)"
+expect_eq "prune-amd is gone from rosetta's engine too" "" \
+  "$(engine rosetta ps -a --filter label=par-prune=1 --format '{{.Names}}' 2>&1)"
+out=$(docker system df --format '{{.Type}} {{.TotalCount}}' 2>&1)
+images=$(echo "$out" | awk '$1 == "Images" {print $2}')
+expect_eq "docker system df counts the images of both engines" \
+  "$(($(engine hv images -q | wc -l) + $(engine rosetta images -q | wc -l)))" "$images"
 finish

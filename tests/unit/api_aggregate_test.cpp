@@ -169,6 +169,46 @@ TEST(MergeLists, SkipsMissingAndBrokenReplies) {
   EXPECT_EQ(merge_lists({}, 0), "[]");
 }
 
+// Issue 19: prune and system df went to hv only; rosetta's stopped containers were never pruned.
+TEST(MergePrune, ListsJoinedWithoutRepeatsSpaceSummedNullKept) {
+  std::vector<EngineReply> replies = {
+      {"hv", std::string(R"({"ContainersDeleted":["a1"],"SpaceReclaimed":10})"), ""},
+      {"rosetta", std::string(R"({"ContainersDeleted":["b1","b2"],"SpaceReclaimed":32})"), ""},
+      {"down", std::nullopt, "not running"}};
+  EXPECT_EQ(merge_prune(replies), R"({"ContainersDeleted":["a1","b1","b2"],"SpaceReclaimed":42})");
+  // Networks share names across the VMs; nothing deleted anywhere stays null, as dockerd says.
+  EXPECT_EQ(merge_prune({{"hv", std::string(R"({"NetworksDeleted":["n"]})"), ""},
+                         {"rosetta", std::string(R"({"NetworksDeleted":["n"]})"), ""}}),
+            R"({"NetworksDeleted":["n"]})");
+  EXPECT_EQ(
+      merge_prune({{"hv", std::string(R"({"ImagesDeleted":null,"SpaceReclaimed":0})"), ""},
+                   {"rosetta", std::string(R"({"ImagesDeleted":null,"SpaceReclaimed":0})"), ""}}),
+      R"({"ImagesDeleted":null,"SpaceReclaimed":0})");
+  EXPECT_EQ(
+      merge_prune(
+          {{"hv", std::string(R"({"ImagesDeleted":null,"SpaceReclaimed":0})"), ""},
+           {"rosetta",
+            std::string(R"({"ImagesDeleted":[{"Deleted":"sha256:x"}],"SpaceReclaimed":5})"), ""}}),
+      R"({"ImagesDeleted":[{"Deleted":"sha256:x"}],"SpaceReclaimed":5})");
+}
+
+TEST(MergeSystemDf, SizesSummedListsJoinedVolumesOncePerName) {
+  std::vector<EngineReply> replies = {
+      {"hv", std::string(R"({"LayersSize":100,"Images":[{"Id":"i1"}],"Containers":[{"Id":"c1"}],
+                             "Volumes":[{"Name":"v","UsageData":{"Size":1}}],"BuildCache":null})"),
+       ""},
+      {"rosetta", std::string(R"({"LayersSize":50,"Images":[{"Id":"i2"}],"Containers":[],
+                                  "Volumes":[{"Name":"v"},{"Name":"w"}],"BuildCache":[{"ID":"b"}]})"),
+       ""}};
+  auto out = Json::parse(merge_system_df(replies));
+  EXPECT_EQ(out["LayersSize"], 150);
+  EXPECT_EQ(out["Images"].size(), 2u);
+  EXPECT_EQ(out["Containers"].size(), 1u);
+  ASSERT_EQ(out["Volumes"].size(), 2u);
+  EXPECT_EQ(out["Volumes"][0]["UsageData"]["Size"], 1);  // hv's first
+  EXPECT_EQ(out["BuildCache"].size(), 1u);
+}
+
 TEST(RepoDigests, AddedToListedImagesAfterTheEnginesOwnWithoutDuplicates) {
   RepoDigests known{{"sha256:aaa", {"busybox@sha256:111", "127.0.0.1:5000/tb/multi@sha256:222"}}};
   std::string listing = R"([{"Id":"sha256:aaa","RepoTags":["busybox:latest"],"RepoDigests":null},

@@ -124,7 +124,12 @@ INSTANTIATE_TEST_SUITE_P(
              "/containers/ghost/json", FollowUp::ForgetContainer},
         Case{"exec_start", input("POST", "/exec/e1/start"), Kind::Backend, "rosetta"},
         Case{"exec_unknown", input("GET", "/exec/e9/json"), Kind::Probe, "/exec/e9/json"},
-        Case{"prune", input("POST", "/containers/prune"), Kind::Backend, "hv"},
+        Case{"prune", input("POST", "/containers/prune"), Kind::Local, "prune"},
+        Case{"image_prune", input("POST", "/images/prune"), Kind::Local, "prune"},
+        Case{"network_prune", input("POST", "/networks/prune"), Kind::Local, "prune"},
+        Case{"volume_prune", input("POST", "/volumes/prune"), Kind::Local, "prune"},
+        Case{"build_prune", input("POST", "/build/prune"), Kind::Local, "prune"},
+        Case{"system_df", input("GET", "/system/df"), Kind::Local, "system-df"},
         Case{"image_inspect", input("GET", "/images/library/alpine:3/json"), Kind::Backend, "hv"},
         Case{"image_delete", input("DELETE", "/images/alpine"), Kind::Backend, "hv"},
         Case{"image_with_platform",
@@ -136,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"network_create", input("POST", "/networks/create"), Kind::Replicate, "replicate"},
         Case{"volume_rm", input("DELETE", "/volumes/data"), Kind::Replicate, "replicate"},
         Case{"network_inspect", input("GET", "/networks/shop_default"), Kind::Backend, "hv"},
-        Case{"events", input("GET", "/events"), Kind::Backend, "hv"},
+        Case{"events", input("GET", "/events"), Kind::Local, "events"},
         Case{"session_without_uuid", input("POST", "/session"), Kind::Error, "400"}),
     [](const auto& info) { return std::string(info.param.name); });
 

@@ -89,6 +89,74 @@ TEST_F(TwoEngines, ContainerListsMergeNewestFirstWithTheSameQuery) {
   EXPECT_EQ(json_of(*images)[0]["RepoTags"][0], "rosetta:latest");
 }
 
+// Issue 19: `docker container prune` reached hv only; rosetta's stopped containers stayed.
+TEST_F(TwoEngines, PruneAsksEveryEngineWithTheSameFiltersAndForgetsWhatWasPruned) {
+  auto c = client();
+  std::string amd = create(c, "?name=amd&platform=linux/amd64", R"({"Image":"a"})");
+  std::string arm = create(c, "?name=arm", R"({"Image":"a"})");
+  hv_->on("POST", "/containers/prune",
+          FakeResponse{200, R"({"ContainersDeleted":[")" + arm + R"("],"SpaceReclaimed":7})"});
+  rosetta_->on("POST", "/containers/prune",
+               FakeResponse{200, R"({"ContainersDeleted":[")" + amd + R"("],"SpaceReclaimed":5})"});
+  auto r = c.request("POST", "/v1.41/containers/prune?filters=%7B%22label%22%3A%5B%22x%22%5D%7D");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  auto j = json_of(*r);
+  EXPECT_EQ(j["ContainersDeleted"], json::array({arm, amd}));
+  EXPECT_EQ(j["SpaceReclaimed"], 12);
+  for (auto* e : {hv_.get(), rosetta_.get()})
+    EXPECT_EQ(e->requests().back().target,
+              "/v1.41/containers/prune?filters=%7B%22label%22%3A%5B%22x%22%5D%7D");
+  // Out of the registry: the name is free for the other backend at once.
+  EXPECT_FALSE(create(c, "?name=amd", R"({"Image":"a"})").empty());
+
+  // system df: both engines' answers in one.
+  hv_->on("GET", "/system/df", FakeResponse{200, R"({"LayersSize":3,"Images":[{"Id":"i1"}]})"});
+  rosetta_->on("GET", "/system/df",
+               FakeResponse{200, R"({"LayersSize":4,"Images":[{"Id":"i2"}]})"});
+  auto df = c.request("GET", "/v1.41/system/df");
+  ASSERT_TRUE(df);
+  EXPECT_EQ(json_of(*df)["LayersSize"], 7);
+  EXPECT_EQ(json_of(*df)["Images"].size(), 2u);
+  // One engine failing: the other's answer, not an error.
+  rosetta_->on("POST", "/images/prune", FakeResponse{500, R"({"message":"busy"})"});
+  hv_->on("POST", "/images/prune",
+          FakeResponse{200, R"({"ImagesDeleted":null,"SpaceReclaimed":0})"});
+  auto ip = c.request("POST", "/v1.41/images/prune");
+  ASSERT_TRUE(ip);
+  EXPECT_EQ(ip->status, 200) << ip->body;
+  hv_->on("POST", "/images/prune", FakeResponse{500, R"({"message":"busy too"})"});
+  ip = c.request("POST", "/v1.41/images/prune");
+  ASSERT_TRUE(ip);
+  EXPECT_EQ(ip->status, 500) << ip->body;
+  EXPECT_NE(ip->body.find("busy too"), std::string::npos) << ip->body;
+}
+
+// Issue 19: `docker events` showed hv's events only.
+TEST_F(TwoEngines, EventsOfBothEnginesComeAsOneStreamInTimeOrder) {
+  auto line = [](int64_t t, const std::string& id) {
+    return R"({"status":"start","id":")" + id + R"(","time":1,"timeNano":)" + std::to_string(t) +
+           "}\n";
+  };
+  hv_->on("GET", "/events",
+          FakeResponse{200, line(10, "h1") + line(30, "h2"), "application/json", true});
+  rosetta_->on("GET", "/events", FakeResponse{200, line(20, "r1"), "application/json", true});
+  auto c = client();
+  auto r = c.request("GET", "/v1.41/events?since=1&until=2&filters=%7B%7D");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, line(10, "h1") + line(20, "r1") + line(30, "h2"));
+  for (auto* e : {hv_.get(), rosetta_.get()})
+    EXPECT_EQ(e->requests().back().target, "/v1.41/events?since=1&until=2&filters=%7B%7D");
+  // A query an engine refuses is refused as that engine says.
+  hv_->on("GET", "/events", FakeResponse{400, R"({"message":"invalid filter 'x'"})"});
+  c = client();  // the stream ended with the connection, as dockerd's does
+  r = c.request("GET", "/v1.41/events?filters=%7B%22x%22%3A%5B%22y%22%5D%7D");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("invalid filter"), std::string::npos) << r->body;
+}
+
 TEST_F(TwoEngines, ListingWithBothDownIs503) {
   backends_.set_state("hv", api::BackendState::Starting, "booting");
   backends_.set_state("rosetta", api::BackendState::Starting, "booting");
