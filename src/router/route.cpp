@@ -250,6 +250,24 @@ Decision decide_networks_volumes(const RouteInput& in, const std::vector<std::st
   return default_then_next(in, kind + " " + segs[1]);
 }
 
+// Endpoints about an engine as a whole that twinbox does not split: swarm (neither engine is
+// in one; hv's answers dockerd's 503), plugins, and registry lookups (the same from either).
+std::optional<Decision> decide_engine_wide(const RouteInput& in) {
+  std::string_view p = in.path;
+  std::string_view first = p.substr(
+      1, p.find('/', 1) == std::string_view::npos ? std::string_view::npos : p.find('/', 1) - 1);
+  for (std::string_view swarm : {"swarm", "nodes", "services", "tasks", "secrets", "configs"})
+    if (first == swarm)
+      return to_backend(home(in), std::string(first) + ": swarm mode is not part of twinbox; " +
+                                      home(in) + "'s engine answers (it is in no swarm)");
+  if (first == "plugins")
+    return to_backend(home(in), "plugins: " + home(in) + "'s engine (twinbox installs none)");
+  if (first == "distribution")
+    return to_backend(home(in),
+                      "registry lookup: the same answer from either engine; " + home(in) + " asks");
+  return std::nullopt;
+}
+
 Decision decide_images(const RouteInput& in, std::string_view rest) {
   if (rest == "create" && in.method == "POST")
     return by_platform(in, in.query_value("platform"), {});
@@ -266,7 +284,14 @@ Decision decide_images(const RouteInput& in, std::string_view rest) {
     for (const auto& [k, v] : in.query) names += k == "names" ? 1 : 0;
     if (names == 1) return default_then_next(in, "image " + in.query_value("names").value_or(""));
   }
-  for (std::string_view fixed : {"create", "load", "search", "prune", "get", "json"})
+  if (rest == "search")
+    return to_backend(home(in), "image search asks the registry: the same from either engine; " +
+                                    home(in) + " asks");
+  if (rest == "get")
+    return to_backend(home(in), "docker save of several images: " + home(in) +
+                                    "'s engine (save them one at a time to take each from "
+                                    "where it is)");
+  for (std::string_view fixed : {"create", "load", "prune", "json"})
     if (rest == fixed) return default_route(in);
   // /images/{name}/{json,history,push,tag} or DELETE /images/{name}; names contain slashes.
   std::string name(rest);
@@ -357,6 +382,12 @@ Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
     return decide_networks_volumes(in, segs, registry);
   if (starts_with(in.path, "/images/") && in.path.size() > 8)
     return decide_images(in, std::string_view(in.path).substr(8));
+  if (in.path == "/commit" && in.method == "POST") {
+    // The image is made in the engine of the container it is committed from.
+    auto ref = in.query_value("container").value_or("");
+    if (!ref.empty()) return decide_container_ref(in, {"containers", ref}, registry);
+  }
+  if (auto d = decide_engine_wide(in)) return *d;
   if (in.path == "/build/prune" && in.method == "POST")
     return local(LocalHandler::Prune, "build cache prune on every running backend");
   if (in.path == "/events" && in.method == "GET")

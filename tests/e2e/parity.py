@@ -278,6 +278,11 @@ def scenario(t, image):
     yield "kill.not-running", record(t.call("POST", f"/containers/{cid('main')}/kill",
                                             params={"signal": "SIGUSR1"}))
 
+    # Commit: the image is made where the container is.
+    yield "commit", record(t.call("POST", "/commit", params={
+        "container": cid("main"), "repo": f"par-{t.tag}/committed", "tag": "v1"}))
+    yield "commit.rm", record(t.call("DELETE", f"/images/par-{t.tag}/committed:v1"))
+
     # Images: tag, history, inspect, rm.
     repo = f"par-{t.tag}/tagged"
     yield "image.tag", record(t.call("POST", f"/images/{image}/tag",

@@ -130,6 +130,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"volume_prune", input("POST", "/volumes/prune"), Kind::Local, "prune"},
         Case{"build_prune", input("POST", "/build/prune"), Kind::Local, "prune"},
         Case{"system_df", input("GET", "/system/df"), Kind::Local, "system-df"},
+        Case{"commit_follows_the_container",
+             input("POST", "/commit", {{"container", "amd"}, {"repo", "x"}}), Kind::Backend,
+             "rosetta"},
+        Case{"commit_of_an_unknown_container", input("POST", "/commit", {{"container", "ghost"}}),
+             Kind::Probe, "/containers/ghost/json"},
+        Case{"swarm", input("GET", "/swarm"), Kind::Backend, "hv"},
+        Case{"services", input("GET", "/services"), Kind::Backend, "hv"},
         Case{"image_inspect", input("GET", "/images/library/alpine:3/json"), Kind::Backend, "hv"},
         Case{"image_delete", input("DELETE", "/images/alpine"), Kind::Backend, "hv"},
         Case{"image_with_platform",
@@ -173,6 +180,31 @@ TEST(Decide, ImagesByNameFallBackToRosettaUnlessAPlatformChose) {
       decide(input("GET", "/images/get", {{"names", "a:1"}, {"names", "b:1"}}), registry());
   EXPECT_EQ(several.backend, "hv");
   EXPECT_EQ(several.fallback_backend, "");
+}
+
+// Issue 19: every endpoint of the Engine API has a rule that says why; none falls to hv by default.
+TEST(Decide, EveryEndpointHasARule) {
+  std::vector<RouteInput> all = {input("GET", "/swarm"),
+                                 input("POST", "/swarm/init"),
+                                 input("GET", "/nodes"),
+                                 input("GET", "/services"),
+                                 input("GET", "/tasks"),
+                                 input("GET", "/secrets"),
+                                 input("GET", "/configs"),
+                                 input("GET", "/plugins"),
+                                 input("GET", "/distribution/alpine/json"),
+                                 input("GET", "/images/search", {{"term", "x"}}),
+                                 input("GET", "/images/get", {{"names", "a:1"}, {"names", "b:1"}}),
+                                 input("POST", "/commit", {{"container", "amd"}}),
+                                 input("GET", "/events"),
+                                 input("GET", "/system/df"),
+                                 input("POST", "/build/prune"),
+                                 input("POST", "/images/prune")};
+  for (const auto& in : all) {
+    auto d = decide(in, registry());
+    EXPECT_EQ(d.reason.find("no routing rule"), std::string::npos)
+        << in.method << " " << in.path << ": " << d.reason;
+  }
 }
 
 TEST(Decide, HijackEndpoints) {
