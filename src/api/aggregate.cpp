@@ -1,7 +1,6 @@
 #include "api/aggregate.hpp"
 
 #include <algorithm>
-#include <set>
 
 #include "api/docker_json.hpp"
 #include "platform/host_profile.hpp"
@@ -169,31 +168,12 @@ std::vector<Json> object_bodies(const std::vector<EngineReply>& replies) {
   return out;
 }
 
-void add_unique(Json& list, const Json& item) {
-  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
-}
-
-}  // namespace
-
-std::string merge_prune(const std::vector<EngineReply>& replies) {
+// The engines' objects as one: integers summed, lists joined (an item joins when `joins` says
+// so, given the list so far), anything else as the first engine that has it says.
+Json sum_objects(
+    const std::vector<EngineReply>& replies,
+    const std::function<bool(const std::string& key, const Json& list, const Json& item)>& joins) {
   Json out = Json::object();
-  for (const auto& j : object_bodies(replies)) {
-    for (const auto& [key, v] : j.items()) {
-      Json& slot = out[key];
-      if (v.is_number_integer()) {
-        slot = (slot.is_number_integer() ? slot.get<int64_t>() : 0) + v.get<int64_t>();
-      } else if (v.is_array()) {
-        if (!slot.is_array()) slot = Json::array();
-        for (const auto& item : v) add_unique(slot, item);
-      }  // null (nothing deleted there) leaves the slot as it is: null unless another had some
-    }
-  }
-  return dump_json(out);
-}
-
-std::string merge_system_df(const std::vector<EngineReply>& replies) {
-  Json out = Json::object();
-  std::set<std::string> volumes;
   for (const auto& j : object_bodies(replies)) {
     for (const auto& [key, v] : j.items()) {
       Json& slot = out[key];
@@ -202,14 +182,31 @@ std::string merge_system_df(const std::vector<EngineReply>& replies) {
       } else if (v.is_array()) {
         if (!slot.is_array()) slot = Json::array();
         for (const auto& item : v)
-          if (key != "Volumes" || volumes.insert(json_string(item, "Name").value_or("")).second)
-            slot.push_back(item);
+          if (joins(key, slot, item)) slot.push_back(item);
       } else if (slot.is_null()) {
-        slot = v;
+        slot = v;  // null (nothing deleted there) stays null unless another engine had some
       }
     }
   }
-  return dump_json(out);
+  return out;
+}
+
+}  // namespace
+
+std::string merge_prune(const std::vector<EngineReply>& replies) {
+  return dump_json(sum_objects(replies, [](const std::string&, const Json& list, const Json& item) {
+    return std::find(list.begin(), list.end(), item) == list.end();
+  }));
+}
+
+std::string merge_system_df(const std::vector<EngineReply>& replies) {
+  return dump_json(
+      sum_objects(replies, [](const std::string& key, const Json& list, const Json& item) {
+        if (key != "Volumes") return true;
+        auto name = json_string(item, "Name");
+        return std::none_of(list.begin(), list.end(),
+                            [&](const Json& v) { return json_string(v, "Name") == name; });
+      }));
 }
 
 namespace {

@@ -296,7 +296,8 @@ RequestOutcome Dispatcher::forward(Stream& client, const http::RequestHead& head
     };
   } else if (is_container_inspect(head)) {
     opts.on_answer = [](int status, std::string& answer) {
-      if (status != 200) return;
+      // Only containers with published ports have anything to show differently.
+      if (status != 200 || answer.find(kPublishedLabel) == std::string::npos) return;
       auto j = parse_json<Json>(answer);
       if (j.is_discarded()) return;
       show_host_ports_in_inspect(j);

@@ -12,12 +12,6 @@ namespace {
 
 std::string short_id(const std::string& id) { return id.substr(0, 12); }
 
-std::string describe(const router::PortHolder& h) {
-  std::string id = short_id(h.container_id);
-  return "container " + (h.container_name.empty() ? id : h.container_name + " (" + id + ")") +
-         " on " + h.backend;
-}
-
 std::string describe(const router::PortRequest& r) {
   std::string ip = r.host_ip.find(':') != std::string::npos ? "[" + r.host_ip + "]" : r.host_ip;
   return ip + ":" + std::to_string(r.host_port);
@@ -89,10 +83,10 @@ Result<std::vector<router::PortReservation>> PortPublisher::hold(
         return make_error(ErrorCode::Conflict, "Bind for " + describe(wanted) +
                                                    " failed: port is already allocated (published "
                                                    "by " +
-                                                   describe(*other) + ")");
-      log::info("ports", describe(*other) +
+                                                   router::describe_holder(*other) + ")");
+      log::info("ports", router::describe_holder(*other) +
                              (state == HolderState::Gone ? " is gone" : " is not running") +
-                             "; its host ports go to " + describe(holder));
+                             "; its host ports go to " + router::describe_holder(holder));
       unhold(other->container_id, state == HolderState::Gone);
       continue;
     }
@@ -135,7 +129,7 @@ Result<std::vector<router::PortReservation>> PortPublisher::publish(
   router::PortHolder holder{backend, pending_id, name};
   auto held = hold(holder, requests, state_of);
   if (!held && held.error().code == ErrorCode::Conflict) {
-    log::info("ports", describe(holder) +
+    log::info("ports", router::describe_holder(holder) +
                            " is created without its host ports, which its start "
                            "will claim: " +
                            held.error().message);

@@ -15,12 +15,6 @@ std::string describe(const PortRequest& r) {
   return ip + ":" + std::to_string(r.host_port) + "/" + r.proto;
 }
 
-std::string describe(const PortHolder& h) {
-  std::string id = h.container_id.substr(0, 12);
-  std::string who = h.container_name.empty() ? id : h.container_name + " (" + id + ")";
-  return "container " + who + " on " + h.backend;
-}
-
 Result<int> parse_port(std::string_view s, const std::string& what) {
   int v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -31,6 +25,12 @@ Result<int> parse_port(std::string_view s, const std::string& what) {
 }
 
 }  // namespace
+
+std::string describe_holder(const PortHolder& h) {
+  std::string id = h.container_id.substr(0, 12);
+  std::string who = h.container_name.empty() ? id : h.container_name + " (" + id + ")";
+  return "container " + who + " on " + h.backend;
+}
 
 PortAllocator::PortAllocator(int ephemeral_low, int ephemeral_high)
     : low_(ephemeral_low), high_(ephemeral_high), cursor_(ephemeral_low) {}
@@ -69,9 +69,10 @@ Result<std::vector<PortReservation>> PortAllocator::reserve(
     }
     Key k{r.host_ip, r.host_port, r.proto};
     if (const PortReservation* other = conflict(k)) {
-      return make_error(ErrorCode::Conflict,
-                        "host port " + describe(r) + " is already published by " +
-                            describe(other->holder) + "; pick another host port or remove it");
+      return make_error(ErrorCode::Conflict, "host port " + describe(r) +
+                                                 " is already published by " +
+                                                 describe_holder(other->holder) +
+                                                 "; pick another host port or remove it");
     }
     if (pending.count(k))
       return make_error(ErrorCode::InvalidArgument,

@@ -32,6 +32,9 @@ struct PortReservation {
   PortHolder holder;
 };
 
+// "container web (abcdef012345) on rosetta": how conflicts name a holder.
+std::string describe_holder(const PortHolder& h);
+
 class PortAllocator {
  public:
   explicit PortAllocator(int ephemeral_low = 49152, int ephemeral_high = 60999);
