@@ -31,6 +31,15 @@ for pair in hv:linux/arm64 rosetta:linux/amd64; do
   fi
   # The steps really ran: most succeeded on the engine itself.
   expect_match "$backend: the engine answered the steps" '^same: .*create.full \(201\)' "$out"
+  # The streams and waits the comparison would also pass if both sides failed alike.
+  for want in 'attach\.stream .*"tick1\\ntick2\\ntick3' 'cli\.start-attach \(0\) "tick1' \
+    'wait\.next-exit \(200\) .*"StatusCode": 0' 'wait\.removed \(200\)' \
+    'cli\.run-stdin \(0\) "piped"' 'cli\.cp-in-read \(0\) "copied in"' \
+    'cli\.port \(0\) "80/tcp -> 127\.0\.0\.1:<port>"' 'py\.run-remove .*"high level' \
+    'py\.list .*par-X-renamed'; do
+    step=${want%% *}
+    expect_match "$backend: ${step//\\/} did what it says on both sides" "^same: $backend $want" "$out"
+  done
 done
 
 # What one dockerd would show and two engines must add up to: events of both, in time order
