@@ -1,4 +1,5 @@
-# Shared helpers for scripts/build-test-images and scripts/test-registry. Source it; do not run it.
+# Shared helpers for scripts/build-test-images, scripts/test-registry and
+# scripts/install-cli-plugins. Source it; do not run it.
 # shellcheck shell=bash
 
 FIXTURES_PROG=${FIXTURES_PROG:-$(basename "$0")}

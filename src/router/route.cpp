@@ -411,6 +411,12 @@ Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
     d.hijack_endpoint = true;
     return d;
   }
+  if (in.path == "/grpc" && in.method == "POST")
+    // The Solve inside this HTTP/2 stream names the build's platform and session; until twinboxd
+    // reads it (issue 21), BuildKit builds run where this stream goes.
+    return to_backend(home(in),
+                      "BuildKit's control API (gRPC over HTTP/2): " + home(in) +
+                          ", where BuildKit builds run until they are routed by platform");
   return default_route(in);
 }
 

@@ -4,7 +4,10 @@
 # rosetta (an arm64 VM: the arm64 service runs there natively, the amd64 one translated) and its
 # services reach each other by name; an all-arm64 project lands on hv; `down`
 # removes the containers and the network (from both engines) and forgets the declaration.
-# One twinboxd boot, three containers. ~2 min under TCG.
+# Compose v2 and buildx (issue 20, Debian 13's packages as docker CLI plugins, installed by
+# scripts/install-cli-plugins): `docker compose up -d` of a two-service project with a published
+# port and a lookup by service name, `ps`, `exec`, `down`; `docker buildx version`.
+# One twinboxd boot, five containers. ~3 min under TCG.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 IMG=127.0.0.1:5000/twinbox/busybox:latest
@@ -13,6 +16,10 @@ IMG_ARM64=127.0.0.1:5000/twinbox/busybox-arm64:latest
 
 check "test registry answers on 127.0.0.1:5000" curl -fsS http://127.0.0.1:5000/v2/
 check "docker-compose is installed" docker-compose version
+expect_match "the docker CLI has compose v2 as a plugin" '^Docker Compose version v?2\.' \
+  "$(docker compose version 2>&1)"
+expect_match "and buildx" '^github.com/docker/buildx v?0\.' "$(docker buildx version 2>&1)"
+PORT=${TWINBOX_E2E_PORT:-18439}
 start_twinboxd
 SOCK=$STATE/docker.sock
 # "declared" field of project $1 in GET /twinbox/v1/projects ("absent" when not listed).
@@ -96,6 +103,41 @@ expect_contains "the declaration names hv" "twinbox: project armonly → hv" "$o
 expect_eq "its service lands on hv" "hv" "$(backend_of armonly_app_1)"
 expect_out "and runs natively" "aarch64" docker exec armonly_app_1 uname -m
 check "twinbox compose down (arm64 project)" tb compose -f "$ARM/docker-compose.yml" -p ArmOnly down
+
+# --- compose v2 (the docker CLI plugin), without a declaration: each container is routed as a
+# `docker run` of it would be; a published port on the host, services reach each other by name.
+V2=$STATE/v2proj
+mkdir -p "$V2"
+cat >"$V2/compose.yaml" <<EOF
+services:
+  web:
+    image: $IMG
+    command: ["sh", "-c", "mkdir -p /www && echo hello-from-v2 >/www/index.html && exec httpd -f -p 80 -h /www"]
+    ports: ["127.0.0.1:$PORT:80"]
+  client:
+    image: $IMG
+    command: ["sleep", "600"]
+    depends_on: [web]
+EOF
+out=$(cd "$V2" && docker compose up -d 2>&1)
+rc=$?
+expect_eq "docker compose up -d (v2) succeeds" "0" "$rc"
+[ "$rc" -eq 0 ] || echo "$out" | tail -n 5
+expect_eq "its containers are named as compose v2 names them, on hv" "hv hv" \
+  "$(backend_of v2proj-web-1) $(backend_of v2proj-client-1)"
+eventually "curl http://127.0.0.1:$PORT/ reaches the web service" 60 \
+  sh -c "curl -fsS -m 5 http://127.0.0.1:$PORT/ | grep -qx hello-from-v2"
+expect_out "client reaches web by its service name" "hello-from-v2" \
+  sh -c "cd '$V2' && docker compose exec -T client wget -qO- http://web/"
+expect_match "docker compose ps shows the port as bound" \
+  "web 127\.0\.0\.1:$PORT->80/tcp" "$(cd "$V2" && docker compose ps --format '{{.Service}} {{.Ports}}' 2>&1)"
+expect_eq "docker compose ps lists both services" "client web" \
+  "$(cd "$V2" && docker compose ps --format '{{.Service}}' 2>&1 | sort | tr '\n' ' ' | sed 's/ $//')"
+check "docker compose down (v2)" sh -c "cd '$V2' && docker compose down"
+expect_eq "down removed its containers" "" \
+  "$(docker ps -a --filter label=com.docker.compose.project=v2proj --format '{{.Names}}' 2>&1)"
+expect_eq "and its network" "" "$(docker network ls -q --filter name=v2proj_default 2>&1)"
+check "the port is free again" sh -c "! curl -fsS -m 2 http://127.0.0.1:$PORT/"
 
 # --- a refused declaration stops before docker-compose runs
 BAD=$STATE/bad

@@ -199,6 +199,7 @@ TEST(Decide, EveryEndpointHasARule) {
                                  input("GET", "/events"),
                                  input("GET", "/system/df"),
                                  input("POST", "/build/prune"),
+                                 input("POST", "/grpc"),
                                  input("POST", "/images/prune")};
   for (const auto& in : all) {
     auto d = decide(in, registry());
