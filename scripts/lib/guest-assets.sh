@@ -47,13 +47,29 @@ rm_tree() {
 # The versions apt would install for each PKG:ARCH, on one line (one apt-cache run: each costs ~1 s).
 candidates() {
   local out pkg v versions=()
-  out=$(apt-cache policy "$@" 2>/dev/null)
+  out=$(apt-cache "${APT_OPTS[@]}" policy "$@" 2>/dev/null)
   for pkg in "$@"; do
-    v=$(awk -v p="$pkg:" '$0 == p { found = 1 } found && /Candidate:/ { print $2; exit }' <<<"$out")
+    # A private configuration's only architecture is its native one: apt names it without ":arm64".
+    v=$(awk -v p="$pkg:" -v q="${pkg%:arm64}:" '$0 == p || $0 == q { found = 1 }
+      found && /Candidate:/ { print $2; exit }' <<<"$out")
     [ -n "$v" ] && [ "$v" != "(none)" ] || die "no installable version of $pkg in apt's lists (apt-get update?)"
     versions+=("$v")
   done
   echo "${versions[*]}"
+}
+
+# A suite the host's apt does not know is resolved through a private apt configuration: its lists
+# are fetched when missing or older than a day (a cached build stays offline-capable).
+refresh_private_apt() {
+  [ ${#APT_OPTS[@]} -gt 0 ] || return 0
+  local lists="$CACHE/apt-$SUITE-arm64/lists"
+  if [ -n "$(find "$lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null)" ]; then
+    return 0
+  fi
+  say "fetching $SUITE's arm64 package index (private apt configuration under $CACHE)"
+  apt-get -qq "${APT_OPTS[@]}" update >&2 ||
+    [ -n "$(find "$lists" -maxdepth 1 -name '*_Packages*' 2>/dev/null)" ] ||
+    die "apt-get update of $SUITE (arm64) failed and no lists are cached"
 }
 
 # Everything the assets are made from. README files are documentation, not inputs.
@@ -97,7 +113,7 @@ fetch_deb() {
   local pkg=$1 version=$2 file
   file="$DEBS/${pkg}_${version//:/%3a}_arm64.deb"
   if [ ! -s "$file" ]; then
-    (cd "$DEBS" && apt-get download -q -o APT::Sandbox::User=root "$pkg:arm64=$version") \
+    (cd "$DEBS" && apt-get download -q -o APT::Sandbox::User=root "${APT_OPTS[@]}" "$pkg:arm64=$version") \
       >>"$LOG" 2>&1 ||
       die "apt-get download $pkg:arm64=$version failed: $(tail -n 3 "$LOG")"
   fi
@@ -127,6 +143,8 @@ extract_kernel() {
   [ -f "$img" ] || die "$KERNEL_DEB has no boot/vmlinuz-$KERNEL_RELEASE"
   KERNEL_FORMAT=$(kernel_format "$img") || die "$img is not an arm64 Image (plain or gzip)"
   MODULES_SRC="$dir/lib/modules/$KERNEL_RELEASE"
+  # Debian 13's kernel packages put them under /usr (merged /usr).
+  [ -d "$MODULES_SRC/kernel" ] || MODULES_SRC="$dir/usr/lib/modules/$KERNEL_RELEASE"
   [ -d "$MODULES_SRC/kernel" ] || die "$KERNEL_DEB has no lib/modules/$KERNEL_RELEASE"
   cp "$img" "$TMP/out/vmlinuz"
   say "kernel $KERNEL_RELEASE: $KERNEL_FORMAT, $(du -h "$img" | cut -f1)"
@@ -136,6 +154,8 @@ extract_busybox() {
   mkdir -p "$TMP/work/busybox"
   dpkg-deb -x "$BUSYBOX_DEB" "$TMP/work/busybox" || die "dpkg-deb -x $BUSYBOX_DEB failed"
   BUSYBOX_BIN="$TMP/work/busybox/bin/busybox"
+  # Debian 13's package puts it under /usr (merged /usr).
+  [ -x "$BUSYBOX_BIN" ] || BUSYBOX_BIN="$TMP/work/busybox/usr/bin/busybox"
   [ -x "$BUSYBOX_BIN" ] || die "$BUSYBOX_DEB has no bin/busybox"
 }
 
@@ -202,10 +222,10 @@ run_mmdebstrap() {
     --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/lintian/*' \
     --skip=essential/unlink \
     --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
-    --setup-hook="sync-in '$DEBS/rootfs' /var/cache/apt/archives/" \
+    --setup-hook="sync-in '$ROOTFS_DEBS' /var/cache/apt/archives/" \
     --essential-hook="$TMP/work/essential-hook.sh" \
-    --customize-hook="rm -f '$DEBS/rootfs'/*.deb" \
-    --customize-hook="sync-out /var/cache/apt/archives '$DEBS/rootfs'" \
+    --customize-hook="rm -f '$ROOTFS_DEBS'/*.deb" \
+    --customize-hook="sync-out /var/cache/apt/archives '$ROOTFS_DEBS'" \
     --include="$include" \
     "$SUITE" "$TMP/rootfs" "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" \
     "deb $SECURITY_MIRROR $SUITE-security main" >>"$LOG" 2>&1 ||

@@ -57,8 +57,9 @@ install_modules() {
   say "modules: $(du -sh "$dst" | cut -f1) after pruning"
 }
 
-# Only qemu-x86_64-static of qemu-user-static:arm64 (the rosetta VM's translator), taken from
-# the .deb with the host's tar, plus the binfmt.d drop-in the guest init registers.
+# Only qemu-x86_64 of $QEMU_PKG:arm64 (the rosetta VM's translator; static in both suites),
+# taken from the .deb with the host's tar and installed as /usr/bin/qemu-x86_64-static, plus the
+# binfmt.d drop-in the guest init registers.
 # Flags POCF, as Debian and the peers register it: F opens the interpreter at registration (so it
 # runs in containers whose image has no qemu), C/O take credentials from the binary, and P keeps
 # argv[0] — without P, multi-call binaries (busybox, so alpine) lose the applet name and
@@ -67,9 +68,9 @@ install_translator() {
   local line
   mkdir -p "$TMP/work/qemu" "$R/usr/lib/binfmt.d"
   dpkg-deb --fsys-tarfile "$QEMU_DEB" |
-    tar -x -C "$TMP/work/qemu" --wildcards '*/usr/bin/qemu-x86_64-static' ||
-    die "extracting qemu-x86_64-static from $QEMU_DEB failed"
-  install -m 0755 "$TMP/work/qemu/usr/bin/qemu-x86_64-static" "$R/usr/bin/qemu-x86_64-static"
+    tar -x -C "$TMP/work/qemu" --wildcards "*/$QEMU_BIN" ||
+    die "extracting $QEMU_BIN from $QEMU_DEB failed"
+  install -m 0755 "$TMP/work/qemu/$QEMU_BIN" "$R/usr/bin/qemu-x86_64-static"
   mkdir -p "$R/usr/libexec/qemu-binfmt"
   ln -sf ../../bin/qemu-x86_64-static "$R/usr/libexec/qemu-binfmt/x86_64-binfmt-P"
   line=$("$TOOL" binfmt-rule --arch amd64 --name qemu-x86_64 \
@@ -104,6 +105,27 @@ slim_rootfs() {
 build_initramfs() {
   local args=(--kernel-modules "$R/lib/modules" --kernel-version "$KERNEL_RELEASE"
     --module "${INITRAMFS_MODULES[@]}")
+  # Debian 13's modules are xz-compressed (.ko.xz) and busybox's insmod hands the kernel a
+  # buffer, not a file it could decompress: the initramfs gets plain copies of the modules it
+  # loads, in a tree of their own whose modules.dep is the rootfs's with the names unxz'd (the
+  # host may have no depmod). The rootfs keeps them compressed (kmod's modprobe loads .ko.xz).
+  if [ -n "$(find "$R/lib/modules/$KERNEL_RELEASE/kernel" -name '*.ko.xz' -print -quit)" ]; then
+    local base="$TMP/work/initramfs-root" rel list
+    local src="$R/lib/modules/$KERNEL_RELEASE" dst="$base/lib/modules/$KERNEL_RELEASE"
+    mkdir -p "$dst"
+    cp "$src"/modules.builtin* "$src/modules.order" "$dst/" || die "copy modules.builtin/order"
+    list=$("$TOOL" module-order "${args[@]}") || die "twinbox-assets module-order failed"
+    while read -r rel; do
+      mkdir -p "$dst/$(dirname "$rel")"
+      case "$rel" in
+        *.xz) xz -dc "$src/$rel" >"$dst/${rel%.xz}" || die "xz -d $rel failed" ;;
+        *) cp "$src/$rel" "$dst/$rel" ;;
+      esac
+    done <<<"$list"
+    sed 's/\.ko\.xz\b/.ko/g' "$src/modules.dep" >"$dst/modules.dep" || die "write modules.dep"
+    args=(--kernel-modules "$base/lib/modules" --kernel-version "$KERNEL_RELEASE"
+      --module "${INITRAMFS_MODULES[@]}")
+  fi
   "$TOOL" initramfs --out "$TMP/out/initramfs.img" --init "$GUEST/stage1-init" \
     --busybox "$BUSYBOX_BIN" "${args[@]}" 2>>"$LOG" ||
     die "twinbox-assets initramfs failed: $(tail -n 2 "$LOG")"
@@ -137,16 +159,17 @@ write_assets_json() {
     --argjson secs "$(($(date +%s) - BUILD_START))" \
     --arg kpkg "$KERNEL_PKG" --arg kver "$KERNEL_VERSION" --arg krel "$KERNEL_RELEASE" \
     --arg kfmt "$KERNEL_FORMAT" --argjson versions "$versions" --argjson modules "$modules" \
-    --arg qemu "$QEMU_VERSION" --arg busybox "$BUSYBOX_VERSION" \
+    --arg qemu "$QEMU_VERSION" --arg qemu_pkg "$QEMU_PKG" --arg busybox "$BUSYBOX_VERSION" \
+    --arg suite "$SUITE" \
     --argjson s_k "$(stat -c %s "$TMP/out/vmlinuz")" \
     --argjson s_i "$(stat -c %s "$TMP/out/initramfs.img")" \
     --argjson s_b "$(stat -c %s "$TMP/out/base.img")" '{
-      hash: $hash, input_sha256: $full, built_at: $built, build_seconds: $secs,
+      hash: $hash, input_sha256: $full, built_at: $built, build_seconds: $secs, suite: $suite,
       kernel: {file: "vmlinuz", release: $krel, package: $kpkg, version: $kver, format: $kfmt},
       initramfs: {file: "initramfs.img", format: "newc cpio, gzip", modules: $modules},
       base_image: {file: "base.img", format: "raw ext4, no journal, attach read-only"},
       files: {"vmlinuz": $s_k, "initramfs.img": $s_i, "base.img": $s_b},
-      packages: ($versions + {"qemu-user-static": $qemu, "busybox-static": $busybox}),
+      packages: ($versions + {($qemu_pkg): $qemu, "busybox-static": $busybox}),
       cmdline: "console=ttyAMA0 root=/dev/vda ro twinbox.role=<hv|rosetta> twinbox.data=/dev/vdb"
     }' >"$TMP/out/assets.json" || die "writing assets.json failed"
 }

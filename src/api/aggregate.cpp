@@ -64,11 +64,17 @@ Json synthesized_info() {
 
 }  // namespace
 
+// "26.1.5 (API 1.45)", or "" before the engine answered.
+std::string engine_text(const BackendStatus& s) {
+  if (s.engine_api_version.empty()) return "";
+  return s.engine_version + " (API " + s.engine_api_version + ")";
+}
+
 std::string backend_label(const BackendStatus& s) {
   return "io.twinbox.backend." + s.name + "=state=" + backend_state_name(s.state) +
          " arch=" + s.vm_arch + " native=" + none_if_empty(s.native) +
          " translated=" + none_if_empty(s.translated) + " accelerator=" + s.accelerator +
-         " translator=" + none_if_empty(s.translator);
+         " translator=" + none_if_empty(s.translator) + " engine=" + none_if_empty(engine_text(s));
 }
 
 std::string host_profile_label(const platform::HostProfile& p) {
@@ -106,18 +112,18 @@ std::string aggregate_info(const std::vector<BackendStatus>& statuses,
 
 std::string aggregate_version(const std::vector<BackendStatus>& statuses,
                               const std::vector<EngineReply>& replies,
-                              const std::string& daemon_version) {
+                              const std::string& daemon_version, const std::string& api_version) {
   auto versions = parsed_objects(replies);
   Json out;
   if (!versions.empty()) {
     out = versions.front().second;
   } else {
     out["Version"] = "";
-    out["ApiVersion"] = std::string(router::kApiVersion);
     out["MinAPIVersion"] = std::string(router::kMinApiVersion);
     out["Os"] = "linux";
     out["Arch"] = "arm64";
   }
+  out["ApiVersion"] = api_version;
   out["Platform"] = Json{{"Name", kPlatformName}};
   Json details = Json::object();
   for (const auto& s : statuses)
@@ -125,7 +131,7 @@ std::string aggregate_version(const std::vector<BackendStatus>& statuses,
         std::string(backend_state_name(s.state)) + " (native " + none_if_empty(s.native) +
         (s.translated.empty() ? std::string()
                               : "; " + s.translated + " translated by " + s.translator) +
-        ")";
+        (s.engine_api_version.empty() ? std::string() : "; Docker " + engine_text(s)) + ")";
   Json components = Json::array();
   for (auto& c : array_field(out, "Components")) components.push_back(std::move(c));
   components.push_back(
@@ -273,12 +279,14 @@ std::string status_document(const std::vector<BackendStatus>& statuses, const Da
                             {"translator", s.translator},
                             {"libvirt_uri", s.libvirt_uri},
                             {"detail", s.detail},
-                            {"boot_seconds", s.boot_seconds}});
+                            {"boot_seconds", s.boot_seconds},
+                            {"engine_version", s.engine_version},
+                            {"engine_api_version", s.engine_api_version}});
   }
   Json daemon{{"pid", d.pid},
               {"socket", d.socket_path},
               {"version", d.version},
-              {"api_version", std::string(router::kApiVersion)},
+              {"api_version", d.api_version},
               {"registry", d.registry_path}};
   Json workloads{{"containers", d.containers}, {"execs", d.execs}};
   return dump_json(Json{{"daemon", daemon}, {"backends", backends}, {"workloads", workloads}});

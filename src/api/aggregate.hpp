@@ -12,6 +12,7 @@
 #include "api/backends.hpp"
 #include "api/docker_json.hpp"
 #include "platform/host_profile.hpp"
+#include "router/route.hpp"
 #include "router/workload_registry.hpp"
 
 namespace twinbox::api {
@@ -46,11 +47,13 @@ std::string aggregate_info(const std::vector<BackendStatus>& statuses,
                            const std::vector<EngineReply>& replies,
                            const platform::HostProfile& profile = platform::default_profile());
 
-// GET /version: hv's version (else rosetta's, else a synthesized 1.41 one) with twinbox's
-// platform name and a Components entry for twinbox.
+// GET /version: hv's version (else rosetta's, else a synthesized one) with twinbox's platform
+// name, ApiVersion `api_version` (what twinboxd speaks: the lowest of the engines') and a
+// Components entry for twinbox that names each engine's version.
 std::string aggregate_version(const std::vector<BackendStatus>& statuses,
                               const std::vector<EngineReply>& replies,
-                              const std::string& daemon_version);
+                              const std::string& daemon_version,
+                              const std::string& api_version = std::string(router::kApiVersion));
 
 // Concatenates JSON arrays of containers or images, newest first (by Created), keeping at most
 // `limit` entries when limit > 0, each passed through `each` when given. Replies without a body
@@ -78,6 +81,7 @@ struct DaemonInfo {
   std::string registry_path;
   size_t containers = 0;  // known to the workload registry
   size_t execs = 0;
+  std::string api_version = std::string(router::kApiVersion);  // what twinboxd speaks now
 };
 
 // GET /twinbox/v1/status: every BackendStatus field, and the daemon's own facts.

@@ -24,6 +24,10 @@ struct BackendStatus {
   std::string libvirt_uri;  // where the VM lives
   std::string detail;       // error text when Failed, progress otherwise
   double boot_seconds = 0;  // launch to engine answering, once Running
+  // Its engine's version and API version ("26.1.5", "1.45"), from the engine's /_ping once it
+  // answered; "" before.
+  std::string engine_version;
+  std::string engine_api_version;
 };
 
 class BackendSet {

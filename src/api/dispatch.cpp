@@ -69,7 +69,7 @@ bool has_body(const http::RequestHead& head) {
 RequestOutcome Dispatcher::answer(Stream& client, const http::RequestHead& head,
                                   const LocalResponse& r, std::string backend, bool body_pending) {
   bool keep = http::wants_keep_alive(head) && (!body_pending || drain_body(client, head));
-  auto bytes = response_bytes(r, head.method == "HEAD", !keep, identity_.version);
+  auto bytes = response_bytes(r, head.method == "HEAD", !keep, identity_.version, api_version());
   if (!write_all(client.fd(), bytes)) keep = false;
   return RequestOutcome{r.status, std::move(backend), keep, ""};
 }
@@ -112,6 +112,7 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
     in.body_container = json_string(parse_json<Json>(*body), "Container");
   }
   in.env = route_env();
+  in.api_max = api_version();
   auto d = registry_.read([&](const router::WorkloadRegistry& reg) { return decide(in, reg); });
   if (d.kind == router::Decision::Kind::Probe) d = resolve_probe(head, std::move(d));
   if (!d.session_wait.empty()) {

@@ -127,6 +127,9 @@ class Dispatcher {
   // events.cpp: GET /events merged from every running engine, in time order.
   RequestOutcome serve_events(Stream& client, const http::RequestHead& head, bool body_pending);
 
+  // The API version twinboxd speaks: router::common_api_version of the running engines'.
+  std::string api_version() const;
+
   // images.cpp
   router::RouteEnv route_env() const;
   // The host profile's default backend (hv): base of aggregated answers, home of the unroutable.

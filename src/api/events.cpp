@@ -113,7 +113,7 @@ RequestOutcome Dispatcher::serve_events(Stream& client, const http::RequestHead&
   }
   http::ResponseHead rh;
   rh.status = 200;
-  rh.headers.add("Api-Version", std::string(router::kApiVersion));
+  rh.headers.add("Api-Version", api_version());
   rh.headers.add("Content-Type", "application/json");
   rh.headers.add("Docker-Experimental", "false");
   rh.headers.add("Ostype", "linux");

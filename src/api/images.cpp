@@ -62,6 +62,14 @@ std::string pull_reference(const http::RequestHead& head) {
 
 }  // namespace
 
+std::string Dispatcher::api_version() const {
+  std::vector<std::string> apis;
+  for (const auto& s : backends_.statuses())
+    if (s.state == BackendState::Running && !s.engine_api_version.empty())
+      apis.push_back(s.engine_api_version);
+  return router::common_api_version(apis);
+}
+
 router::RouteEnv Dispatcher::route_env() const {
   router::RouteEnv env = env_;
   env.backends = router::BackendStates{{}, false};  // a backend without a VM: not configured

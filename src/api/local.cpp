@@ -211,7 +211,7 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
       return answer(client, head,
                     json_response(200, aggregate_version(backends_.statuses(),
                                                          fan_out(versioned(head, "/version")),
-                                                         identity_.version)),
+                                                         identity_.version, api_version())),
                     "hv+rosetta", body_pending);
     case LocalHandler::Info:
       return answer(
@@ -229,7 +229,8 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
                       identity_.version,
                       registry_.path(),
                       0,
-                      0};
+                      0,
+                      api_version()};
       registry_.read([&](const router::WorkloadRegistry& reg) {
         info.containers = reg.containers().size();
         info.execs = reg.exec_count();

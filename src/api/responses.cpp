@@ -31,10 +31,10 @@ LocalResponse json_response(int status, std::string body) {
 }
 
 std::string response_bytes(const LocalResponse& r, bool head_only, bool close,
-                           const std::string& server_version) {
+                           const std::string& server_version, std::string_view api_version) {
   http::ResponseHead head;
   head.status = r.status;
-  head.headers.add("Api-Version", std::string(router::kApiVersion));
+  head.headers.add("Api-Version", std::string(api_version));
   head.headers.add("Docker-Experimental", "false");
   head.headers.add("Ostype", "linux");
   head.headers.add("Server", "twinbox/" + server_version + " (linux)");

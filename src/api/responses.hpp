@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api/http.hpp"
+#include "router/route.hpp"
 #include "util/result.hpp"
 
 namespace twinbox::api {
@@ -24,8 +25,9 @@ LocalResponse json_response(int status, std::string body);
 
 // The bytes of a response: status line, Api-Version/Ostype/Docker-Experimental/Server headers,
 // Content-Type and Content-Length, `Connection: close` when `close`. `head_only` (HEAD
-// requests) sends the headers a GET would get and no body.
+// requests) sends the headers a GET would get and no body. `api_version` goes in Api-Version.
 std::string response_bytes(const LocalResponse& r, bool head_only, bool close,
-                           const std::string& server_version);
+                           const std::string& server_version,
+                           std::string_view api_version = router::kApiVersion);
 
 }  // namespace twinbox::api

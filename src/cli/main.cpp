@@ -93,18 +93,22 @@ int cmd_images(const std::string& sock, const std::vector<std::string>& args) {
 }
 
 void print_status(const json& j) {
-  std::printf("%-8s %-9s %-6s %-12s %-12s %-5s %-26s %s\n", "BACKEND", "STATE", "ARCH", "NATIVE",
-              "TRANSLATED", "ACCEL", "TRANSLATOR", "DETAIL");
+  std::printf("%-8s %-9s %-6s %-12s %-12s %-5s %-26s %-24s %s\n", "BACKEND", "STATE", "ARCH",
+              "NATIVE", "TRANSLATED", "ACCEL", "TRANSLATOR", "ENGINE", "DETAIL");
   auto or_none = [](const json& b, const char* key) {
     std::string v = b.value(key, "");
     return v.empty() ? std::string("none") : v;
   };
   for (const auto& b : j.value("backends", json::array())) {
-    std::printf("%-8s %-9s %-6s %-12s %-12s %-5s %-26s %s\n", b.value("name", "").c_str(),
+    std::string engine =
+        b.value("engine_api_version", "").empty()
+            ? std::string("-")
+            : b.value("engine_version", "") + " (API " + b.value("engine_api_version", "") + ")";
+    std::printf("%-8s %-9s %-6s %-12s %-12s %-5s %-26s %-24s %s\n", b.value("name", "").c_str(),
                 b.value("state", "").c_str(), b.value("vm_arch", "").c_str(),
                 or_none(b, "native").c_str(), or_none(b, "translated").c_str(),
                 b.value("accelerator", "").c_str(), or_none(b, "translator").c_str(),
-                b.value("detail", "").c_str());
+                engine.c_str(), b.value("detail", "").c_str());
   }
 }
 

@@ -40,6 +40,8 @@ api::BackendStatus backend_status(const vm::UtilityVmConfig& cfg, const vm::VmSt
   b.libvirt_uri = uri;
   b.detail = st.detail;
   b.boot_seconds = st.boot_seconds;
+  b.engine_version = st.engine_version;
+  b.engine_api_version = st.engine_api_version;
   return b;
 }
 

@@ -40,8 +40,9 @@ Decision default_route(const RouteInput& in) {
                                   " is the default backend");
 }
 
-// "1.41" -> 1041; -1 when malformed.
-int version_number(std::string_view v) {
+}  // namespace
+
+int api_version_number(std::string_view v) {
   int major = 0, minor = 0;
   char extra = 0;
   std::string s(v);
@@ -49,18 +50,33 @@ int version_number(std::string_view v) {
   return major * 1000 + minor;
 }
 
+std::string common_api_version(const std::vector<std::string>& engine_versions) {
+  std::string lowest;
+  for (const auto& v : engine_versions) {
+    int n = api_version_number(v);
+    if (n < 0) continue;
+    if (lowest.empty() || n < api_version_number(lowest)) lowest = v;
+  }
+  if (lowest.empty()) return std::string(kApiVersion);
+  if (api_version_number(lowest) > api_version_number(kMaxApiVersion))
+    return std::string(kMaxApiVersion);
+  return lowest;
+}
+
+namespace {
+
 std::optional<Decision> check_version(const RouteInput& in) {
   if (in.api_version.empty()) return std::nullopt;
-  int v = version_number(in.api_version);
+  int v = api_version_number(in.api_version);
   if (v < 0)
     return failure(make_error(ErrorCode::InvalidArgument,
                               "malformed API version \"" + in.api_version + "\" in the path"));
-  if (v > version_number(kApiVersion))
+  std::string max = in.api_max.empty() ? std::string(kApiVersion) : in.api_max;
+  if (v > api_version_number(max))
     return failure(make_error(ErrorCode::InvalidArgument,
                               "client version " + in.api_version +
-                                  " is too new. Maximum supported API version is " +
-                                  std::string(kApiVersion)));
-  if (v < version_number(kMinApiVersion))
+                                  " is too new. Maximum supported API version is " + max));
+  if (v < api_version_number(kMinApiVersion))
     return failure(make_error(
         ErrorCode::InvalidArgument,
         "client version " + in.api_version + " is too old. Minimum supported API version is " +

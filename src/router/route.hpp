@@ -15,9 +15,18 @@
 
 namespace twinbox::router {
 
-// The API version twinbox speaks (the guest engines' dockerd 20.10) and the oldest it accepts.
+// The API version twinbox speaks before any engine said its own (Debian 12's dockerd 20.10), the
+// newest it speaks whatever its engines do (Debian 13's dockerd 26), and the oldest it accepts.
+// Once engines answered, twinboxd speaks the lowest of their versions (common_api_version).
 inline constexpr std::string_view kApiVersion = "1.41";
+inline constexpr std::string_view kMaxApiVersion = "1.45";
 inline constexpr std::string_view kMinApiVersion = "1.12";
+
+// "1.41" -> 1041; -1 when malformed.
+int api_version_number(std::string_view v);
+// The API version every engine of `engine_versions` speaks: the lowest well-formed one, at most
+// kMaxApiVersion; kApiVersion when none is known.
+std::string common_api_version(const std::vector<std::string>& engine_versions);
 
 // Endpoints twinboxd answers itself (some by asking both engines).
 enum class LocalHandler {
@@ -62,6 +71,7 @@ struct RouteInput {
   std::string method;
   std::string path;         // version prefix removed, percent-decoded
   std::string api_version;  // "" when the client sent none
+  std::string api_max;      // the newest version twinboxd speaks now; "" means kApiVersion
   std::vector<std::pair<std::string, std::string>> query;  // decoded
   std::optional<std::string> body_platform;                // "platform" field of a create body
   std::string session_uuid;  // X-Docker-Expose-Session-Uuid header, "" when absent

@@ -222,9 +222,11 @@ Status UtilityVm::wait_ready(Clock::time_point deadline) {
       TRY(tunnel_.start(ssh_port_));
       last_ssh_start = Clock::now();
     }
-    if (tunnel_.alive() && fs::exists(layout_.vm_engine_socket(cfg_.role)) &&
-        engine_answers_ping(connector_))
-      return {};
+    if (tunnel_.alive() && fs::exists(layout_.vm_engine_socket(cfg_.role)))
+      if (auto ping = engine_ping(connector_)) {
+        ping_ = *ping;
+        return {};
+      }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   std::string ssh = tunnel_.log_tail();
@@ -269,8 +271,11 @@ Status UtilityVm::boot() {
     status_.detail = "engine answering";
     status_.boot_seconds = secs;
     status_.translator_flags = flags;
+    status_.engine_version = ping_.version;
+    status_.engine_api_version = ping_.api_version;
   }
-  log::info(cfg_.role, "engine ready after " + std::to_string(secs).substr(0, 5) + " s");
+  log::info(cfg_.role, "engine ready after " + std::to_string(secs).substr(0, 5) + " s: Docker " +
+                           ping_.version + ", API " + ping_.api_version);
   return {};
 }
 
@@ -321,17 +326,41 @@ Status UtilityVm::shutdown() {
   return {};
 }
 
-bool engine_answers_ping(guest::GuestConnector& c) {
+std::optional<EnginePing> parse_engine_ping(std::string_view reply) {
+  if (!(starts_with(reply, "HTTP/1.1 200") || starts_with(reply, "HTTP/1.0 200"))) return {};
+  auto end = reply.find("\r\n\r\n");
+  if (end == std::string_view::npos || reply.substr(end + 4).substr(0, 2) != "OK") return {};
+  EnginePing p;
+  std::string_view headers = reply.substr(0, end);
+  size_t pos = 0;
+  while (pos < headers.size()) {
+    size_t eol = headers.find("\r\n", pos);
+    if (eol == std::string_view::npos) eol = headers.size();
+    std::string_view line = headers.substr(pos, eol - pos);
+    pos = eol + 2;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string name = to_lower(line.substr(0, colon));
+    std::string value(trim(line.substr(colon + 1)));
+    if (name == "api-version") p.api_version = value;
+    if (name == "server" && starts_with(value, "Docker/")) {
+      auto space = value.find(' ');
+      p.version = value.substr(7, space == std::string::npos ? std::string::npos : space - 7);
+    }
+  }
+  return p;
+}
+
+std::optional<EnginePing> engine_ping(guest::GuestConnector& c) {
   auto fd = c.connect();
-  if (!fd) return false;
+  if (!fd) return {};
   timeval tv{5, 0};
   ::setsockopt(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (!write_all(fd->get(), "GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n"))
-    return false;
+    return {};
   auto reply = read_to_eof(fd->get());
-  if (!reply) return false;
-  return (starts_with(*reply, "HTTP/1.1 200") || starts_with(*reply, "HTTP/1.0 200")) &&
-         reply->size() >= 2 && reply->substr(reply->size() - 2) == "OK";
+  if (!reply) return {};
+  return parse_engine_ping(*reply);
 }
 
 }  // namespace twinbox::vm

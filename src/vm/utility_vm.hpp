@@ -5,7 +5,9 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "guest/connector.hpp"
@@ -46,6 +48,12 @@ struct UtilityVmConfig {
 enum class VmPhase { Stopped, Starting, Running, Stopping, Failed };
 const char* vm_phase_name(VmPhase p);
 
+// What an engine says about itself in its /_ping answer's headers.
+struct EnginePing {
+  std::string version;      // from "Server: Docker/26.1.5 (linux)": "26.1.5"; "" if absent
+  std::string api_version;  // "Api-Version: 1.45"; "" if absent
+};
+
 struct VmStatus {
   VmPhase phase = VmPhase::Stopped;
   std::string detail;
@@ -53,6 +61,9 @@ struct VmStatus {
   // The flags of the translator's binfmt_misc entry as the guest reports them once it is up
   // (guest-init reads /proc/sys/fs/binfmt_misc/<name>); "" before, or when it reported none.
   std::string translator_flags;
+  // The guest engine's version and API version, from its /_ping once it answered; "" before.
+  std::string engine_version;
+  std::string engine_api_version;
 };
 
 class UtilityVm {
@@ -101,9 +112,12 @@ class UtilityVm {
   std::atomic<bool> cancel_{false};
   mutable std::mutex mu_;
   VmStatus status_;
+  EnginePing ping_;  // the last /_ping answer of wait_ready (boot's thread only)
 };
 
-// GET /_ping over a fresh connection; true when the engine answers 200 OK.
-bool engine_answers_ping(guest::GuestConnector& c);
+// GET /_ping over a fresh connection; the engine's headers when it answers 200 OK.
+std::optional<EnginePing> engine_ping(guest::GuestConnector& c);
+// Parses a /_ping answer (status line, headers, body "OK").
+std::optional<EnginePing> parse_engine_ping(std::string_view reply);
 
 }  // namespace twinbox::vm

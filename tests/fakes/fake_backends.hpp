@@ -32,6 +32,15 @@ class FakeBackends final : public api::BackendSet {
     for (auto& s : statuses_)
       if (s.name == name) s.translator = std::move(label);
   }
+  // What the engine's /_ping said (the daemon reads it once the engine answers).
+  void set_engine(const std::string& name, std::string version, std::string api_version) {
+    std::lock_guard lock(mu_);
+    for (auto& s : statuses_)
+      if (s.name == name) {
+        s.engine_version = std::move(version);
+        s.engine_api_version = std::move(api_version);
+      }
+  }
   void set_state(const std::string& name, api::BackendState state, std::string detail = "") {
     std::lock_guard lock(mu_);
     for (auto& s : statuses_)

@@ -33,15 +33,44 @@ BackendStatus status(const std::string& name, BackendState state, std::string de
 const std::string kHvLabel =
     "io.twinbox.backend.hv=state=running arch=arm64 native=linux/arm64 translated=none "
     "accelerator=tcg "
-    "translator=none";
+    "translator=none engine=none";
 const std::string kRosettaLabel =
     "io.twinbox.backend.rosetta=state=running arch=arm64 native=linux/arm64 translated=linux/amd64 "
     "accelerator=tcg "
-    "translator=qemu-x86_64 (binfmt POCF)";
+    "translator=qemu-x86_64 (binfmt POCF) engine=none";
 
 TEST(BackendLabel, SaysStateArchPlatformAcceleratorTranslator) {
   EXPECT_EQ(backend_label(status("hv", BackendState::Running)), kHvLabel);
   EXPECT_EQ(backend_label(status("rosetta", BackendState::Running)), kRosettaLabel);
+}
+
+TEST(BackendLabel, NamesTheEngineVersionOnceKnown) {
+  auto s = status("hv", BackendState::Running);
+  s.engine_version = "26.1.5";
+  s.engine_api_version = "1.45";
+  auto label = backend_label(s);
+  EXPECT_EQ(label.substr(label.find(" engine=")), " engine=26.1.5 (API 1.45)");
+}
+
+TEST(AggregateVersion, SaysTheCommonApiVersionAndEachEnginesVersion) {
+  auto hv = status("hv", BackendState::Running);
+  hv.engine_version = "26.1.5";
+  hv.engine_api_version = "1.45";
+  auto ro = status("rosetta", BackendState::Running);
+  ro.engine_version = "20.10.24";
+  ro.engine_api_version = "1.41";
+  auto out = Json::parse(
+      aggregate_version({hv, ro}, {{"hv", R"({"Version":"26.1.5","ApiVersion":"1.45"})", ""}},
+                        "0.1", "1.41"),
+      nullptr, false);
+  EXPECT_EQ(out["ApiVersion"], "1.41");  // the lower of the two: any client must reach both
+  EXPECT_EQ(out["Version"], "26.1.5");
+  auto twinbox = out["Components"].back();
+  EXPECT_EQ(twinbox["Name"], "twinbox");
+  EXPECT_NE(twinbox["Details"]["hv"].get<std::string>().find("Docker 26.1.5 (API 1.45)"),
+            std::string::npos);
+  EXPECT_NE(twinbox["Details"]["rosetta"].get<std::string>().find("Docker 20.10.24 (API 1.41)"),
+            std::string::npos);
 }
 
 TEST(AggregateInfo, BothRunning) {

@@ -183,6 +183,28 @@ TEST(Decide, ImagesByNameFallBackToRosettaUnlessAPlatformChose) {
 }
 
 // Issue 19: every endpoint of the Engine API has a rule that says why; none falls to hv by default.
+TEST(ApiVersion, CommonIsTheLowestCappedWithAFallback) {
+  EXPECT_EQ(common_api_version({}), "1.41");
+  EXPECT_EQ(common_api_version({"1.45", "1.41"}), "1.41");
+  EXPECT_EQ(common_api_version({"1.45", "1.45"}), "1.45");
+  EXPECT_EQ(common_api_version({"1.47"}), "1.45");  // newer than twinboxd speaks
+  EXPECT_EQ(common_api_version({"x", "1.43"}), "1.43");
+  EXPECT_EQ(common_api_version({"1.9", "1.41"}), "1.9");  // numbers, not strings
+}
+
+TEST(ApiVersion, RequestsUpToTheCurrentMaximumPass) {
+  auto in = input("GET", "/info");
+  in.api_version = "1.45";
+  EXPECT_EQ(decide(in, registry()).kind, Kind::Error);
+  in.api_max = "1.45";
+  EXPECT_NE(decide(in, registry()).kind, Kind::Error);
+  in.api_version = "1.46";
+  auto d = decide(in, registry());
+  ASSERT_EQ(d.kind, Kind::Error);
+  EXPECT_EQ(d.error.message,
+            "client version 1.46 is too new. Maximum supported API version is 1.45");
+}
+
 TEST(Decide, EveryEndpointHasARule) {
   std::vector<RouteInput> all = {input("GET", "/swarm"),
                                  input("POST", "/swarm/init"),

@@ -37,7 +37,7 @@ TEST_F(TwoEngines, InfoAggregatesAndWarnsAboutADownBackend) {
   EXPECT_EQ(j["Labels"][1],
             "io.twinbox.backend.rosetta=state=running arch=arm64 native=linux/arm64 "
             "translated=linux/amd64 "
-            "accelerator=tcg translator=qemu-x86_64 (binfmt POCF)");
+            "accelerator=tcg translator=qemu-x86_64 (binfmt POCF) engine=none");
   EXPECT_EQ(j["Labels"][2],
             "io.twinbox.host-profile=apple-silicon (hv: linux/arm64; rosetta: linux/arm64, "
             "linux/amd64 (translated))");
@@ -186,6 +186,35 @@ TEST_F(TwoEngines, TooNewApiVersionIsRefusedLikeDockerd) {
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(json_of(*r)["message"],
             "client version 1.45 is too new. Maximum supported API version is 1.41");
+}
+
+// twinboxd speaks the lowest API version of its running engines, so a client that negotiates
+// with /_ping is understood by whichever engine its request reaches.
+TEST_F(TwoEngines, SpeaksTheLowestApiVersionOfItsEngines) {
+  backends_.set_engine("hv", "26.1.5", "1.45");
+  backends_.set_engine("rosetta", "20.10.24", "1.41");
+  auto c = client();
+  auto ping = c.request("GET", "/_ping");
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(ping->headers.get("Api-Version"), "1.41");
+  EXPECT_EQ(c.request("GET", "/v1.45/info")->status, 400);
+
+  backends_.set_engine("rosetta", "26.1.5", "1.45");
+  ping = c.request("GET", "/_ping");
+  EXPECT_EQ(ping->headers.get("Api-Version"), "1.45");
+  auto info = c.request("GET", "/v1.45/info");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->status, 200);
+  EXPECT_EQ(hv_->requests().back().target, "/v1.45/info");  // forwarded with the client's version
+  auto st = json_of(*c.request("GET", "/twinbox/v1/status"));
+  EXPECT_EQ(st["daemon"]["api_version"], "1.45");
+  EXPECT_EQ(st["backends"][0]["engine_version"], "26.1.5");
+  EXPECT_EQ(st["backends"][1]["engine_api_version"], "1.45");
+
+  // A backend that is not running does not hold the version down.
+  backends_.set_engine("rosetta", "20.10.24", "1.41");
+  backends_.set_state("rosetta", api::BackendState::Failed, "qemu exited");
+  EXPECT_EQ(c.request("GET", "/_ping")->headers.get("Api-Version"), "1.45");
 }
 
 }  // namespace
