@@ -90,6 +90,25 @@ assets_complete() {
 
 link_current() {
   ln -sfn "$HASH" "$ASSETS/.current.$$" && mv -Tf "$ASSETS/.current.$$" "$ASSETS/current"
+  touch "$ASSETS/$HASH"  # last used: what prune_old_assets keeps
+}
+
+# Keeps the KEEP most recently used asset dirs (built or found; ~400 MB each) and removes the
+# others with their logs, saying so. Not run while another build holds the lock.
+prune_old_assets() {
+  local keep=${TWINBOX_KEEP_ASSETS:-3} dir h
+  [ "$keep" -gt 0 ] 2>/dev/null || return 0
+  exec 8>"$ASSETS/.lock"
+  flock -n 8 || return 0
+  while read -r dir; do
+    h=$(basename "$dir")
+    [ "$h" != "$HASH" ] || continue
+    rm_tree "$dir"
+    rm -f "$ASSETS/logs/$h.log"
+    say "pruned old guest assets $h"
+  done < <(find "$ASSETS" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9a-f]\{16\}' \
+    -printf '%T@ %p\n' | sort -rn | tail -n +"$((keep + 1))" | cut -d' ' -f2-)
+  exec 8>&-
 }
 
 # Builds twinbox-assets (incremental) and prints its path.

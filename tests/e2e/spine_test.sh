@@ -11,7 +11,17 @@ start_twinboxd
 
 # --- the API socket and version negotiation
 expect_eq "API socket is mode 0660" "660" "$(stat -c %a "$STATE/docker.sock")"
-expect_eq "docker negotiates API 1.41" "1.41" "$(docker version --format '{{.Server.APIVersion}}' 2>&1)"
+# twinboxd speaks the API version both engines speak: the lower of the two (1.45 with Debian 13's
+# dockerd 26, 1.41 with Debian 12's 20.10), and says each engine's version.
+hv_api=$(engine hv version --format '{{.Server.APIVersion}}' 2>&1)
+rosetta_api=$(engine rosetta version --format '{{.Server.APIVersion}}' 2>&1)
+want=$(printf '%s\n' "$hv_api" "$rosetta_api" | sort -V | head -n 1)
+expect_match "each engine says its API version" '^1\.[0-9]+ 1\.[0-9]+$' "$hv_api $rosetta_api"
+expect_eq "docker negotiates the API version both engines speak" "$want" \
+  "$(docker version --format '{{.Server.APIVersion}}' 2>&1)"
+status=$(tb status 2>&1)
+expect_match "twinbox status names hv's engine version" "^hv .* \\(API $hv_api\\) " "$status"
+expect_match "and rosetta's" "^rosetta .* \\(API $rosetta_api\\) " "$status"
 
 # --- routing by --platform, binfmt in rosetta only
 expect_out "arm64 runs natively on hv" "aarch64" docker run --rm --platform linux/arm64 "$IMG" uname -m
