@@ -331,17 +331,11 @@ std::optional<EnginePing> parse_engine_ping(std::string_view reply) {
   auto end = reply.find("\r\n\r\n");
   if (end == std::string_view::npos || reply.substr(end + 4).substr(0, 2) != "OK") return {};
   EnginePing p;
-  std::string_view headers = reply.substr(0, end);
-  size_t pos = 0;
-  while (pos < headers.size()) {
-    size_t eol = headers.find("\r\n", pos);
-    if (eol == std::string_view::npos) eol = headers.size();
-    std::string_view line = headers.substr(pos, eol - pos);
-    pos = eol + 2;
+  for (const std::string& line : split(reply.substr(0, end), '\n')) {
     auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string name = to_lower(line.substr(0, colon));
-    std::string value(trim(line.substr(colon + 1)));
+    if (colon == std::string::npos) continue;
+    std::string name = to_lower(std::string_view(line).substr(0, colon));
+    std::string value(trim(std::string_view(line).substr(colon + 1)));  // trim drops the \r
     if (name == "api-version") p.api_version = value;
     if (name == "server" && starts_with(value, "Docker/")) {
       auto space = value.find(' ');
