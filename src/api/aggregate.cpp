@@ -62,13 +62,13 @@ Json synthesized_info() {
   return j;
 }
 
-}  // namespace
-
 // "26.1.5 (API 1.45)", or "" before the engine answered.
 std::string engine_text(const BackendStatus& s) {
   if (s.engine_api_version.empty()) return "";
   return s.engine_version + " (API " + s.engine_api_version + ")";
 }
+
+}  // namespace
 
 std::string backend_label(const BackendStatus& s) {
   return "io.twinbox.backend." + s.name + "=state=" + backend_state_name(s.state) +
