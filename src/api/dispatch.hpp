@@ -127,6 +127,9 @@ class Dispatcher {
   // events.cpp: GET /events merged from every running engine, in time order.
   RequestOutcome serve_events(Stream& client, const http::RequestHead& head, bool body_pending);
 
+  // grpc_endpoint.cpp: POST /grpc, BuildKit's control API relayed call by call.
+  RequestOutcome serve_buildkit(Stream& client, const http::RequestHead& head);
+
   // The API version twinboxd speaks: router::common_api_version of the running engines'.
   std::string api_version() const;
 

@@ -248,6 +248,8 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
       return answer(client, head, fanned_answer(head, d.local), "hv+rosetta", body_pending);
     case LocalHandler::Events:
       return serve_events(client, head, body_pending);
+    case LocalHandler::BuildKit:
+      return serve_buildkit(client, head);
     case LocalHandler::Twinbox:
       return serve_twinbox(client, head, body_pending);
     case LocalHandler::Auth:

@@ -353,6 +353,8 @@ const char* local_handler_name(LocalHandler h) {
       return "system-df";
     case LocalHandler::Events:
       return "events";
+    case LocalHandler::BuildKit:
+      return "buildkit";
   }
   return "local";
 }
@@ -428,11 +430,10 @@ Decision decide(const RouteInput& in, const WorkloadRegistry& registry) {
     return d;
   }
   if (in.path == "/grpc" && in.method == "POST")
-    // The Solve inside this HTTP/2 stream names the build's platform and session; until twinboxd
-    // reads it (issue 21), BuildKit builds run where this stream goes.
-    return to_backend(home(in),
-                      "BuildKit's control API (gRPC over HTTP/2): " + home(in) +
-                          ", where BuildKit builds run until they are routed by platform");
+    // twinboxd ends the HTTP/2 connection and sends each call to the engine of its build,
+    // chosen by the platform the build's Solve names (api/grpc_proxy.hpp).
+    return local(LocalHandler::BuildKit,
+                 "BuildKit's control API: each build's calls go to the engine of its platform");
   return default_route(in);
 }
 

@@ -44,6 +44,7 @@ enum class LocalHandler {
   Prune,         // POST /{containers,images,networks,volumes,build}/prune: every engine, summed
   SystemDf,      // GET /system/df: both engines, one answer
   Events,        // GET /events: both engines' streams merged in time order
+  BuildKit,      // POST /grpc: BuildKit's HTTP/2 control API, each call to its build's engine
 };
 const char* local_handler_name(LocalHandler h);
 

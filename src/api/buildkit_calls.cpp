@@ -1,0 +1,177 @@
+#include "api/buildkit_calls.hpp"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
+#include <functional>
+
+#include "util/strings.hpp"
+
+namespace twinbox::api::buildkit {
+namespace {
+
+using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedInputStream;
+
+constexpr std::string_view kControl = "/moby.buildkit.v1.Control/";
+constexpr std::string_view kBridge = "/moby.buildkit.v1.frontend.LLBBridge/";
+
+// Calls `on_bytes(field, bytes)` for every length-delimited field of `msg` and skips the rest.
+// False when `msg` is not well-formed protobuf.
+bool each_bytes_field(std::string_view msg,
+                      const std::function<void(uint32_t, std::string_view)>& on_bytes) {
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(msg.data()), static_cast<int>(msg.size()));
+  while (true) {
+    uint32_t tag = in.ReadTag();
+    if (tag == 0) return in.ConsumedEntireMessage();
+    uint32_t field = WireFormatLite::GetTagFieldNumber(tag);
+    if (WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&in, tag)) return false;
+      continue;
+    }
+    uint32_t len = 0;
+    if (!in.ReadVarint32(&len)) return false;
+    int at = in.CurrentPosition();
+    if (len > msg.size() - static_cast<size_t>(at)) return false;
+    on_bytes(field, msg.substr(static_cast<size_t>(at), len));
+    if (!in.Skip(static_cast<int>(len))) return false;
+  }
+}
+
+// A map<string,string> entry: key is field 1, value field 2.
+bool map_entry(std::string_view entry, std::string& key, std::string& value) {
+  return each_bytes_field(entry, [&](uint32_t f, std::string_view b) {
+    if (f == 1) key = b;
+    if (f == 2) value = b;
+  });
+}
+
+}  // namespace
+
+Result<std::optional<GrpcMessage>> first_message(std::string_view body, size_t max_bytes) {
+  if (body.size() < 5) return std::optional<GrpcMessage>{};
+  uint32_t len = (static_cast<uint32_t>(static_cast<uint8_t>(body[1])) << 24) |
+                 (static_cast<uint32_t>(static_cast<uint8_t>(body[2])) << 16) |
+                 (static_cast<uint32_t>(static_cast<uint8_t>(body[3])) << 8) |
+                 static_cast<uint32_t>(static_cast<uint8_t>(body[4]));
+  if (len > max_bytes)
+    return make_error(ErrorCode::InvalidArgument,
+                      "a BuildKit request message of " + std::to_string(len) +
+                          " bytes is larger than the " + std::to_string(max_bytes) +
+                          " bytes twinboxd reads to route a build");
+  if (body.size() < 5 + static_cast<size_t>(len)) return std::optional<GrpcMessage>{};
+  return std::optional<GrpcMessage>{GrpcMessage{body[0] != 0, body.substr(5, len)}};
+}
+
+CallKind classify(std::string_view path) {
+  if (starts_with(path, kBridge))
+    return path.substr(kBridge.size()) == "Solve" ? CallKind::BridgeSolve : CallKind::Bridge;
+  if (!starts_with(path, kControl)) return CallKind::Other;
+  auto m = path.substr(kControl.size());
+  if (m == "Solve") return CallKind::ControlSolve;
+  if (m == "Status") return CallKind::ControlStatus;
+  if (m == "Session") return CallKind::ControlSession;
+  if (m == "ListWorkers" || m == "Info") return CallKind::Workers;
+  return CallKind::Other;
+}
+
+bool needs_message(CallKind kind) {
+  return kind == CallKind::ControlSolve || kind == CallKind::ControlStatus ||
+         kind == CallKind::BridgeSolve;
+}
+
+Result<BuildCall> read_call(std::string_view path, std::string_view buildid,
+                            std::string_view session_uuid, std::string_view message) {
+  BuildCall c;
+  c.kind = classify(path);
+  bool ok = true;
+  auto platform_of = [&](std::string_view entry) {
+    std::string k, v;
+    if (!map_entry(entry, k, v)) ok = false;
+    if (k == "platform") {
+      c.platform = trim(v);
+      c.has_platform = !c.platform.empty();
+    }
+  };
+  switch (c.kind) {
+    case CallKind::ControlSolve: {
+      bool frontend = false, definition = false;
+      ok = each_bytes_field(message,
+                            [&](uint32_t f, std::string_view b) {
+                              if (f == 1) c.ref = b;
+                              if (f == 2) definition = !b.empty();
+                              if (f == 5) c.session = b;
+                              if (f == 6) frontend = !b.empty();
+                              if (f == 7) platform_of(b);
+                            }) &&
+           ok;
+      c.client_frontend = !frontend && !definition;
+      break;
+    }
+    case CallKind::ControlStatus:
+      ok = each_bytes_field(message, [&](uint32_t f, std::string_view b) {
+        if (f == 1) c.ref = b;
+      });
+      break;
+    case CallKind::BridgeSolve:
+      c.ref = buildid;
+      ok = each_bytes_field(message,
+                            [&](uint32_t f, std::string_view b) {
+                              if (f == 3) platform_of(b);
+                            }) &&
+           ok;
+      break;
+    case CallKind::Bridge:
+      c.ref = buildid;
+      break;
+    case CallKind::ControlSession:
+      c.session = session_uuid;
+      break;
+    default:
+      break;
+  }
+  if (!ok)
+    return make_error(ErrorCode::InvalidArgument, "twinboxd could not read the BuildKit request " +
+                                                      std::string(path) +
+                                                      ": its message is not protobuf");
+  return c;
+}
+
+Result<router::PlatformChoice> backend_for_build(std::string_view platform,
+                                                 const platform::HostProfile& profile) {
+  std::vector<std::string> platforms;
+  for (auto& p : split(platform, ','))
+    if (!trim(p).empty()) platforms.emplace_back(trim(p));
+  if (platforms.size() > 1) {
+    std::string each;
+    for (auto& p : platforms) each += (each.empty() ? "" : " and ") + ("--platform " + p);
+    return make_error(
+        ErrorCode::InvalidArgument,
+        "twinbox builds one platform per build, each in the VM that runs it natively: build " +
+            std::string(platform) + " as separate builds (" + each +
+            "), or use a buildx builder with the docker-container driver for one multi-platform "
+            "image");
+  }
+  std::optional<std::string> one;
+  if (!platforms.empty()) one = platforms.front();
+  auto choice = router::choose_platform(one, std::nullopt, profile);
+  if (choice && one) choice->reason = "build for " + choice->platform + ": " + choice->reason;
+  return choice;
+}
+
+std::string grpc_percent_encode(std::string_view text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : text) {
+    if (ch >= 0x20 && ch <= 0x7e && ch != '%') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace twinbox::api::buildkit

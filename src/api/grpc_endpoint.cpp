@@ -1,0 +1,44 @@
+// POST /grpc: BuildKit's control API, relayed call by call (grpc_proxy.hpp).
+#include "api/buildkit_calls.hpp"
+#include "api/dispatch.hpp"
+#include "api/grpc_proxy.hpp"
+#include "util/log.hpp"
+
+namespace twinbox::api {
+
+RequestOutcome Dispatcher::serve_buildkit(Stream& client, const http::RequestHead& head) {
+  auto host = route_env().host();
+  auto running = [this](const std::string& b) {
+    auto s = status_of(b);
+    return s && s->state == BackendState::Running;
+  };
+  GrpcProxyEnv env;
+  env.home = home();
+  env.sessions = &sessions_;
+  env.tracker = tracker_;
+  env.open_engine = [this](const std::string& backend) -> Result<std::unique_ptr<Stream>> {
+    if (auto e = unavailable(backend, "a BuildKit build runs there")) return *e;
+    auto* conn = backends_.connector(backend);
+    if (!conn) return make_error(ErrorCode::Internal, "no connector for backend " + backend);
+    TRY_ASSIGN(Fd fd, conn->connect());
+    return upgrade_engine_grpc(std::move(fd));
+  };
+  env.build_backend = [host](const std::string& platform) {
+    return buildkit::backend_for_build(platform, host);
+  };
+  env.workers_backend = [this, host, running]() {
+    // The engine whose workers list both platforms the dual stack builds.
+    auto amd64 = buildkit::backend_for_build("linux/amd64", host);
+    if (amd64 && running(amd64->backend)) return amd64->backend;
+    return home();
+  };
+  auto st = serve_grpc(client, env);
+  if (!st) log::warn("api", "BuildKit connection ended: " + st.error().message);
+  RequestOutcome out;
+  out.status = 101;
+  out.backend = "hv+rosetta";
+  out.keep_alive = false;
+  return out;
+}
+
+}  // namespace twinbox::api
