@@ -1,10 +1,12 @@
 #include "api/buildkit_calls.hpp"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/wire_format_lite.h>
 
 #include <functional>
 
+#include "image/digest.hpp"
 #include "util/strings.hpp"
 
 namespace twinbox::api::buildkit {
@@ -157,6 +159,47 @@ Result<router::PlatformChoice> backend_for_build(std::string_view platform,
   auto choice = router::choose_platform(one, std::nullopt, profile);
   if (choice && one) choice->reason = "build for " + choice->platform + ": " + choice->reason;
   return choice;
+}
+
+namespace {
+// Protobuf writing: a length-delimited field, a varint field.
+void put_bytes(google::protobuf::io::CodedOutputStream& out, uint32_t field, std::string_view b) {
+  out.WriteTag(
+      WireFormatLite::MakeTag(static_cast<int>(field), WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  out.WriteVarint32(static_cast<uint32_t>(b.size()));
+  out.WriteRaw(b.data(), static_cast<int>(b.size()));
+}
+template <class Fill>
+std::string message(Fill fill) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream sink(&bytes);
+    google::protobuf::io::CodedOutputStream out(&sink);
+    fill(out);
+  }
+  return bytes;
+}
+}  // namespace
+
+std::string status_note(std::string_view text, int64_t unix_seconds) {
+  // google.protobuf.Timestamp: seconds = 1.
+  auto when = message([&](auto& out) {
+    out.WriteTag(WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_VARINT));
+    out.WriteVarint64(static_cast<uint64_t>(unix_seconds));
+  });
+  // Vertex: digest 1, name 3, started 5, completed 6.
+  auto vertex = message([&](auto& out) {
+    put_bytes(out, 1, image::sha256_digest(text).str());
+    put_bytes(out, 3, text);
+    put_bytes(out, 5, when);
+    put_bytes(out, 6, when);
+  });
+  // StatusResponse: vertexes 1.
+  auto status = message([&](auto& out) { put_bytes(out, 1, vertex); });
+  std::string framed(5, '\0');
+  auto n = static_cast<uint32_t>(status.size());
+  for (int i = 0; i < 4; ++i) framed[1 + i] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
+  return framed + status;
 }
 
 std::string grpc_percent_encode(std::string_view text) {

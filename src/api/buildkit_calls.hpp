@@ -68,6 +68,11 @@ Result<BuildCall> read_call(std::string_view path, std::string_view buildid,
 Result<router::PlatformChoice> backend_for_build(
     std::string_view platform, const platform::HostProfile& profile = platform::default_profile());
 
+// A Control/Status answer (framed gRPC message) holding one completed vertex named `text`, so
+// the client's progress output shows it as a build step ("#0 twinbox: ..."): twinboxd says
+// there which engine builds and why.
+std::string status_note(std::string_view text, int64_t unix_seconds);
+
 // grpc-message values are percent-encoded (gRPC over HTTP/2, "Responses").
 std::string grpc_percent_encode(std::string_view text);
 

@@ -99,6 +99,7 @@ struct Build {
   std::string backend;
   bool provisional = false;
   std::string session;
+  std::string reason;  // why that engine, for the client's progress output
 };
 
 class Relay {
@@ -149,6 +150,8 @@ class Relay {
   }
 
   void try_route(Call& c);
+  // A build's progress stream starts with a step that says which engine builds and why.
+  void note_placement(Call& c);
   // A build's placement is final: its held session may go there.
   void settle(const std::string& ref);
   void route_pending();
@@ -303,6 +306,8 @@ int Relay::u_frame_recv(nghttp2_session* s, const nghttp2_frame* f, void* p) {
     if (!c->resp_headers_seen) {
       c->resp_headers_seen = true;
       if (end) c->resp_end = true;
+      if (!end && !c->resp_submitted && c->facts.kind == buildkit::CallKind::ControlStatus)
+        r->note_placement(*c);
       if (!c->resp_submitted) r->submit_response(*c);
     } else if (end) {
       c->resp_end = true;
@@ -562,6 +567,7 @@ void Relay::try_route(Call& c) {
         auto choice = env_.build_backend(f.platform);
         if (!choice) return fail(c, kGrpcInvalidArgument, choice.error().message);
         b.backend = choice->backend;
+        b.reason = choice->reason;
         why = "build " + f.ref + ": " + choice->reason;
       }
       builds_[f.ref] = b;
@@ -579,6 +585,7 @@ void Relay::try_route(Call& c) {
         auto choice = env_.build_backend(f.platform);
         if (!choice) return fail(c, kGrpcInvalidArgument, choice.error().message);
         if (choice->backend != b.backend) move_build(f.ref, b, choice->backend);
+        b.reason = choice->reason;
         settle(f.ref);
         return send_to(c, b.backend, "build " + f.ref + ": " + choice->reason);
       }
@@ -607,6 +614,17 @@ void Relay::try_route(Call& c) {
     if (it != builds_.end()) backend = it->second.backend;
     send_to(c, backend, "no build named " + (f.ref.empty() ? f.session : f.ref) + " within 10 s");
   }
+}
+
+void Relay::note_placement(Call& c) {
+  auto it = builds_.find(c.facts.ref);
+  if (it == builds_.end()) return;
+  const Build& b = it->second;
+  std::string text =
+      "twinbox: building in " + b.backend + (b.reason.empty() ? "" : " (" + b.reason + ")");
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  c.resp.insert(0, buildkit::status_note(
+                       text, std::chrono::duration_cast<std::chrono::seconds>(now).count()));
 }
 
 void Relay::settle(const std::string& ref) {

@@ -137,6 +137,19 @@ TEST(BuildkitCalls, BuildPlatformPicksTheBackend) {
   EXPECT_FALSE(backend_for_build("linux/s390x").has_value());
 }
 
+TEST(BuildkitCalls, StatusNoteIsOneFramedStatusResponse) {
+  std::string note = status_note("twinbox: building in rosetta", 1700000000);
+  auto m = first_message(note, 1 << 20);
+  ASSERT_TRUE(m.has_value());
+  ASSERT_TRUE(m->has_value());
+  EXPECT_EQ((*m)->bytes.size() + 5, note.size());
+  // StatusResponse.vertexes (field 1) holds the vertex; its digest and name are fields 1 and 3.
+  std::string_view body = (*m)->bytes;
+  ASSERT_EQ(static_cast<uint8_t>(body[0]), (1u << 3) | 2);
+  EXPECT_NE(body.find("twinbox: building in rosetta"), std::string_view::npos);
+  EXPECT_NE(body.find("sha256:"), std::string_view::npos);
+}
+
 TEST(BuildkitCalls, GrpcMessageIsPercentEncoded) {
   EXPECT_EQ(grpc_percent_encode("a b%c\n\xc3\xa9"), "a b%25c%0A%C3%A9");
 }
