@@ -74,7 +74,42 @@ CallKind classify(std::string_view path) {
   if (m == "Status") return CallKind::ControlStatus;
   if (m == "Session") return CallKind::ControlSession;
   if (m == "ListWorkers" || m == "Info") return CallKind::Workers;
+  if (m == "DiskUsage") return CallKind::DiskUsage;
+  if (m == "Prune") return CallKind::Prune;
   return CallKind::Other;
+}
+
+bool fans_out(CallKind kind) { return kind == CallKind::DiskUsage || kind == CallKind::Prune; }
+
+std::vector<std::string> take_messages(std::string& buf) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (buf.size() - at >= 5) {
+    auto m = first_message(std::string_view(buf).substr(at), buf.size());
+    if (!m || !*m) break;
+    size_t n = 5 + (*m)->bytes.size();
+    out.emplace_back(buf.substr(at, n));
+    at += n;
+  }
+  buf.erase(0, at);
+  return out;
+}
+
+std::string merge_unary(const std::vector<std::string>& framed_answers) {
+  std::string payload;
+  for (auto& a : framed_answers) {
+    std::string rest = a;
+    for (auto& m : take_messages(rest)) payload += m.substr(5);
+  }
+  return grpc_frame(payload);
+}
+
+std::string grpc_frame(std::string_view payload) {
+  std::string framed(5, '\0');
+  auto n = static_cast<uint32_t>(payload.size());
+  for (int i = 0; i < 4; ++i) framed[1 + i] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
+  framed += payload;
+  return framed;
 }
 
 bool needs_message(CallKind kind) {
@@ -196,10 +231,7 @@ std::string status_note(std::string_view text, int64_t unix_seconds) {
   });
   // StatusResponse: vertexes 1.
   auto status = message([&](auto& out) { put_bytes(out, 1, vertex); });
-  std::string framed(5, '\0');
-  auto n = static_cast<uint32_t>(status.size());
-  for (int i = 0; i < 4; ++i) framed[1 + i] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
-  return framed + status;
+  return grpc_frame(status);
 }
 
 std::string grpc_percent_encode(std::string_view text) {

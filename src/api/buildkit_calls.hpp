@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "platform/host_profile.hpp"
 #include "router/platform_route.hpp"
@@ -36,9 +37,13 @@ enum class CallKind {
   Bridge,          // /moby.buildkit.v1.frontend.LLBBridge/*: a client-side frontend's call
   BridgeSolve,     // LLBBridge/Solve: names the frontend's options, so the platform
   Workers,         // Control/ListWorkers and Control/Info: engine-wide questions
-  Other,           // DiskUsage, Prune, build history, health: engine-wide
+  DiskUsage,       // Control/DiskUsage: every engine's build cache, one answer
+  Prune,           // Control/Prune: every engine's build cache, one stream of what went
+  Other,           // build history, health, traces: engine-wide
 };
 CallKind classify(std::string_view path);
+// Calls every running engine answers, merged into one answer (buildx du / prune).
+bool fans_out(CallKind kind);
 // Whether routing `kind` needs its first request message (the others go on their headers).
 bool needs_message(CallKind kind);
 
@@ -68,10 +73,19 @@ Result<BuildCall> read_call(std::string_view path, std::string_view buildid,
 Result<router::PlatformChoice> backend_for_build(
     std::string_view platform, const platform::HostProfile& profile = platform::default_profile());
 
+// `payload` as one length-prefixed, uncompressed gRPC message.
+std::string grpc_frame(std::string_view payload);
+
 // A Control/Status answer (framed gRPC message) holding one completed vertex named `text`, so
 // the client's progress output shows it as a build step ("#0 twinbox: ..."): twinboxd says
 // there which engine builds and why.
 std::string status_note(std::string_view text, int64_t unix_seconds);
+
+// Splits complete length-prefixed gRPC messages (frame bytes included) off the front of `buf`.
+std::vector<std::string> take_messages(std::string& buf);
+// One unary answer from several: protobuf concatenation merges messages (repeated fields
+// append), so the payloads of DiskUsage answers become one answer listing every record.
+std::string merge_unary(const std::vector<std::string>& framed_answers);
 
 // grpc-message values are percent-encoded (gRPC over HTTP/2, "Responses").
 std::string grpc_percent_encode(std::string_view text);

@@ -32,6 +32,12 @@ RequestOutcome Dispatcher::serve_buildkit(Stream& client, const http::RequestHea
     if (amd64 && running(amd64->backend)) return amd64->backend;
     return home();
   };
+  env.running = [this]() {
+    std::vector<std::string> out;
+    for (const auto& s : backends_.statuses())
+      if (s.state == BackendState::Running && backends_.connector(s.name)) out.push_back(s.name);
+    return out;
+  };
   auto st = serve_grpc(client, env);
   if (!st) log::warn("api", "BuildKit connection ended: " + st.error().message);
   RequestOutcome out;

@@ -25,6 +25,7 @@ constexpr size_t kMaxRoutingMessage = 16u << 20;  // a Solve's LLB definition, a
 constexpr int32_t kStreamWindow = 1 << 20;
 constexpr int32_t kConnectionWindow = 16 << 20;
 constexpr size_t kMaxOutBuffer = 256u << 10;  // stop packing frames while this much waits
+constexpr size_t kMaxLegAnswer = 64u << 20;   // one engine's disk usage answer, at most
 constexpr auto kPendingLimit = std::chrono::seconds(10);  // a frontend's Ping waits 15 s
 constexpr int kGrpcInvalidArgument = 3;
 constexpr int kGrpcUnavailable = 14;
@@ -72,6 +73,11 @@ struct Call {
   Upstream* up = nullptr;
   int32_t uid = -1;
   bool moving = false;  // the engine stream was reset by twinboxd to move the build
+
+  // Fan-out (disk usage, prune): the parent's legs, one per engine, under ids below zero; a
+  // leg's answer is merged into its parent's, never sent to the client by itself.
+  std::vector<int32_t> legs;
+  int32_t parent = 0;
 
   Headers resp_headers;
   Headers resp_trailers;
@@ -150,6 +156,10 @@ class Relay {
   }
 
   void try_route(Call& c);
+  void fan_out(Call& c);
+  // A leg answered, sent data or ended: its parent's answer moves on.
+  void leg_progress(Call& leg);
+  void drop_legs(Call& c);
   // A build's progress stream starts with a step that says which engine builds and why.
   void note_placement(Call& c);
   // A build's placement is final: its held session may go there.
@@ -182,6 +192,7 @@ class Relay {
   std::map<int32_t, std::unique_ptr<Call>> calls_;
   std::map<std::string, std::unique_ptr<Upstream>> ups_;
   std::map<std::string, Build> builds_;  // by ref
+  int32_t next_leg_ = -1;
 };
 
 Relay* self_of(void* p) { return static_cast<Relay*>(p); }
@@ -245,6 +256,7 @@ int Relay::s_close(nghttp2_session*, int32_t sid, uint32_t code, void* p) {
   if (it == r->calls_.end()) return 0;
   Call& c = *it->second;
   if (c.facts.kind == buildkit::CallKind::ControlSolve) r->settle(c.facts.ref);
+  r->drop_legs(c);
   if (c.up && c.uid > 0 && !c.up->dead) {
     if (c.resp_unconsumed) nghttp2_session_consume_connection(c.up->session, c.resp_unconsumed);
     c.up->calls.erase(c.uid);
@@ -302,6 +314,12 @@ int Relay::u_frame_recv(nghttp2_session* s, const nghttp2_frame* f, void* p) {
   Call* c = r->call_of(r->upstream_of(s), f->hd.stream_id);
   if (!c) return 0;
   bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
+  if (c->parent) {
+    if (f->hd.type == NGHTTP2_HEADERS) c->resp_headers_seen = true;
+    if (end) c->resp_end = true;
+    r->leg_progress(*c);
+    return 0;
+  }
   if (f->hd.type == NGHTTP2_HEADERS) {
     if (!c->resp_headers_seen) {
       c->resp_headers_seen = true;
@@ -329,6 +347,18 @@ int Relay::u_data(nghttp2_session* s, uint8_t, int32_t sid, const uint8_t* d, si
     return 0;
   }
   c->resp.append(reinterpret_cast<const char*>(d), len);
+  if (c->parent) {  // merged whole messages at a time: read ahead, bounded
+    nghttp2_session_consume(s, sid, len);
+    if (c->resp.size() > kMaxLegAnswer) {
+      c->resp.clear();
+      c->resp_trailers = {{"grpc-status", std::to_string(kGrpcUnavailable)},
+                          {"grpc-message", "answer larger than twinboxd merges"}};
+      c->resp_end = true;
+      nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
+    }
+    r->leg_progress(*c);
+    return 0;
+  }
   c->resp_unconsumed += len;
   r->resume_response(*c);
   return 0;
@@ -340,6 +370,14 @@ int Relay::u_close(nghttp2_session* s, int32_t sid, uint32_t code, void* p) {
   Call* c = r->call_of(u, sid);
   if (u) u->calls.erase(sid);
   if (!c || c->moving) return 0;
+  if (c->parent) {
+    if (!c->resp_end && code != NGHTTP2_NO_ERROR)
+      c->resp_trailers = {{"grpc-status", std::to_string(kGrpcUnavailable)},
+                          {"grpc-message", "the engine reset the stream"}};
+    c->resp_end = true;
+    r->leg_progress(*c);
+    return 0;
+  }
   if (c->facts.kind == buildkit::CallKind::ControlSolve) r->settle(c->facts.ref);
   if (code != NGHTTP2_NO_ERROR && !c->resp_end) {
     nghttp2_submit_rst_stream(r->server_, NGHTTP2_FLAG_NONE, c->cid, code);
@@ -458,6 +496,13 @@ void Relay::lose_upstream(Upstream& u, const std::string& why) {
     if (!c) continue;
     c->up = nullptr;
     c->uid = -1;
+    if (c->parent) {
+      c->resp_trailers = {{"grpc-status", std::to_string(kGrpcUnavailable)},
+                          {"grpc-message", "the connection to the " + u.backend + " engine ended"}};
+      c->resp_end = true;
+      leg_progress(*c);
+      continue;
+    }
     if (c->resp_submitted)
       nghttp2_submit_rst_stream(server_, NGHTTP2_FLAG_NONE, cid, NGHTTP2_INTERNAL_ERROR);
     else
@@ -470,6 +515,12 @@ void Relay::lose_upstream(Upstream& u, const std::string& why) {
 
 void Relay::send_to(Call& c, const std::string& backend, const std::string& why) {
   auto u = upstream(backend);
+  if (!u && c.parent) {  // a fan-out leg: an ended leg carrying the error
+    c.resp_trailers = {{"grpc-status", std::to_string(kGrpcUnavailable)},
+                       {"grpc-message", u.error().message}};
+    c.resp_end = true;
+    return;
+  }
   if (!u) {
     fail(c, kGrpcUnavailable, u.error().message);
     return;
@@ -603,6 +654,9 @@ void Relay::try_route(Call& c) {
           return send_to(c, b.backend, "session of build " + ref);
       break;
     }
+    case CallKind::DiskUsage:
+    case CallKind::Prune:
+      return fan_out(c);
     case CallKind::Workers:
     case CallKind::Other:
       return send_to(c, f.kind == CallKind::Workers ? env_.workers_backend() : env_.home, "");
@@ -614,6 +668,105 @@ void Relay::try_route(Call& c) {
     if (it != builds_.end()) backend = it->second.backend;
     send_to(c, backend, "no build named " + (f.ref.empty() ? f.session : f.ref) + " within 10 s");
   }
+}
+
+void Relay::fan_out(Call& c) {
+  if (!c.req_end) return;  // a unary request: sent to every engine once whole
+  auto backends = env_.running ? env_.running() : std::vector<std::string>{env_.home};
+  if (backends.empty()) return fail(c, kGrpcUnavailable, "no engine is running");
+  c.routed = true;
+  for (auto& b : backends) {
+    auto leg = std::make_unique<Call>();
+    leg->cid = next_leg_--;
+    leg->parent = c.cid;
+    leg->req_headers = c.req_headers;
+    leg->path = c.path;
+    leg->headers_done = true;
+    leg->req = c.req;
+    leg->consumed = leg->req.size();  // the parent gave the client's window back
+    leg->keep = true;
+    leg->req_end = true;
+    leg->facts = c.facts;
+    leg->classified = true;
+    c.legs.push_back(leg->cid);
+    Call& ref = *leg;
+    calls_[leg->cid] = std::move(leg);
+    send_to(ref, b, "");
+  }
+  if (c.req.size() > c.consumed) nghttp2_session_consume(server_, c.cid, c.req.size() - c.consumed);
+  c.consumed = c.req.size();
+  log::debug("api", "BuildKit " + c.path + " -> every running engine, answers merged");
+  if (Call* first = call(c.legs.front())) leg_progress(*first);
+}
+
+void Relay::leg_progress(Call& leg) {
+  Call* parent = call(leg.parent);
+  if (!parent || parent->resp_end) return;
+  bool streaming = parent->facts.kind == buildkit::CallKind::Prune;
+  if (streaming)
+    for (auto& m : buildkit::take_messages(leg.resp)) parent->resp += m;
+  bool all_ended = true;
+  size_t ok = 0;
+  std::string err_status, err_message;
+  std::vector<std::string> answers;
+  for (auto id : parent->legs) {
+    Call* l = call(id);
+    if (!l) continue;
+    if (!l->resp_end) {
+      all_ended = false;
+      continue;
+    }
+    auto st = header_value(l->resp_trailers, "grpc-status");
+    if (st.empty()) st = header_value(l->resp_headers, "grpc-status");  // a trailers-only answer
+    if (st == "0") {
+      ++ok;
+      if (!streaming) answers.push_back(l->resp);
+      continue;
+    }
+    err_status = st.empty() ? std::to_string(kGrpcUnavailable) : st;
+    err_message = header_value(l->resp_trailers, "grpc-message");
+    if (err_message.empty()) err_message = header_value(l->resp_headers, "grpc-message");
+  }
+  if (!all_ended) {
+    if (!parent->resp.empty() && !parent->resp_submitted) {
+      parent->resp_headers = {{":status", "200"}, {"content-type", "application/grpc"}};
+      submit_response(*parent);
+    }
+    resume_response(*parent);
+    return;
+  }
+  // One engine's failure does not hide the other's build cache: an error only when none answered.
+  Headers end = {{"grpc-status", ok ? "0" : err_status}};
+  if (!ok && !err_message.empty()) end.emplace_back("grpc-message", err_message);
+  if (!streaming && ok) parent->resp = buildkit::merge_unary(answers);
+  parent->resp_end = true;
+  if (parent->resp_submitted) {
+    parent->resp_trailers = std::move(end);
+  } else if (parent->resp.empty() && !ok) {
+    parent->resp_headers = {{":status", "200"}, {"content-type", "application/grpc"}};
+    parent->resp_headers.insert(parent->resp_headers.end(), end.begin(), end.end());
+    submit_response(*parent);  // trailers-only
+  } else {
+    parent->resp_headers = {{":status", "200"}, {"content-type", "application/grpc"}};
+    parent->resp_trailers = std::move(end);
+    submit_response(*parent);
+  }
+  resume_response(*parent);
+}
+
+void Relay::drop_legs(Call& c) {
+  for (auto id : c.legs) {
+    auto it = calls_.find(id);
+    if (it == calls_.end()) continue;
+    Call& l = *it->second;
+    if (l.up && l.uid > 0 && !l.up->dead) {
+      l.up->calls.erase(l.uid);
+      if (!l.resp_end)
+        nghttp2_submit_rst_stream(l.up->session, NGHTTP2_FLAG_NONE, l.uid, NGHTTP2_CANCEL);
+    }
+    calls_.erase(it);
+  }
+  c.legs.clear();
 }
 
 void Relay::note_placement(Call& c) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/session_rendezvous.hpp"
 #include "api/stream.hpp"
@@ -30,6 +31,8 @@ struct GrpcProxyEnv {
   std::function<Result<router::PlatformChoice>(const std::string& platform)> build_backend;
   // Where engine-wide calls go (ListWorkers, Info, disk usage, history).
   std::function<std::string()> workers_backend;
+  // The running backends, asked together for disk usage and prune (buildx du / prune).
+  std::function<std::vector<std::string>()> running;
   std::string home;  // where a build without a platform starts
   SessionRendezvous* sessions = nullptr;
   FdTracker* tracker = nullptr;

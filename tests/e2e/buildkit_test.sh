@@ -4,7 +4,8 @@
 # with its /session. --platform linux/amd64 builds in rosetta, linux/arm64 and no platform in hv;
 # what a build made is in that engine and runs there at once. The session carries the context
 # (.dockerignore applied), a secret, an ssh agent; cache mounts persist in the engine that built;
-# --build-arg and --target reach the frontend; Ctrl-C stops the build in the guest;
+# --build-arg and --target reach the frontend; buildx du / prune cover both engines' build
+# cache; Ctrl-C stops the build in the guest;
 # multi-platform is refused at once. ~3 min under TCG.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -88,6 +89,14 @@ expect_eq "docker build --ssh default (BuildKit, no platform) succeeds" "0" "$rc
 [ "$rc" -eq 0 ] || echo "$out" | tail -20
 check "without a platform it built in hv" engine hv image inspect tb-bk:plain
 expect_out "and ran there natively" "aarch64" docker run --rm tb-bk:plain cat /arch
+
+# --- build cache of both engines: buildx du lists each engine's pulled base, prune empties both
+out=$(docker buildx du --verbose 2>&1)
+expect_eq "buildx du lists the base image's layer once per engine" "2" \
+  "$(echo "$out" | grep -c "pulled from $IMG")"
+check "buildx prune -af succeeds" docker buildx prune -af
+expect_contains "and leaves no build cache in either engine" "Total:" "$(docker buildx du 2>&1)"
+expect_eq "in either engine" "0" "$(docker buildx du --verbose 2>&1 | grep -c "pulled from")"
 
 # --- multi-platform: refused at once with what to do
 out=$(timeout 60 docker buildx build --platform linux/amd64,linux/arm64 "$CTX" 2>&1)

@@ -78,9 +78,9 @@ struct EngineConn {
   std::map<int32_t, EngineStream> streams;
   std::multimap<std::string, int32_t> held;  // ref -> Solve and Status streams of running builds
 
-  void answer(int32_t sid) {
+  void answer(int32_t sid, const std::string& payload = "") {
     auto& st = streams[sid];
-    st.out = std::string(5, '\0');  // one empty message
+    st.out = grpc_frame(payload);  // one message
     nghttp2_nv hdrs[] = {
         {(uint8_t*)":status", (uint8_t*)"200", 7, 3, NGHTTP2_NV_FLAG_NONE},
         {(uint8_t*)"content-type", (uint8_t*)"application/grpc", 12, 16, NGHTTP2_NV_FLAG_NONE}};
@@ -108,6 +108,11 @@ struct EngineConn {
                  call->kind == api::buildkit::CallKind::ControlStatus)) {
       held.emplace(call->ref, sid);  // the build runs until its frontend's Solve
       return;
+    }
+    if (call && (call->kind == api::buildkit::CallKind::DiskUsage ||
+                 call->kind == api::buildkit::CallKind::Prune)) {
+      // A record (field 1) whose ID (field 1) names this engine.
+      return answer(sid, pb_bytes(1, pb_bytes(1, "cache-" + engine->name_)));
     }
     answer(sid);
     if (call && call->kind == api::buildkit::CallKind::BridgeSolve) {

@@ -3,7 +3,8 @@
 // - FakeGrpcEngine: an engine's `POST /grpc` (101, then an HTTP/2 server). It records every call
 //   (path, build id header, the ref a Solve or Status names) and every stream twinboxd resets,
 //   answers each call with one empty message and grpc-status 0, except Control/Solve and
-//   Control/Status, held until an LLBBridge/Solve of the same build arrives (it "ran" then).
+//   Control/Status, held until an LLBBridge/Solve of the same build arrives (it "ran" then),
+//   and DiskUsage and Prune, answered with one record whose ID is "cache-<engine name>".
 // - GrpcTestClient: a client's `POST /grpc` upgrade to twinboxd and gRPC calls on it, or raw
 //   recorded client bytes written as they are.
 #include <atomic>
@@ -74,7 +75,7 @@ class GrpcTestClient {
                const std::string& message);
   // Runs the connection until `done` or `timeout_ms` passed.
   bool run_until(const std::function<bool()>& done, int timeout_ms);
-  const CallResult& result(int32_t stream) { return results_[stream]; }
+  CallResult& result(int32_t stream) { return results_[stream]; }
 
  private:
   struct Session;

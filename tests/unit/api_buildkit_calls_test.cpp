@@ -59,7 +59,10 @@ TEST(BuildkitCalls, Classify) {
   EXPECT_EQ(classify("/moby.buildkit.v1.Control/Session"), CallKind::ControlSession);
   EXPECT_EQ(classify("/moby.buildkit.v1.Control/ListWorkers"), CallKind::Workers);
   EXPECT_EQ(classify("/moby.buildkit.v1.Control/Info"), CallKind::Workers);
-  EXPECT_EQ(classify("/moby.buildkit.v1.Control/DiskUsage"), CallKind::Other);
+  EXPECT_EQ(classify("/moby.buildkit.v1.Control/DiskUsage"), CallKind::DiskUsage);
+  EXPECT_EQ(classify("/moby.buildkit.v1.Control/Prune"), CallKind::Prune);
+  EXPECT_TRUE(fans_out(CallKind::Prune));
+  EXPECT_FALSE(fans_out(CallKind::ControlSolve));
   EXPECT_EQ(classify(kBridgeSolve), CallKind::BridgeSolve);
   EXPECT_EQ(classify("/moby.buildkit.v1.frontend.LLBBridge/Ping"), CallKind::Bridge);
   EXPECT_EQ(classify("/grpc.health.v1.Health/Check"), CallKind::Other);
@@ -148,6 +151,23 @@ TEST(BuildkitCalls, StatusNoteIsOneFramedStatusResponse) {
   ASSERT_EQ(static_cast<uint8_t>(body[0]), (1u << 3) | 2);
   EXPECT_NE(body.find("twinbox: building in rosetta"), std::string_view::npos);
   EXPECT_NE(body.find("sha256:"), std::string_view::npos);
+}
+
+TEST(BuildkitCalls, TakeMessagesLeavesAPartialOne) {
+  std::string buf = framed("one") + framed("two") + framed("three").substr(0, 6);
+  auto ms = take_messages(buf);
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0], framed("one"));
+  EXPECT_EQ(ms[1], framed("two"));
+  EXPECT_EQ(buf, framed("three").substr(0, 6));
+}
+
+TEST(BuildkitCalls, MergedUnaryAnswersListEveryRecord) {
+  // Two DiskUsageResponses (record = field 1) become one whose records are both.
+  auto merged = merge_unary({framed(field(1, field(1, "a"))), framed(field(1, field(1, "b")))});
+  EXPECT_EQ(merged, framed(field(1, field(1, "a")) + field(1, field(1, "b"))));
+  EXPECT_EQ(merge_unary({}), framed(""));
+  EXPECT_EQ(grpc_frame("xyz"), framed("xyz"));
 }
 
 TEST(BuildkitCalls, GrpcMessageIsPercentEncoded) {

@@ -6,6 +6,7 @@
 #include <future>
 #include <sstream>
 
+#include "api/buildkit_calls.hpp"
 #include "fakes/fake_grpc.hpp"
 #include "unit_io/api_fixture.hpp"
 
@@ -140,6 +141,40 @@ TEST_F(GrpcEngines, ABuildWhoseFrontendNamesThePlatformLateMovesWithItsSession) 
   ASSERT_EQ(session.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_NE(c->result(status).data.find("twinbox: building in rosetta"), std::string::npos);
   EXPECT_NE(session.get(), "");
+}
+
+TEST_F(GrpcEngines, DiskUsageAndPruneCoverBothEngines) {
+  auto c = client();
+  ASSERT_TRUE(c);
+  int32_t du = c->call("/moby.buildkit.v1.Control/DiskUsage", {}, "");
+  int32_t prune = c->call("/moby.buildkit.v1.Control/Prune", {}, "");
+  ASSERT_TRUE(c->run_until([&] { return c->result(du).closed && c->result(prune).closed; }, 5000));
+  // buildx du: one answer listing both engines' records.
+  std::string du_body = c->result(du).data;
+  auto messages = api::buildkit::take_messages(du_body);
+  ASSERT_EQ(messages.size(), 1u) << c->result(du).data.size() << " "
+                                 << c->result(du).headers["grpc-status"] << " "
+                                 << c->result(du).headers["grpc-message"] << " rst "
+                                 << c->result(du).reset;
+  EXPECT_NE(messages[0].find("cache-hv"), std::string::npos);
+  EXPECT_NE(messages[0].find("cache-rosetta"), std::string::npos);
+  EXPECT_EQ(c->result(du).headers.at("grpc-status"), "0");
+  // buildx prune: one stream of what each engine removed.
+  std::string prune_body = c->result(prune).data;
+  EXPECT_EQ(api::buildkit::take_messages(prune_body).size(), 2u);
+  EXPECT_EQ(c->result(prune).headers.at("grpc-status"), "0");
+  EXPECT_EQ(hv_->count("/moby.buildkit.v1.Control/Prune"), 1u);
+  EXPECT_EQ(rosetta_->count("/moby.buildkit.v1.Control/Prune"), 1u);
+}
+
+TEST_F(GrpcEngines, DiskUsageWithOneEngineDownIsTheOtherOnes) {
+  rosetta_->stop();
+  auto c = client();
+  ASSERT_TRUE(c);
+  int32_t du = c->call("/moby.buildkit.v1.Control/DiskUsage", {}, "");
+  ASSERT_TRUE(c->run_until([&] { return c->result(du).closed; }, 5000));
+  EXPECT_EQ(c->result(du).headers.at("grpc-status"), "0");
+  EXPECT_NE(c->result(du).data.find("cache-hv"), std::string::npos);
 }
 
 TEST_F(GrpcEngines, AMultiPlatformBuildIsRefusedWithHowToBuildEach) {
