@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/buildkit_calls.hpp"
 #include "api/docker_json.hpp"
 #include "platform/host_profile.hpp"
 #include "router/route.hpp"
@@ -81,6 +82,18 @@ std::string host_profile_label(const platform::HostProfile& p) {
   return "io.twinbox.host-profile=" + p.name + " (" + p.accepted_text() + ")";
 }
 
+std::string builds_label(const platform::HostProfile& p) {
+  std::string out =
+      "io.twinbox.builds=BuildKit builds one platform per build, in the VM of that "
+      "platform:";
+  auto none = buildkit::backend_for_build("", p);
+  if (none) out += " no platform -> " + none->backend;
+  for (const char* platform : {"linux/arm64", "linux/amd64"})
+    if (auto c = buildkit::backend_for_build(platform, p))
+      out += ", " + std::string(platform) + " -> " + c->backend;
+  return out;
+}
+
 std::string aggregate_info(const std::vector<BackendStatus>& statuses,
                            const std::vector<EngineReply>& replies,
                            const platform::HostProfile& profile) {
@@ -101,6 +114,7 @@ std::string aggregate_info(const std::vector<BackendStatus>& statuses,
   for (auto& l : array_field(out, "Labels")) labels.push_back(std::move(l));
   for (const auto& s : statuses) labels.push_back(backend_label(s));
   labels.push_back(host_profile_label(profile));
+  labels.push_back(builds_label(profile));
   out["Labels"] = std::move(labels);
   Json warnings = Json::array();
   for (auto& w : array_field(out, "Warnings")) warnings.push_back(std::move(w));

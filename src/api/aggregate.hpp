@@ -39,6 +39,8 @@ std::string merge_system_df(const std::vector<EngineReply>& replies);
 std::string backend_label(const BackendStatus& s);
 // "io.twinbox.host-profile=apple-silicon (hv: linux/arm64; rosetta: linux/arm64, linux/amd64
 // (translated))": what each backend runs, shown by `docker info` under Labels.
+// "io.twinbox.builds=...": where BuildKit builds each platform (docker info's Labels).
+std::string builds_label(const platform::HostProfile& p);
 std::string host_profile_label(const platform::HostProfile& profile);
 
 // GET /info: the first engine's info (hv first) with Name "twinbox", summed counters, one label

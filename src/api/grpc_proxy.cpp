@@ -24,10 +24,12 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 constexpr size_t kMaxRoutingMessage = 16u << 20;  // a Solve's LLB definition, at most
 constexpr int32_t kStreamWindow = 1 << 20;
 constexpr int32_t kConnectionWindow = 16 << 20;
-constexpr size_t kMaxOutBuffer = 256u << 10;  // stop packing frames while this much waits
-constexpr size_t kMaxLegAnswer = 64u << 20;   // one engine's disk usage answer, at most
+constexpr size_t kMaxOutBuffer = 256u << 10;    // stop packing frames while this much waits
+constexpr size_t kMaxLegAnswer = 64u << 20;     // one engine's disk usage answer, at most
+constexpr size_t kMaxPendingBytes = 64u << 20;  // read ahead of routing, all calls together
 constexpr auto kPendingLimit = std::chrono::seconds(10);  // a frontend's Ping waits 15 s
 constexpr int kGrpcInvalidArgument = 3;
+constexpr int kGrpcResourceExhausted = 8;
 constexpr int kGrpcUnavailable = 14;
 
 std::string header_value(const Headers& h, std::string_view name) {
@@ -60,6 +62,7 @@ struct Call {
   std::string req;
   size_t sent = 0;
   size_t consumed = 0;
+  size_t read_ahead = 0;  // bytes consumed before routing, counted in Relay::pending_bytes_
   bool keep = false;
   bool req_end = false;
   bool req_deferred = false;
@@ -193,6 +196,11 @@ class Relay {
   std::map<std::string, std::unique_ptr<Upstream>> ups_;
   std::map<std::string, Build> builds_;  // by ref
   int32_t next_leg_ = -1;
+  size_t pending_bytes_ = 0;
+  void release_read_ahead(Call& c) {
+    pending_bytes_ -= std::min(pending_bytes_, c.read_ahead);
+    c.read_ahead = 0;
+  }
 };
 
 Relay* self_of(void* p) { return static_cast<Relay*>(p); }
@@ -242,10 +250,18 @@ int Relay::s_data(nghttp2_session* s, uint8_t, int32_t sid, const uint8_t* d, si
     return 0;
   }
   c->req.append(reinterpret_cast<const char*>(d), len);
-  if (!c->routed) {
-    // Read ahead until the message that routes the call is whole.
+  // Read ahead, bounded, only to see the message that routes a call (it may be larger than the
+  // stream's window); other calls wait for their build under flow control.
+  if (!c->routed && buildkit::needs_message(buildkit::classify(c->path))) {
+    if (r->pending_bytes_ + len > kMaxPendingBytes) {
+      r->fail(*c, kGrpcResourceExhausted,
+              "more than 64 MiB of BuildKit requests wait to be routed on this connection");
+      return 0;
+    }
     nghttp2_session_consume(s, sid, len);
     c->consumed += len;
+    c->read_ahead += len;
+    r->pending_bytes_ += len;
   }
   return 0;
 }
@@ -257,6 +273,7 @@ int Relay::s_close(nghttp2_session*, int32_t sid, uint32_t code, void* p) {
   Call& c = *it->second;
   if (c.facts.kind == buildkit::CallKind::ControlSolve) r->settle(c.facts.ref);
   r->drop_legs(c);
+  r->release_read_ahead(c);
   if (c.up && c.uid > 0 && !c.up->dead) {
     if (c.resp_unconsumed) nghttp2_session_consume_connection(c.up->session, c.resp_unconsumed);
     c.up->calls.erase(c.uid);
@@ -436,6 +453,7 @@ void Relay::submit_response(Call& c) {
 void Relay::fail(Call& c, int grpc_status, const std::string& message) {
   log::warn("api", "BuildKit call " + c.path + ": " + message);
   c.failed = true;
+  release_read_ahead(c);
   if (c.req.size() > c.consumed) nghttp2_session_consume(server_, c.cid, c.req.size() - c.consumed);
   c.req.clear();
   c.resp_headers = {{":status", "200"},
@@ -526,6 +544,7 @@ void Relay::send_to(Call& c, const std::string& backend, const std::string& why)
     return;
   }
   c.routed = true;
+  release_read_ahead(c);
   c.up = *u;
   c.sent = 0;
   c.req_deferred = false;
@@ -695,6 +714,7 @@ void Relay::fan_out(Call& c) {
   }
   if (c.req.size() > c.consumed) nghttp2_session_consume(server_, c.cid, c.req.size() - c.consumed);
   c.consumed = c.req.size();
+  c.req.clear();  // each leg has its copy
   log::debug("api", "BuildKit " + c.path + " -> every running engine, answers merged");
   if (Call* first = call(c.legs.front())) leg_progress(*first);
 }

@@ -120,7 +120,9 @@ if [ "$rc" -ne 0 ]; then pass "the interrupted build exits non-zero ($rc)"; else
   fail "the interrupted build exits non-zero" "$(tail -5 "$STATE/slow.log")"; fi
 eventually "the RUN step is gone from the guest after Ctrl-C" 60 slow_gone
 
-# --- the log names the engine of each build
+# --- docker info and the log name the engine of each build
+expect_contains "docker info says where each platform builds" \
+  "linux/arm64 -> hv, linux/amd64 -> rosetta" "$(docker info --format '{{json .Labels}}' 2>&1)"
 expect_contains "twinboxd's log says where the amd64 build ran" "linux/amd64 runs on rosetta" \
   "$(grep 'BuildKit' "$STATE/twinboxd.out")"
 

@@ -91,7 +91,10 @@ TEST(AggregateInfo, BothRunning) {
   EXPECT_EQ(out["Labels"],
             Json::parse(R"(["site=lab",")" + kHvLabel + R"(",")" + kRosettaLabel +
                         R"x(","io.twinbox.host-profile=apple-silicon (hv: linux/arm64; )x"
-                        R"x(rosetta: linux/arm64, linux/amd64 (translated))"])x"));
+                        R"x(rosetta: linux/arm64, linux/amd64 (translated))",)x"
+                        R"x("io.twinbox.builds=BuildKit builds one platform per build, in the VM )x"
+                        R"x(of that platform: no platform -> hv, linux/arm64 -> hv, )x"
+                        R"x(linux/amd64 -> rosetta"])x"));
   EXPECT_EQ(out["Warnings"], Json::parse(R"(["WARNING: No swap limit support"])"));
   EXPECT_EQ(out["Driver"], "overlay2");  // everything else is hv's
 }
@@ -124,7 +127,7 @@ TEST(AggregateInfo, OnlyRosettaUpUsesItAsBase) {
   EXPECT_EQ(out["ID"], "ROSID:BBBB");
   EXPECT_EQ(out["OperatingSystem"],
             "twinbox dual-stack (Debian GNU/Linux 12 (bookworm) on rosetta)");
-  EXPECT_EQ(out["Labels"].size(), 3u);  // rosetta's Labels was null: two backends + profile
+  EXPECT_EQ(out["Labels"].size(), 4u);  // rosetta's Labels was null: two backends, profile, builds
   EXPECT_EQ(out["Warnings"].size(), 1u);
 }
 
@@ -137,7 +140,7 @@ TEST(AggregateInfo, BothDownStillAnswers) {
   EXPECT_EQ(out["OSType"], "linux");
   EXPECT_EQ(out["Containers"], 0);
   EXPECT_EQ(out["OperatingSystem"], "twinbox dual-stack (no engine running)");
-  EXPECT_EQ(out["Labels"].size(), 3u);
+  EXPECT_EQ(out["Labels"].size(), 4u);
   EXPECT_EQ(out["Warnings"].size(), 2u);
 }
 

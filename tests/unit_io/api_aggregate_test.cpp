@@ -33,7 +33,8 @@ TEST_F(TwoEngines, InfoAggregatesAndWarnsAboutADownBackend) {
   EXPECT_EQ(j["Containers"], 3);
   EXPECT_EQ(j["Images"], 2);
   EXPECT_EQ(j["ID"], "ID-hv");
-  EXPECT_EQ(j["Labels"].size(), 3u);
+  EXPECT_EQ(j["Labels"].size(), 4u);
+  EXPECT_EQ(j["Labels"][3].get<std::string>().rfind("io.twinbox.builds=", 0), 0u);
   EXPECT_EQ(j["Labels"][1],
             "io.twinbox.backend.rosetta=state=running arch=arm64 native=linux/arm64 "
             "translated=linux/amd64 "
