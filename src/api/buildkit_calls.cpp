@@ -216,6 +216,10 @@ std::string message(Fill fill) {
 }
 }  // namespace
 
+std::string protobuf_field(uint32_t number, std::string_view bytes) {
+  return message([&](auto& out) { put_bytes(out, number, bytes); });
+}
+
 std::string status_note(std::string_view text, int64_t unix_seconds) {
   // google.protobuf.Timestamp: seconds = 1.
   auto when = message([&](auto& out) {
@@ -235,18 +239,7 @@ std::string status_note(std::string_view text, int64_t unix_seconds) {
 }
 
 std::string grpc_percent_encode(std::string_view text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : text) {
-    if (ch >= 0x20 && ch <= 0x7e && ch != '%') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
+  return percent_encode(text, [](unsigned char c) { return c >= 0x20 && c <= 0x7e && c != '%'; });
 }
 
 }  // namespace twinbox::api::buildkit

@@ -73,6 +73,9 @@ Result<BuildCall> read_call(std::string_view path, std::string_view buildid,
 Result<router::PlatformChoice> backend_for_build(
     std::string_view platform, const platform::HostProfile& profile = platform::default_profile());
 
+// One length-delimited protobuf field (tag, length, bytes): messages are concatenations of these.
+std::string protobuf_field(uint32_t number, std::string_view bytes);
+
 // `payload` as one length-prefixed, uncompressed gRPC message.
 std::string grpc_frame(std::string_view payload);
 

@@ -87,11 +87,11 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
-std::string url_encode(std::string_view s) {
+std::string percent_encode(std::string_view s, bool (*keep)(unsigned char)) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+    if (keep(c)) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -100,6 +100,12 @@ std::string url_encode(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string url_encode(std::string_view s) {
+  return percent_encode(s, [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+  });
 }
 
 }  // namespace twinbox

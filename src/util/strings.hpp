@@ -17,5 +17,7 @@ std::string tail_lines(std::string_view text, size_t max_lines);
 // Percent-decoding of a URL query component ('+' is a space).
 std::string url_decode(std::string_view s);
 std::string url_encode(std::string_view s);
+// %XX-encodes every byte `keep` refuses (uppercase hex).
+std::string percent_encode(std::string_view s, bool (*keep)(unsigned char));
 
 }  // namespace twinbox

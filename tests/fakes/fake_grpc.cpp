@@ -14,16 +14,6 @@
 namespace twinbox::fakes {
 namespace {
 
-std::string varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-  return out;
-}
-
 // Reads an HTTP/1.1 head (up to the blank line) byte by byte, so nothing after it is consumed.
 bool read_head(int fd, std::string& head) {
   char ch;
@@ -345,14 +335,9 @@ Status replay_client_bytes(const std::string& socket, const std::string& bytes, 
   return {};
 }
 
-std::string grpc_frame(const std::string& message) {
-  std::string out(1, '\0');
-  auto n = static_cast<uint32_t>(message.size());
-  for (int i = 0; i < 4; ++i) out += static_cast<char>((n >> (24 - 8 * i)) & 0xff);
-  return out + message;
-}
+std::string grpc_frame(const std::string& message) { return api::buildkit::grpc_frame(message); }
 std::string pb_bytes(uint32_t field, const std::string& bytes) {
-  return varint((field << 3) | 2) + varint(bytes.size()) + bytes;
+  return api::buildkit::protobuf_field(field, bytes);
 }
 std::string pb_map_entry(uint32_t field, const std::string& key, const std::string& value) {
   return pb_bytes(field, pb_bytes(1, key) + pb_bytes(2, value));

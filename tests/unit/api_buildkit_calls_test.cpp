@@ -8,31 +8,13 @@ using namespace twinbox::api::buildkit;
 
 namespace {
 
-// A minimal protobuf writer for the test messages: varint lengths, length-delimited fields.
-std::string varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-  return out;
-}
 std::string field(uint32_t number, const std::string& bytes) {
-  return varint((number << 3) | 2) + varint(bytes.size()) + bytes;
+  return protobuf_field(number, bytes);
 }
 std::string map_entry(uint32_t number, const std::string& k, const std::string& v) {
   return field(number, field(1, k) + field(2, v));
 }
-std::string framed(const std::string& msg) {
-  std::string out(1, '\0');
-  uint32_t n = msg.size();
-  out += static_cast<char>(n >> 24);
-  out += static_cast<char>(n >> 16);
-  out += static_cast<char>(n >> 8);
-  out += static_cast<char>(n);
-  return out + msg;
-}
+std::string framed(const std::string& msg) { return grpc_frame(msg); }
 
 constexpr const char* kSolve = "/moby.buildkit.v1.Control/Solve";
 constexpr const char* kBridgeSolve = "/moby.buildkit.v1.frontend.LLBBridge/Solve";
@@ -74,7 +56,7 @@ TEST(BuildkitCalls, ControlSolveWithTheFrontendInTheEngine) {
   // Ref 1, Exporter 3 (ignored), Session 5, Frontend 6, FrontendAttrs 7; a varint field too.
   std::string msg = field(1, "ref1") + field(3, "moby") + field(5, "sess1") +
                     field(6, "dockerfile.v0") + map_entry(7, "target", "prod") +
-                    map_entry(7, "platform", " linux/amd64 ") + varint((11 << 3) | 0) + varint(1);
+                    map_entry(7, "platform", " linux/amd64 ") + "\x58\x01";  // field 11 = 1
   auto c = read_call(kSolve, "", "", msg);
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->kind, CallKind::ControlSolve);
@@ -167,7 +149,10 @@ TEST(BuildkitCalls, MergedUnaryAnswersListEveryRecord) {
   auto merged = merge_unary({framed(field(1, field(1, "a"))), framed(field(1, field(1, "b")))});
   EXPECT_EQ(merged, framed(field(1, field(1, "a")) + field(1, field(1, "b"))));
   EXPECT_EQ(merge_unary({}), framed(""));
-  EXPECT_EQ(grpc_frame("xyz"), framed("xyz"));
+  EXPECT_EQ(grpc_frame("xyz"), std::string("\0\0\0\0\x03xyz", 8));
+  EXPECT_EQ(protobuf_field(3, "ab"),
+            "\x1a\x02"
+            "ab");
 }
 
 TEST(BuildkitCalls, GrpcMessageIsPercentEncoded) {
