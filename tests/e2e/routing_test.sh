@@ -138,8 +138,8 @@ expect_contains "the name web, held on hv, is refused for rosetta" \
   'The container name "/web" is already in use by container' "$out"
 
 # --- docker build --platform: the build runs in the VM of that platform, and so does what it made.
-# (The classic builder: this docker CLI has no buildx, so no BuildKit /session here; the session's
-# pairing with its build is covered against fake engines in unit_io.)
+# (The classic builder, DOCKER_BUILDKIT=0: BuildKit builds through the buildx plugin are
+# buildkit_test.sh's.)
 out=$(printf 'FROM %s\nRUN uname -m > /built-on\n' "$IMG" |
   DOCKER_BUILDKIT=0 docker build --platform linux/amd64 -t tb-built:amd64 - 2>&1)
 expect_eq "docker build --platform linux/amd64 succeeds" "0" "$?"
