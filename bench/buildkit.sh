@@ -63,7 +63,5 @@ for fig in rosetta hv du; do
     hv) what="\`buildx build --load\`, linux/arm64 in hv, s" ;;
     du) what="\`buildx du\` (twinboxd: both engines; floor: hv), s" ;;
   esac
-  t=$(median <"$WORK/tb.$fig")
-  f=$(median <"$WORK/floor.$fig")
-  echo "| $what | $t | $f | $(ratio "$t" "$f") |"
+  row "$what" "$WORK/tb.$fig" "$WORK/floor.$fig"
 done

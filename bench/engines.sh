@@ -62,7 +62,5 @@ for fig in boot uptime hv rosetta; do
     uptime) what="guest boot -> engine ready (console, both VMs), s" ;;
     *) what="\`docker run --rm\` on $fig, s ($((ROUNDS * RUNS)) runs)" ;;
   esac
-  n=$(median <"$WORK/new.$fig")
-  o=$(median <"$WORK/old.$fig")
-  echo "| $what | $n | $o | $(ratio "$n" "$o") |"
+  row "$what" "$WORK/new.$fig" "$WORK/old.$fig"
 done

@@ -10,6 +10,13 @@ now() { date +%s.%N; }
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+# One table row: WHAT, then the files of figures (one per line) measured and of the floor.
+row() {  # WHAT FIGURES FLOOR_FIGURES
+  local m f
+  m=$(median <"$2")
+  f=$(median <"$3")
+  echo "| $1 | $m | $f | $(ratio "$m" "$f") |"
+}
 
 # The floor: a plain QEMU of the same guest (kernel, initramfs, base image) with a data disk in
 # DIR seeded as twinboxd seeds its own (the guest wants its ssh keys). Not timed.

@@ -130,6 +130,9 @@ class Dispatcher {
   // grpc_endpoint.cpp: POST /grpc, BuildKit's control API relayed call by call.
   RequestOutcome serve_buildkit(Stream& client, const http::RequestHead& head);
 
+  // The backends that are running and reachable, the home backend first.
+  std::vector<std::string> running_backends() const;
+
   // The API version twinboxd speaks: router::common_api_version of the running engines'.
   std::string api_version() const;
 

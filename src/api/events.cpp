@@ -50,11 +50,7 @@ struct Shared {
 
 RequestOutcome Dispatcher::serve_events(Stream& client, const http::RequestHead& head,
                                         bool body_pending) {
-  std::vector<std::string> running;
-  for (const auto& s : backends_.statuses())
-    if (s.state == BackendState::Running && backends_.connector(s.name)) running.push_back(s.name);
-  std::stable_partition(running.begin(), running.end(),
-                        [&](const std::string& b) { return b == home(); });
+  std::vector<std::string> running = running_backends();
   if (running.empty())
     return answer(client, head,
                   error_response(503,

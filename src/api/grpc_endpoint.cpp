@@ -1,4 +1,6 @@
 // POST /grpc: BuildKit's control API, relayed call by call (grpc_proxy.hpp).
+#include <algorithm>
+
 #include "api/buildkit_calls.hpp"
 #include "api/dispatch.hpp"
 #include "api/grpc_proxy.hpp"
@@ -6,12 +8,16 @@
 
 namespace twinbox::api {
 
+std::vector<std::string> Dispatcher::running_backends() const {
+  std::vector<std::string> out;
+  for (const auto& s : backends_.statuses())
+    if (s.state == BackendState::Running && backends_.connector(s.name)) out.push_back(s.name);
+  std::stable_partition(out.begin(), out.end(), [&](const std::string& b) { return b == home(); });
+  return out;
+}
+
 RequestOutcome Dispatcher::serve_buildkit(Stream& client, const http::RequestHead& head) {
   auto host = route_env().host();
-  auto running = [this](const std::string& b) {
-    auto s = status_of(b);
-    return s && s->state == BackendState::Running;
-  };
   GrpcProxyEnv env;
   env.home = home();
   env.sessions = &sessions_;
@@ -26,18 +32,14 @@ RequestOutcome Dispatcher::serve_buildkit(Stream& client, const http::RequestHea
   env.build_backend = [host](const std::string& platform) {
     return buildkit::backend_for_build(platform, host);
   };
-  env.workers_backend = [this, host, running]() {
+  env.workers_backend = [this, host]() {
     // The engine whose workers list both platforms the dual stack builds.
     auto amd64 = buildkit::backend_for_build("linux/amd64", host);
-    if (amd64 && running(amd64->backend)) return amd64->backend;
+    auto running = running_backends();
+    if (amd64 && std::count(running.begin(), running.end(), amd64->backend)) return amd64->backend;
     return home();
   };
-  env.running = [this]() {
-    std::vector<std::string> out;
-    for (const auto& s : backends_.statuses())
-      if (s.state == BackendState::Running && backends_.connector(s.name)) out.push_back(s.name);
-    return out;
-  };
+  env.running = [this]() { return running_backends(); };
   auto st = serve_grpc(client, env);
   if (!st) log::warn("api", "BuildKit connection ended: " + st.error().message);
   RequestOutcome out;

@@ -50,6 +50,43 @@ std::vector<nghttp2_nv> to_nv(const Headers& h) {
 
 struct Upstream;
 
+struct SessionCallbacks {
+  nghttp2_on_begin_headers_callback begin_headers;  // may be null
+  nghttp2_on_header_callback header;
+  nghttp2_on_frame_recv_callback frame_recv;
+  nghttp2_on_data_chunk_recv_callback data;
+  nghttp2_on_stream_close_callback close;
+};
+
+// One side of the relay: a server (toward the client) or client (toward an engine) session whose
+// windows are given back by hand (nghttp2_session_consume) as relayed bytes leave, with its
+// SETTINGS submitted and its connection window opened.
+Result<nghttp2_session*> new_session(bool server, const SessionCallbacks& cb, void* self,
+                                     std::initializer_list<nghttp2_settings_entry> settings) {
+  nghttp2_session_callbacks* cbs = nullptr;
+  nghttp2_session_callbacks_new(&cbs);
+  if (cb.begin_headers)
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, cb.begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, cb.header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, cb.frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, cb.data);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, cb.close);
+  nghttp2_option* opt = nullptr;
+  nghttp2_option_new(&opt);
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  nghttp2_session* s = nullptr;
+  int rv = server ? nghttp2_session_server_new2(&s, cbs, self, opt)
+                  : nghttp2_session_client_new2(&s, cbs, self, opt);
+  nghttp2_option_del(opt);
+  nghttp2_session_callbacks_del(cbs);
+  if (rv != 0)
+    return make_error(ErrorCode::Internal, std::string("nghttp2 session: ") + nghttp2_strerror(rv));
+  std::vector<nghttp2_settings_entry> iv(settings);
+  nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, iv.data(), iv.size());
+  nghttp2_session_set_local_window_size(s, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+  return s;
+}
+
 // One gRPC call: a client stream and, once routed, a stream on one engine's connection.
 struct Call {
   int32_t cid = 0;
@@ -473,24 +510,12 @@ Result<Upstream*> Relay::upstream(const std::string& backend) {
   u->stream = std::move(stream);
   int fl = fcntl(u->stream->fd(), F_GETFL);
   fcntl(u->stream->fd(), F_SETFL, fl | O_NONBLOCK);
-  nghttp2_session_callbacks* cbs = nullptr;
-  nghttp2_session_callbacks_new(&cbs);
-  nghttp2_session_callbacks_set_on_header_callback(cbs, &Relay::u_header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Relay::u_frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Relay::u_data);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Relay::u_close);
-  nghttp2_option* opt = nullptr;
-  nghttp2_option_new(&opt);
-  nghttp2_option_set_no_auto_window_update(opt, 1);
-  int rv = nghttp2_session_client_new2(&u->session, cbs, this, opt);
-  nghttp2_option_del(opt);
-  nghttp2_session_callbacks_del(cbs);
-  if (rv != 0)
-    return make_error(ErrorCode::Internal, "nghttp2 client session: " + std::to_string(rv));
-  nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
-                                 {NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
-  nghttp2_submit_settings(u->session, NGHTTP2_FLAG_NONE, iv, 2);
-  nghttp2_session_set_local_window_size(u->session, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+  TRY_ASSIGN(u->session, new_session(false,
+                                     {nullptr, &Relay::u_header, &Relay::u_frame_recv,
+                                      &Relay::u_data, &Relay::u_close},
+                                     this,
+                                     {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
+                                      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0}}));
   auto& buffered = u->stream->buffer();
   if (!buffered.empty()) {
     auto n = nghttp2_session_mem_recv(u->session, reinterpret_cast<const uint8_t*>(buffered.data()),
@@ -837,25 +862,12 @@ Status Relay::flush(nghttp2_session* s, int fd, std::string& out) {
 }
 
 Status Relay::run() {
-  nghttp2_session_callbacks* cbs = nullptr;
-  nghttp2_session_callbacks_new(&cbs);
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &Relay::s_begin_headers);
-  nghttp2_session_callbacks_set_on_header_callback(cbs, &Relay::s_header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Relay::s_frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Relay::s_data);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Relay::s_close);
-  nghttp2_option* opt = nullptr;
-  nghttp2_option_new(&opt);
-  nghttp2_option_set_no_auto_window_update(opt, 1);
-  int rv = nghttp2_session_server_new2(&server_, cbs, this, opt);
-  nghttp2_option_del(opt);
-  nghttp2_session_callbacks_del(cbs);
-  if (rv != 0)
-    return make_error(ErrorCode::Internal, "nghttp2 server session: " + std::to_string(rv));
-  nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 1000},
-                                 {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow}};
-  nghttp2_submit_settings(server_, NGHTTP2_FLAG_NONE, iv, 2);
-  nghttp2_session_set_local_window_size(server_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+  TRY_ASSIGN(server_, new_session(true,
+                                  {&Relay::s_begin_headers, &Relay::s_header, &Relay::s_frame_recv,
+                                   &Relay::s_data, &Relay::s_close},
+                                  this,
+                                  {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 1000},
+                                   {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow}}));
 
   int cfd = client_.fd();
   fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) | O_NONBLOCK);
