@@ -7,6 +7,7 @@
 #include "platform/host_profile.hpp"
 #include "router/route.hpp"
 #include "util/json.hpp"
+#include "util/strings.hpp"
 
 namespace twinbox::api {
 
@@ -304,6 +305,26 @@ std::string status_document(const std::vector<BackendStatus>& statuses, const Da
               {"registry", d.registry_path}};
   Json workloads{{"containers", d.containers}, {"execs", d.execs}};
   return dump_json(Json{{"daemon", daemon}, {"backends", backends}, {"workloads", workloads}});
+}
+
+std::optional<Error> volume_in_use(const std::string& name,
+                                   const std::vector<EngineReply>& listings) {
+  std::vector<std::string> ids, where;
+  for (const auto& r : listings) {
+    if (!r.body) continue;
+    auto j = parse_json<Json>(*r.body);
+    if (!j.is_array()) continue;
+    bool here = false;
+    for (const auto& c : j)
+      if (auto id = json_string(c, "Id")) {
+        ids.push_back(*id);
+        here = true;
+      }
+    if (here) where.push_back(r.backend);
+  }
+  if (ids.empty()) return std::nullopt;
+  return Error{ErrorCode::Conflict, "remove " + name + ": volume is in use - [" + join(ids, ", ") +
+                                        "] (on " + join(where, ", ") + ")"};
 }
 
 }  // namespace twinbox::api

@@ -25,6 +25,14 @@ struct EngineReply {
   bool asked = true;  // false when the backend was not running, so nobody asked it
 };
 
+// Refuses the removal of volume `name` (Conflict, dockerd's "remove NAME: volume is in use -
+// [IDs]" plus the backend) when a container on any backend uses it: `listings` are each
+// engine's GET /containers/json?all=1&filters={"volume":[NAME]}. With the volumes global (one
+// directory for both VMs) an engine that does not use it would otherwise delete data the other
+// one's containers use; per VM it keeps the one-dockerd rule.
+std::optional<Error> volume_in_use(const std::string& name,
+                                   const std::vector<EngineReply>& listings);
+
 // POST /{containers,images,networks,volumes,build}/prune on every engine as one answer: the
 // lists (ContainersDeleted, ImagesDeleted, NetworksDeleted, VolumesDeleted, CachesDeleted)
 // joined without repeats (networks and volumes share names across the VMs), SpaceReclaimed

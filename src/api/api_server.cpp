@@ -21,10 +21,10 @@ struct ApiServer::Impl {
         content(std::move(store)),
         registry_client(options.registry),
         images(content ? std::make_unique<pull::ImageService>(*content, registry_client) : nullptr),
-        dispatcher(
-            b, registry,
-            DaemonIdentity{options.socket_path, options.daemon_version, options.host_gateway},
-            &tracker, images.get(), options.route_env),
+        dispatcher(b, registry,
+                   DaemonIdentity{options.socket_path, options.daemon_version, options.host_gateway,
+                                  options.shared_dirs},
+                   &tracker, images.get(), options.route_env),
         server(options.socket_path, options.socket_mode, options.socket_gid, dispatcher, tracker) {}
 
   // Watches the backends; each time one becomes Running, its containers are reconciled into

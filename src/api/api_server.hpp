@@ -24,7 +24,9 @@
 // - The BackendSet must outlive the ApiServer; its methods are called from many threads.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/backends.hpp"
 #include "image/registry_client.hpp"
@@ -39,6 +41,9 @@ struct ServerOptions {
   int socket_gid = -1;  // the socket's group (--socket-group); -1: the daemon's own
   // Containers get host.docker.internal pointing here (--host-access); "" adds nothing.
   std::string host_gateway;
+  // Host directories shared into the VMs at the same path: bind mount sources outside them are
+  // refused (400). nullopt: no check (engines that see the host's files themselves).
+  std::optional<std::vector<std::string>> shared_dirs;
   std::string registry_path;   // workload registry JSON; "" keeps it in memory only
   std::string daemon_version;  // shown in /version Components, /twinbox/v1/status, Server header
   std::chrono::milliseconds shutdown_grace{2000};

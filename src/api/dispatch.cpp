@@ -3,6 +3,7 @@
 #include "api/docker_json.hpp"
 #include "api/engine_client.hpp"
 #include "api/proxy.hpp"
+#include "util/fs.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -192,6 +193,9 @@ Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
       routing_labels(d.backend, d.execution, translator_of(d.backend, d.execution, d.translator),
                      platform, d.reason);
   TRY_ASSIGN(CreateFacts facts, parse_create_facts(body));
+  // Before anything is made: a bind source the VMs do not share would be an empty directory.
+  if (identity_.shared_dirs)
+    TRY(check_bind_sources(facts.binds, *identity_.shared_dirs, fs::real_path));
   std::string out = body;
   // The image from the content store, delivered if the engine lacks it; the container keeps
   // the digest it was created from (a moved tag cannot change what it runs).

@@ -3,6 +3,7 @@
 // engines, probes for unknown containers, forwards everything else through the proxy, and
 // records what the answers tell the workload registry. The decision itself is router::decide.
 #include <atomic>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct DaemonIdentity {
   // The address containers reach the host at as host.docker.internal (--host-access); "" when
   // host access is off and the name is not added.
   std::string host_gateway;
+  // Where bind mount sources may come from (ServerOptions::shared_dirs); nullopt: anywhere.
+  std::optional<std::vector<std::string>> shared_dirs;
 };
 
 // What happened to one request, for the server's log line and keep-alive.

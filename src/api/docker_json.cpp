@@ -6,6 +6,7 @@
 #include "router/workload_registry.hpp"
 #include "util/json.hpp"
 #include "util/strings.hpp"
+#include "vm/shares.hpp"
 
 namespace twinbox::api {
 
@@ -139,7 +140,67 @@ Result<CreateFacts> parse_create_facts(std::string_view body) {
     if (!reqs) return reqs.error().context("container create: HostConfig.PortBindings");
     f.ports = std::move(reqs).value();
   }
+  if (auto binds = hc->find("Binds"); binds != hc->end() && binds->is_array())
+    for (const auto& b : *binds) {
+      if (!b.is_string()) continue;
+      std::string spec = b.get<std::string>();
+      std::string src = spec.substr(0, spec.find(':'));
+      if (!src.empty() && src.front() == '/') f.binds.push_back(BindSource{src, false});
+    }
+  if (auto mounts = hc->find("Mounts"); mounts != hc->end() && mounts->is_array())
+    for (const auto& m : *mounts) {
+      if (!m.is_object() || json_string(m, "Type").value_or("") != "bind") continue;
+      f.binds.push_back(BindSource{json_string(m, "Source").value_or(""), true});
+    }
   return f;
+}
+
+bool is_vm_path(std::string_view normal_path) {
+  for (std::string_view vm : {"/proc", "/sys", "/dev", "/var/run/docker.sock", "/run/docker.sock",
+                              "/lib/modules", "/usr/lib/modules", "/etc/localtime"})
+    if (vm::path_within(normal_path, vm)) return true;
+  return false;
+}
+
+Status check_bind_sources(const std::vector<BindSource>& binds,
+                          const std::vector<std::string>& shared,
+                          const std::function<std::string(const std::string&)>& resolve) {
+  auto shared_text = [&] {
+    std::string t;
+    for (const auto& s : shared) t += (t.empty() ? "" : ", ") + s;
+    return t.empty() ? std::string("none") : t;
+  };
+  auto in_shares = [&](const std::string& p) {
+    return std::any_of(shared.begin(), shared.end(),
+                       [&](const std::string& s) { return vm::path_within(p, s); });
+  };
+  for (const auto& b : binds) {
+    std::string p = vm::lexical_normal(b.path);
+    if (p.empty())
+      return make_error(ErrorCode::InvalidArgument,
+                        "invalid mount config for type \"bind\": invalid mount path: '" + b.path +
+                            "' mount path must be absolute");
+    if (is_vm_path(p)) continue;
+    std::string fix = "share it with `twinboxd --share " + p +
+                      "` (or a directory above it), or move the files under a shared directory";
+    if (!in_shares(p))
+      return make_error(
+          ErrorCode::InvalidArgument,
+          "Mounts denied: the path " + b.path +
+              " is not shared from the host into twinbox's VMs (shared: " + shared_text() +
+              "), so the container would see an empty directory "
+              "of the VM instead of your files; " +
+              fix);
+    std::string real = resolve(p);
+    if (!real.empty() && !is_vm_path(real) && !in_shares(real))
+      return make_error(ErrorCode::InvalidArgument,
+                        "Mounts denied: the path " + b.path + " leads to " + real +
+                            ", which is not shared from the host into twinbox's VMs (shared: " +
+                            shared_text() + "); share " + real +
+                            " with `twinboxd --share`, or mount a path that stays in a shared "
+                            "directory");
+  }
+  return {};
 }
 
 Result<std::string> rewrite_port_bindings(std::string_view body,

@@ -1,6 +1,7 @@
 #pragma once
 // Docker API JSON handled by twinbox itself, pure: error bodies, the platform field and labels
 // of a container-create body. Parsing never throws (json::parse(s, nullptr, false)).
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,6 +42,12 @@ Labels routing_labels(std::string_view backend, std::string_view execution,
                       std::string_view translator, std::string_view platform,
                       std::string_view reason);
 
+// A host path a container create body bind-mounts.
+struct BindSource {
+  std::string path;          // as the client gave it
+  bool from_mounts = false;  // HostConfig.Mounts (--mount type=bind) rather than Binds (-v)
+};
+
 // What routing needs from a container-create body.
 struct CreateFacts {
   std::string image;                       // "Image"
@@ -48,9 +55,26 @@ struct CreateFacts {
   std::string project;                     // Labels["com.docker.compose.project"]
   std::string service;                     // Labels["com.docker.compose.service"]
   std::vector<router::PortRequest> ports;  // HostConfig.PortBindings
+  // HostConfig.Binds entries with an absolute source ("/src:/dst[:opts]"; others name volumes)
+  // and HostConfig.Mounts of Type "bind".
+  std::vector<BindSource> binds;
 };
 // InvalidArgument naming the field when the body is not a create body twinbox can route.
 Result<CreateFacts> parse_create_facts(std::string_view body);
+
+// Paths of the utility VM itself a container may bind-mount though they are not shared from
+// the host (as Docker Desktop's VM serves them): the engine's socket, /proc, /sys, /dev, the
+// guest's kernel modules and clock.
+bool is_vm_path(std::string_view normal_path);
+
+// Refuses (InvalidArgument, "Mounts denied: ...", what to do) a bind source that is neither a
+// VM path nor inside one of `shared` (normal absolute paths): in the VM it would be an empty
+// directory, not the user's files. `resolve` gives a source's real path on the host ("" when it
+// does not exist): a symlink that leads out of the shares is refused too. Relative sources
+// (compose resolves its own; the API has none) are refused as dockerd refuses them.
+Status check_bind_sources(const std::vector<BindSource>& binds,
+                          const std::vector<std::string>& shared,
+                          const std::function<std::string(const std::string&)>& resolve);
 
 // Replaces HostConfig.PortBindings with what the guest engine must bind: every reservation's
 // host port on all guest interfaces (the VM is private; the host side is the forward).

@@ -42,6 +42,14 @@ RequestOutcome Dispatcher::serve_replicate(Stream& client, const http::RequestHe
   // A removal by ID: each VM has its own ID for the same name, so remove by name everywhere.
   if (head.method == "DELETE") {
     auto segs = split(head.path().substr(1), '/');
+    if (segs[0] == "volumes") {
+      // In use on any backend: refused before any engine removes it (see volume_in_use).
+      Json filter = {{"volume", Json::array({segs[1]})}};
+      auto users = fan_out(
+          versioned(head, "/containers/json?all=1&filters=" + url_encode(dump_json(filter))));
+      if (auto busy = volume_in_use(segs[1], users))
+        return answer(client, head, error_response(*busy), "hv+rosetta", false);
+    }
     for (const auto& r : fan_out(versioned(head, "/" + segs[0] + "/" + url_encode(segs[1]))))
       if (r.body)
         if (auto name = json_string(parse_json<Json>(*r.body), "Name")) {

@@ -24,6 +24,12 @@ std::string usage() {
          "  --host-access L          comma list of host 127.0.0.1 TCP ports containers may\n"
          "                           reach at host.docker.internal (default: none; nothing\n"
          "                           else on the host's loopback is reachable)\n"
+         "  --share DIR              a host directory mounted at the same path in both VMs;\n"
+         "                           repeatable; bind mounts must come from one (default:\n"
+         "                           $HOME and $TMPDIR or /tmp; the first --share replaces them)\n"
+         "  --no-share               share no host directory (every bind mount is refused)\n"
+         "  --global-volumes         keep named volumes on the host (<state>/volumes), shared\n"
+         "                           into both VMs: one namespace for both backends\n"
          "  --boot-timeout S         seconds for a VM's engine to answer (default 300)\n"
          "  --shutdown-timeout S     seconds for an ACPI shutdown before destroy (default 30)\n"
          "  --no-rosetta             do not start the rosetta VM (amd64 requests then fail,\n"
@@ -113,6 +119,16 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
       TRY_ASSIGN(std::string v, value());
       TRY_ASSIGN(auto ports, parse_port_list(a, v));
       (a == "--host-access" ? c.host_access_ports : c.host_loopback_ports) = std::move(ports);
+    } else if (a == "--share") {
+      TRY_ASSIGN(std::string v, value());
+      if (!c.shares_from_flags) c.shares.clear();
+      c.shares_from_flags = true;
+      c.shares.push_back(v);
+    } else if (a == "--no-share") {
+      c.shares.clear();
+      c.shares_from_flags = true;
+    } else if (a == "--global-volumes") {
+      c.global_volumes = true;
     } else if (a == "--no-rosetta") {
       c.rosetta_enabled = false;
     } else if (a == "--hv-fallback-translator") {

@@ -21,6 +21,14 @@ struct Config {
   // Host 127.0.0.1 TCP ports containers may reach at host.docker.internal (10.0.2.2): opt-in,
   // none by default; every other connection from a guest to the host's loopback is refused.
   std::vector<int> host_access_ports;
+  // Host directories mounted at the same path in both VMs (bind mount sources must lie in one).
+  // Default: the daemon user's home and the temp directory, as Docker Desktop shares the user's
+  // home and /tmp. The first --share replaces the defaults; --no-share leaves none.
+  std::vector<std::string> shares;
+  bool shares_from_flags = false;
+  // Named volumes on the host (<state>/volumes), shared into both VMs: one namespace, one copy
+  // of the data. Off: each engine keeps its volumes on its own data disk.
+  bool global_volumes = false;
   int boot_timeout_s = 300;
   int shutdown_timeout_s = 30;
   bool rosetta_enabled = true;

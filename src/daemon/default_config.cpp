@@ -24,6 +24,7 @@ Config default_config() {
   c.state_dir = env("TWINBOX_STATE_DIR").empty() ? state + "/twinbox" : env("TWINBOX_STATE_DIR");
   c.assets_dir = cache + "/assets/current";
   c.template_dir = TWINBOX_VMTEMPLATES_DIR;
+  c.shares = {home, env("TMPDIR").empty() ? "/tmp" : env("TMPDIR")};
   return c;
 }
 

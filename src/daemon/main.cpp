@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <system_error>
 #include <thread>
 
 #include "api/api_server.hpp"
@@ -16,6 +18,7 @@
 #include "util/log.hpp"
 #include "vm/domain_xml.hpp"
 #include "vm/libvirt_driver.hpp"
+#include "vm/shares.hpp"
 
 using namespace twinbox;
 
@@ -51,7 +54,9 @@ Result<Assets> find_assets(const std::string& dir) {
 vm::UtilityVmConfig vm_config(const daemon::Config& c, const platform::HostProfile& prof,
                               const platform::BackendSupport& backend,
                               const router::TranslatorConfig& translators,
-                              const vm::GuestAssets& assets, const std::string& tmpl) {
+                              const vm::GuestAssets& assets, const std::string& tmpl,
+                              const std::vector<vm::Share>& shares,
+                              const std::string& volumes_dir) {
   vm::UtilityVmConfig v;
   v.role = backend.name;
   v.guest_arch = "arm64";
@@ -83,11 +88,31 @@ vm::UtilityVmConfig vm_config(const daemon::Config& c, const platform::HostProfi
   v.data_disk_size = c.data_disk_size;
   v.host_loopback_ports = c.host_loopback_ports;
   v.host_access_ports = c.host_access_ports;
+  v.shares = shares;
+  v.volumes_dir = volumes_dir;
   v.boot_timeout_s = c.boot_timeout_s;
   v.shutdown_timeout_s = c.shutdown_timeout_s;
   v.assets = assets;
   v.domain_template = tmpl;
   return v;
+}
+
+// The --share directories that exist (a missing one is skipped, said in the log), planned.
+Result<std::vector<vm::Share>> host_shares(const daemon::Config& c) {
+  std::vector<std::string> present;
+  for (const auto& d : c.shares) {
+    if (std::error_code ec; std::filesystem::is_directory(d, ec)) {
+      present.push_back(d);
+    } else {
+      log::warn("daemon", "--share " + d + ": not a directory on this host; not shared");
+    }
+  }
+  TRY_ASSIGN(auto shares, vm::plan_shares(present));
+  std::string text;
+  for (const auto& s : shares) text += (text.empty() ? "" : ", ") + s.path;
+  log::info("daemon", "shared into both VMs at the same path (bind mount sources): " +
+                          (text.empty() ? std::string("none") : text));
+  return shares;
 }
 
 void on_signal(int sig, void* ctx) {
@@ -145,12 +170,25 @@ int run(const daemon::Config& cfg) {
   const platform::HostProfile* prof = platform::find_profile(cfg.host_profile);
   if (!prof) prof = &platform::default_profile();
   router::TranslatorConfig translators = daemon::translator_config(cfg);
+  auto shares = host_shares(cfg);
+  if (!shares) {
+    log::error("daemon", shares.error().message);
+    return 1;
+  }
+  std::string volumes_dir;
+  if (cfg.global_volumes) {
+    volumes_dir = layout.volumes_dir();
+    if (auto st = fs::make_dirs(volumes_dir, 0700); !st) {
+      log::error("daemon", st.error().context("create the global volume directory").message);
+      return 1;
+    }
+  }
   std::vector<std::unique_ptr<vm::UtilityVm>> vms;
   for (const auto& backend : prof->backends) {
     if (!translators.enabled(backend.name)) continue;
     vms.push_back(std::make_unique<vm::UtilityVm>(
-        vm_config(cfg, *prof, backend, translators, assets->files, *tmpl), layout, **driver,
-        accel));
+        vm_config(cfg, *prof, backend, translators, assets->files, *tmpl, *shares, volumes_dir),
+        layout, **driver, accel));
   }
   daemon::VmBackends backends(std::move(vms), uri);
   daemon::start_signal_thread(on_signal, &backends);
@@ -161,6 +199,13 @@ int run(const daemon::Config& cfg) {
   opts.socket_gid = *socket_gid;
   // slirp's address for the host; the guests let containers through to --host-access ports only.
   if (!cfg.host_access_ports.empty()) opts.host_gateway = vm::kSlirpHostAddress;
+  opts.shared_dirs.emplace();
+  for (const auto& s : *shares) {
+    opts.shared_dirs->push_back(s.path);
+    // A share that is itself a symlink: what its binds resolve to on the host is shared too.
+    if (auto real = fs::real_path(s.path); !real.empty() && real != s.path)
+      opts.shared_dirs->push_back(real);
+  }
   opts.registry_path = layout.workload_registry();
   opts.daemon_version = kVersion;
   opts.content_store_path = cfg.content_store.empty() ? layout.content_store() : cfg.content_store;

@@ -84,6 +84,14 @@ std::string absolute(const std::string& path) {
   return std::string(buf) + "/" + path;
 }
 
+std::string real_path(const std::string& path) {
+  char* real = ::realpath(path.c_str(), nullptr);
+  if (!real) return "";
+  std::string out(real);
+  ::free(real);
+  return out;
+}
+
 Status check_private_path(const std::string& file_path) {
   std::string dir = dirname(absolute(file_path));
   char* real = ::realpath(dir.c_str(), nullptr);

@@ -12,6 +12,8 @@ Status write_file_atomic(const std::string& path, const std::string& data, unsig
 // mkdir -p with `mode` for the directories it creates.
 Status make_dirs(const std::string& path, unsigned mode = 0755);
 bool exists(const std::string& path);
+// realpath(3): every symlink resolved; "" when the path (or a part of it) does not exist.
+std::string real_path(const std::string& path);
 std::string dirname(const std::string& path);
 // Absolute form of `path` (relative to the current directory); no symlink resolution.
 std::string absolute(const std::string& path);

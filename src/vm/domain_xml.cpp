@@ -61,15 +61,17 @@ Result<std::string> render_template(const std::string& tmpl,
 }
 
 std::string guest_cmdline(const std::string& console_device, const std::string& role,
-                          bool register_translator, const std::vector<int>& host_access_ports) {
+                          const GuestOptions& options) {
   std::string out = "console=" + console_device + " root=/dev/vda ro twinbox.role=" + role +
                     " twinbox.data=/dev/vdb loglevel=4" +
-                    (register_translator ? " twinbox.translator=qemu-x86_64" : "");
-  if (!host_access_ports.empty()) {
+                    (options.register_translator ? " twinbox.translator=qemu-x86_64" : "");
+  const auto& ports = options.host_access_ports;
+  if (!ports.empty()) {
     out += " twinbox.host_ports=";
-    for (size_t i = 0; i < host_access_ports.size(); ++i)
-      out += (i ? "," : "") + std::to_string(host_access_ports[i]);
+    for (size_t i = 0; i < ports.size(); ++i) out += (i ? "," : "") + std::to_string(ports[i]);
   }
+  if (!options.shares.empty()) out += " twinbox.shares=" + shares_cmdline_value(options.shares);
+  if (options.global_volumes) out += std::string(" twinbox.volumes=") + kVolumesTag;
   return out;
 }
 
@@ -108,7 +110,10 @@ Result<std::string> render_domain_xml(const std::string& tmpl, const DomainSpec&
       {"data_disk", spec.data_disk},
       {"console_log", spec.console_log},
   };
-  return render_template(tmpl, values, {{"features", features}, {"cpu", cpu}});
+  return render_template(tmpl, values,
+                         {{"features", features},
+                          {"cpu", cpu},
+                          {"filesystems", filesystems_xml(spec.shares, spec.volumes_dir)}});
 }
 
 }  // namespace twinbox::vm

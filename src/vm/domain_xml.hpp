@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "util/result.hpp"
+#include "vm/shares.hpp"
 
 namespace twinbox::vm {
 
@@ -22,6 +23,8 @@ struct DomainSpec {
   std::string emulator;         // path of qemu-system-<arch>
   std::string kernel, initrd, cmdline;
   std::string base_image, data_disk, console_log;
+  std::vector<Share> shares;  // host directories, each a virtio-9p device
+  std::string volumes_dir;    // the global volume directory, a 9p device too; "" for none
 };
 
 // Replaces {{key}} in `tmpl` with XML-escaped values[key]. Keys whose value is already XML
@@ -36,14 +39,23 @@ Result<std::string> render_domain_xml(const std::string& tmpl, const DomainSpec&
 // slirp's address for the host inside a guest: connections to it reach the host's 127.0.0.1.
 inline constexpr const char* kSlirpHostAddress = "10.0.2.2";
 
+// What the guest is told on its kernel command line besides its role.
+struct GuestOptions {
+  // Also register qemu-x86_64 with binfmt_misc in a role that has none (hv as the fallback
+  // translator when rosetta is off).
+  bool register_translator = false;
+  // The host loopback TCP ports containers may reach at 10.0.2.2 (twinbox.host_ports=; the
+  // guest refuses every other new connection to the host).
+  std::vector<int> host_access_ports;
+  // 9p tags to mount at their paths (twinbox.shares=).
+  std::vector<Share> shares;
+  // Mount the 9p tag kVolumesTag on the engine's volume directory (twinbox.volumes=).
+  bool global_volumes = false;
+};
+
 // The kernel command line the guest contract (vmtemplates/guest/README.md) expects.
-// `register_translator`: also register qemu-x86_64 with binfmt_misc in a role that has none
-// (hv as the fallback translator when rosetta is off). `host_access_ports`: the host loopback
-// TCP ports containers may reach at 10.0.2.2 (twinbox.host_ports=; the guest refuses every other
-// new connection to the host).
 std::string guest_cmdline(const std::string& console_device, const std::string& role,
-                          bool register_translator = false,
-                          const std::vector<int>& host_access_ports = {});
+                          const GuestOptions& options = {});
 
 std::string xml_escape(const std::string& s);
 

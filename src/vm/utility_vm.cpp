@@ -110,8 +110,14 @@ Status UtilityVm::start_domain() {
   spec.emulator = "/usr/bin/" + arch->qemu_system;
   spec.kernel = cfg_.assets.kernel;
   spec.initrd = cfg_.assets.initrd;
-  spec.cmdline = guest_cmdline(arch->console_device, cfg_.role, cfg_.register_translator,
-                               cfg_.host_access_ports);
+  GuestOptions guest;
+  guest.register_translator = cfg_.register_translator;
+  guest.host_access_ports = cfg_.host_access_ports;
+  guest.shares = cfg_.shares;
+  guest.global_volumes = !cfg_.volumes_dir.empty();
+  spec.cmdline = guest_cmdline(arch->console_device, cfg_.role, guest);
+  spec.shares = cfg_.shares;
+  spec.volumes_dir = cfg_.volumes_dir;
   spec.base_image = cfg_.assets.base_image;
   spec.data_disk = layout_.vm_data_disk(cfg_.role);
   spec.console_log = layout_.vm_console_log(cfg_.role);

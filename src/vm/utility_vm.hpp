@@ -13,6 +13,7 @@
 #include "guest/connector.hpp"
 #include "layout/state_layout.hpp"
 #include "vm/accel.hpp"
+#include "vm/shares.hpp"
 #include "vm/ssh_tunnel.hpp"
 #include "vm/vm_driver.hpp"
 
@@ -39,6 +40,11 @@ struct UtilityVmConfig {
   // Host loopback TCP ports containers may reach at 10.0.2.2 (host.docker.internal); the guest
   // refuses every other new connection to the host. Empty: none.
   std::vector<int> host_access_ports;
+  // Host directories mounted at the same path in the guest (virtio-9p).
+  std::vector<Share> shares;
+  // The host directory of the global volumes, mounted on the engine's volume directory; "" keeps
+  // the engine's volumes on its own data disk.
+  std::string volumes_dir;
   int boot_timeout_s = 300;
   int shutdown_timeout_s = 30;
   GuestAssets assets;

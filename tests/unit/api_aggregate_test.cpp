@@ -305,3 +305,16 @@ TEST(StatusDocument, HasEveryBackendFieldAndTheDaemon) {
 }
 
 }  // namespace
+
+TEST(VolumeInUse, NamesEveryUserAndItsBackend) {
+  std::vector<EngineReply> none = {{"hv", std::string("[]"), "", true},
+                                   {"rosetta", std::nullopt, "not running", false}};
+  EXPECT_FALSE(volume_in_use("data", none));
+  std::vector<EngineReply> used = {
+      {"hv", std::string("[]"), "", true},
+      {"rosetta", std::string(R"([{"Id":"abc123"},{"Id":"def456"}])"), "", true}};
+  auto e = volume_in_use("data", used);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code, twinbox::ErrorCode::Conflict);
+  EXPECT_EQ(e->message, "remove data: volume is in use - [abc123, def456] (on rosetta)");
+}

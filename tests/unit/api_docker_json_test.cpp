@@ -280,3 +280,66 @@ TEST(ImageInspectPlatform, OsArchAndVariantAsDockerShowsThem) {
 
 }  // namespace
 }  // namespace twinbox::api
+
+TEST(BindSources, ReadFromBindsWithAbsoluteSourcesAndBindMounts) {
+  auto f = parse_create_facts(R"({"Image":"busybox","HostConfig":{
+    "Binds":["/tmp/src:/src:ro","named:/data","/home/me/x:/x",7],
+    "Mounts":[{"Type":"bind","Source":"/srv/conf","Target":"/etc/app"},
+              {"Type":"volume","Source":"vol","Target":"/v"},
+              {"Type":"tmpfs","Target":"/t"}]}})");
+  ASSERT_TRUE(f) << f.error().message;
+  ASSERT_EQ(f->binds.size(), 3U);
+  EXPECT_EQ(f->binds[0].path, "/tmp/src");
+  EXPECT_FALSE(f->binds[0].from_mounts);
+  EXPECT_EQ(f->binds[1].path, "/home/me/x");
+  EXPECT_EQ(f->binds[2].path, "/srv/conf");
+  EXPECT_TRUE(f->binds[2].from_mounts);
+}
+
+namespace {
+std::string no_symlinks(const std::string& p) { return p; }
+}  // namespace
+
+TEST(BindSources, InsideASharePasses) {
+  std::vector<std::string> shared = {"/home/me", "/tmp"};
+  EXPECT_TRUE(check_bind_sources({{"/tmp/a/b", false}, {"/home/me", true}}, shared, no_symlinks));
+  // A missing source under a share is the engine's to create (-v) or refuse (--mount).
+  EXPECT_TRUE(check_bind_sources({{"/tmp/not/yet", false}}, shared,
+                                 [](const std::string&) { return std::string(); }));
+}
+
+TEST(BindSources, OutsideEveryShareIsRefusedNamingThePathAndTheFix) {
+  std::vector<std::string> shared = {"/home/me", "/tmp"};
+  auto st = check_bind_sources({{"/tmp/ok", false}, {"/srv/app", false}}, shared, no_symlinks);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, twinbox::ErrorCode::InvalidArgument);
+  EXPECT_NE(st.error().message.find("Mounts denied: the path /srv/app is not shared"),
+            std::string::npos);
+  EXPECT_NE(st.error().message.find("(shared: /home/me, /tmp)"), std::string::npos);
+  EXPECT_NE(st.error().message.find("--share /srv/app"), std::string::npos);
+  // "/tmpx" is not in "/tmp"; ".." cannot climb out.
+  EXPECT_FALSE(check_bind_sources({{"/tmpx", false}}, shared, no_symlinks));
+  EXPECT_FALSE(check_bind_sources({{"/tmp/../etc", true}}, shared, no_symlinks));
+  // No shares: every host path is refused.
+  EXPECT_FALSE(check_bind_sources({{"/tmp/a", false}}, {}, no_symlinks));
+}
+
+TEST(BindSources, ASymlinkLeadingOutOfTheSharesIsRefused) {
+  std::vector<std::string> shared = {"/tmp"};
+  auto st = check_bind_sources({{"/tmp/link", false}}, shared,
+                               [](const std::string&) { return std::string("/etc/secret"); });
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("/tmp/link leads to /etc/secret"), std::string::npos);
+  EXPECT_TRUE(check_bind_sources({{"/tmp/link", false}}, shared,
+                                 [](const std::string&) { return std::string("/tmp/target"); }));
+}
+
+TEST(BindSources, TheVmsOwnPathsAndRelativeSources) {
+  EXPECT_TRUE(check_bind_sources(
+      {{"/var/run/docker.sock", false}, {"/proc", true}, {"/sys/fs/cgroup", false}}, {},
+      no_symlinks));
+  EXPECT_FALSE(check_bind_sources({{"/var/run/other.sock", false}}, {}, no_symlinks));
+  auto rel = check_bind_sources({{"relative/dir", true}}, {"/tmp"}, no_symlinks);
+  ASSERT_FALSE(rel);
+  EXPECT_NE(rel.error().message.find("must be absolute"), std::string::npos);
+}

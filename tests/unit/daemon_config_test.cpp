@@ -111,3 +111,23 @@ TEST(ConfigFlags, HvFallbackTranslatorIsTheOneTheGuestHas) {
 
 }  // namespace
 }  // namespace twinbox::daemon
+
+TEST(DaemonConfig, FirstShareReplacesTheDefaultsAndNoShareLeavesNone) {
+  Config base;
+  base.shares = {"/home/me", "/tmp"};
+  auto kept = parse_flags({}, base);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->shares, (std::vector<std::string>{"/home/me", "/tmp"}));
+  auto c = parse_flags({"--share", "/srv/a", "--share", "/work"}, base);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->shares, (std::vector<std::string>{"/srv/a", "/work"}));
+  auto none = parse_flags({"--no-share"}, base);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->shares.empty());
+  auto again = parse_flags({"--no-share", "--share", "/srv"}, base);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->shares, (std::vector<std::string>{"/srv"}));
+  EXPECT_FALSE(parse_flags({"--share"}, base));
+  EXPECT_FALSE(Config{}.global_volumes);
+  EXPECT_TRUE(parse_flags({"--global-volumes"}, base)->global_volumes);
+}

@@ -29,7 +29,10 @@ DomainSpec rosetta_spec() {
 }  // namespace
 
 TEST(DomainXml, RosettaUnderTcgMatchesGolden) {
-  auto xml = render_domain_xml(utility_template(), rosetta_spec());
+  auto spec = rosetta_spec();  // with a share and the global volumes: the schema check sees them
+  spec.shares = {{"/home/me", "twinbox-share0"}};
+  spec.volumes_dir = "/state/volumes";
+  auto xml = render_domain_xml(utility_template(), spec);
   ASSERT_TRUE(xml) << xml.error().message;
   EXPECT_EQ(*xml, read_test_data("vm/rosetta-tcg.golden.xml"));
 }
@@ -89,13 +92,44 @@ TEST(GuestCmdline, NamesRoleDataDiskAndConsole) {
   EXPECT_EQ(guest_cmdline("ttyAMA0", "hv"),
             "console=ttyAMA0 root=/dev/vda ro twinbox.role=hv twinbox.data=/dev/vdb loglevel=4");
   // hv standing in for rosetta registers the translator too.
-  EXPECT_EQ(guest_cmdline("ttyAMA0", "hv", true),
+  GuestOptions translator;
+  translator.register_translator = true;
+  EXPECT_EQ(guest_cmdline("ttyAMA0", "hv", translator),
             "console=ttyAMA0 root=/dev/vda ro twinbox.role=hv twinbox.data=/dev/vdb loglevel=4 "
             "twinbox.translator=qemu-x86_64");
   // Host ports containers may reach (--host-access).
-  EXPECT_EQ(guest_cmdline("ttyAMA0", "rosetta", false, {5432, 8080}),
+  GuestOptions ports;
+  ports.host_access_ports = {5432, 8080};
+  EXPECT_EQ(guest_cmdline("ttyAMA0", "rosetta", ports),
             "console=ttyAMA0 root=/dev/vda ro twinbox.role=rosetta twinbox.data=/dev/vdb "
             "loglevel=4 twinbox.host_ports=5432,8080");
+}
+
+TEST(GuestCmdline, ListsSharesPercentEncodedAndTheVolumeTag) {
+  GuestOptions o;
+  o.shares = {{"/home/me", "twinbox-share0"}, {"/srv/my data,v=2", "twinbox-share1"}};
+  o.global_volumes = true;
+  EXPECT_EQ(guest_cmdline("ttyAMA0", "hv", o),
+            "console=ttyAMA0 root=/dev/vda ro twinbox.role=hv twinbox.data=/dev/vdb loglevel=4 "
+            "twinbox.shares=twinbox-share0=/home/me,twinbox-share1=/srv/my%20data%2Cv%3D2 "
+            "twinbox.volumes=twinbox-volumes");
+}
+
+TEST(DomainXml, EachShareIsAPassthrough9pDeviceAndNoneWithoutShares) {
+  auto spec = rosetta_spec();
+  auto plain = render_domain_xml(utility_template(), spec);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->find("<filesystem"), std::string::npos);
+  spec.shares = {{"/home/a&b", "twinbox-share0"}};
+  spec.volumes_dir = "/state/volumes";
+  auto xml = render_domain_xml(utility_template(), spec);
+  ASSERT_TRUE(xml);
+  EXPECT_NE(xml->find("<filesystem type='mount' accessmode='passthrough' multidevs='remap'>"
+                      "<driver type='path'/><source dir='/home/a&amp;b'/>"
+                      "<target dir='twinbox-share0'/></filesystem>"),
+            std::string::npos);
+  EXPECT_NE(xml->find("<source dir='/state/volumes'/><target dir='twinbox-volumes'/>"),
+            std::string::npos);
 }
 
 TEST(ChooseAccelerator, TableOfCases) {
