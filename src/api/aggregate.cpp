@@ -1,6 +1,7 @@
 #include "api/aggregate.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "api/buildkit_calls.hpp"
 #include "api/docker_json.hpp"
@@ -325,6 +326,70 @@ std::optional<Error> volume_in_use(const std::string& name,
   if (ids.empty()) return std::nullopt;
   return Error{ErrorCode::Conflict, "remove " + name + ": volume is in use - [" + join(ids, ", ") +
                                         "] (on " + join(where, ", ") + ")"};
+}
+
+Result<Filters> parse_filters(std::string_view json) {
+  Filters out;
+  if (trim(json).empty()) return out;
+  auto j = parse_json<Json>(json);
+  if (j.is_discarded() || !j.is_object())
+    return make_error(ErrorCode::InvalidArgument,
+                      "invalid filter: the filters parameter is not a JSON object");
+  for (const auto& [key, terms] : j.items()) {
+    auto& list = out[key];
+    if (terms.is_array()) {
+      for (const auto& t : terms)
+        if (t.is_string()) list.push_back(t.get<std::string>());
+    } else if (terms.is_object()) {
+      for (const auto& [t, on] : terms.items())
+        if (on.is_boolean() && on.get<bool>()) list.push_back(t);
+    } else {
+      return make_error(ErrorCode::InvalidArgument, "invalid filter '" + key + "'");
+    }
+  }
+  return out;
+}
+
+bool labels_match(const Json& labels, const Filters& filters) {
+  auto has = [&](const std::string& term) {
+    size_t eq = term.find('=');
+    std::string key = term.substr(0, eq);
+    if (!labels.is_object() || !labels.contains(key)) return false;
+    return eq == std::string::npos || json_string(labels, key) == term.substr(eq + 1);
+  };
+  if (auto it = filters.find("label"); it != filters.end())
+    if (!std::all_of(it->second.begin(), it->second.end(), has)) return false;
+  if (auto it = filters.find("label!"); it != filters.end())
+    if (std::any_of(it->second.begin(), it->second.end(), has)) return false;
+  return true;
+}
+
+std::vector<VolumeToPrune> plan_volume_prune(const std::vector<EngineReply>& unused,
+                                             const std::vector<EngineReply>& used,
+                                             const Filters& filters, bool all) {
+  auto volumes_of = [](const EngineReply& r) {
+    Json j = r.body ? parse_json<Json>(*r.body) : Json();
+    return j.is_object() && j.contains("Volumes") && j["Volumes"].is_array() ? j["Volumes"]
+                                                                             : Json::array();
+  };
+  std::set<std::string> in_use;
+  for (const auto& r : used)
+    for (const auto& v : volumes_of(r)) in_use.insert(json_string(v, "Name").value_or(""));
+  std::vector<VolumeToPrune> out;
+  for (const auto& r : unused)
+    for (const auto& v : volumes_of(r)) {
+      std::string name = json_string(v, "Name").value_or("");
+      const Json labels = v.contains("Labels") ? v["Labels"] : Json();
+      bool anonymous = labels.is_object() && labels.contains("com.docker.volume.anonymous");
+      if (name.empty() || in_use.count(name) || (!all && !anonymous) ||
+          !labels_match(labels, filters))
+        continue;
+      auto known = std::find_if(out.begin(), out.end(),
+                                [&](const VolumeToPrune& p) { return p.name == name; });
+      if (known == out.end()) known = out.insert(out.end(), VolumeToPrune{name, {}});
+      known->backends.push_back(r.backend);
+    }
+  return out;
 }
 
 }  // namespace twinbox::api

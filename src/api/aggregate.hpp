@@ -33,6 +33,27 @@ struct EngineReply {
 std::optional<Error> volume_in_use(const std::string& name,
                                    const std::vector<EngineReply>& listings);
 
+// Docker's `filters` query value: {"key":["v",...]} or the older {"key":{"v":true}}. "" is none.
+using Filters = std::map<std::string, std::vector<std::string>>;
+Result<Filters> parse_filters(std::string_view json);
+
+// Whether `labels` (a JSON object, or null) pass a filter's "label" (each "k" or "k=v" must
+// match) and "label!" (none may match) terms, as dockerd applies them.
+bool labels_match(const Json& labels, const Filters& filters);
+
+struct VolumeToPrune {
+  std::string name;
+  std::vector<std::string> backends;  // the engines that know it (each removes its record)
+};
+// POST /volumes/prune when the volumes are global (one directory for both VMs, so an engine's own
+// prune would delete what the other's containers use). `unused` and `used` are each engine's GET
+// /volumes?filters={"dangling":["true"]} and {"dangling":["false"]}: a volume some backend uses
+// stays. `all` (the "all" filter, or a client API below 1.42) takes named volumes too, else only
+// anonymous ones (label com.docker.volume.anonymous), as dockerd does; label filters apply.
+std::vector<VolumeToPrune> plan_volume_prune(const std::vector<EngineReply>& unused,
+                                             const std::vector<EngineReply>& used,
+                                             const Filters& filters, bool all);
+
 // POST /{containers,images,networks,volumes,build}/prune on every engine as one answer: the
 // lists (ContainersDeleted, ImagesDeleted, NetworksDeleted, VolumesDeleted, CachesDeleted)
 // joined without repeats (networks and volumes share names across the VMs), SpaceReclaimed

@@ -31,6 +31,8 @@ struct DaemonIdentity {
   std::string host_gateway;
   // Where bind mount sources may come from (ServerOptions::shared_dirs); nullopt: anywhere.
   std::optional<std::vector<std::string>> shared_dirs;
+  // The host directory of the global volumes; "" (--no-global-volumes): each engine keeps its own.
+  std::string volumes_dir;
 };
 
 // What happened to one request, for the server's log line and keep-alive.
@@ -124,6 +126,8 @@ class Dispatcher {
   RequestOutcome serve_replicate(Stream& client, const http::RequestHead& head, router::Decision d,
                                  std::optional<std::string> body);
   LocalResponse merged_list(const http::RequestHead& head, bool networks);
+  // POST /volumes/prune over global volumes: what no backend uses (plan_volume_prune).
+  LocalResponse prune_global_volumes(const http::RequestHead& head);
 
   // auth.cpp: POST /auth (docker login), checked by the host's registry client.
   RequestOutcome serve_auth(Stream& client, const http::RequestHead& head, bool body_pending);

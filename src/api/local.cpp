@@ -244,6 +244,9 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
       return answer(client, head, merged_list(head, d.local == LocalHandler::ListNetworks),
                     "hv+rosetta", body_pending);
     case LocalHandler::Prune:
+      if (head.path() == "/volumes/prune" && !identity_.volumes_dir.empty())
+        return answer(client, head, prune_global_volumes(head), "hv+rosetta", body_pending);
+      [[fallthrough]];
     case LocalHandler::SystemDf:
       return answer(client, head, fanned_answer(head, d.local), "hv+rosetta", body_pending);
     case LocalHandler::Events:

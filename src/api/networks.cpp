@@ -4,6 +4,7 @@
 #include "api/dispatch.hpp"
 #include "api/docker_json.hpp"
 #include "api/engine_client.hpp"
+#include "util/fs.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -128,6 +129,56 @@ LocalResponse Dispatcher::merged_list(const http::RequestHead& head, bool networ
                                    std::string(networks ? "networks" : "volumes") + " (" +
                                    join(failures, "; ") + ")");
   return json_response(200, dump_json(out));
+}
+
+LocalResponse Dispatcher::prune_global_volumes(const http::RequestHead& head) {
+  auto filters = parse_filters(head.query_value("filters").value_or(""));
+  if (!filters) return error_response(filters.error());
+  bool all = false;
+  if (auto a = filters->find("all"); a != filters->end())
+    all = std::any_of(a->second.begin(), a->second.end(),
+                      [](const std::string& v) { return v == "true" || v == "1"; });
+  // Before API 1.42 a volume prune took named volumes too.
+  int v = router::api_version_number(head.parsed.api_version);
+  if (v > 0 && v < router::api_version_number("1.42")) all = true;
+  auto listing = [&](const char* dangling) {
+    Json f = {{"dangling", Json::array({dangling})}};
+    return fan_out(versioned(head, "/volumes?filters=" + url_encode(dump_json(f))));
+  };
+  auto unused = listing("true");
+  auto used = listing("false");
+  // Pruning blind could delete what an unlisted engine's containers use: all or nothing.
+  for (const auto* side : {&unused, &used})
+    for (const auto& r : *side)
+      if (r.asked && !r.body)
+        return error_response(503, "volume prune: " + r.backend + " did not list its volumes (" +
+                                       r.error +
+                                       "); nothing was removed; retry when `twinbox status` "
+                                       "shows it running");
+  Json deleted = Json::array();
+  uint64_t reclaimed = 0;
+  for (const auto& p : plan_volume_prune(unused, used, *filters, all)) {
+    uint64_t bytes = fs::tree_bytes(identity_.volumes_dir + "/" + p.name);
+    bool removed = false;
+    for (const auto& b : p.backends) {
+      auto* conn = backends_.connector(b);
+      auto r =
+          conn ? engine_request(*conn, "DELETE", versioned(head, "/volumes/" + url_encode(p.name)))
+               : Result<EngineResponse>(make_error(ErrorCode::Unavailable, "not running"));
+      if (r && r->status / 100 == 2) {
+        removed = true;
+      } else {
+        log::warn("api", "volume prune: " + p.name + " on " + b + ": " +
+                             (r ? std::to_string(r->status) + " " + r->body : r.error().message));
+      }
+    }
+    if (removed) {
+      deleted.push_back(p.name);
+      reclaimed += bytes;
+    }
+  }
+  return json_response(200,
+                       dump_json(Json{{"VolumesDeleted", deleted}, {"SpaceReclaimed", reclaimed}}));
 }
 
 }  // namespace twinbox::api

@@ -28,8 +28,9 @@ std::string usage() {
          "                           repeatable; bind mounts must come from one (default:\n"
          "                           $HOME and $TMPDIR or /tmp; the first --share replaces them)\n"
          "  --no-share               share no host directory (every bind mount is refused)\n"
-         "  --global-volumes         keep named volumes on the host (<state>/volumes), shared\n"
-         "                           into both VMs: one namespace for both backends\n"
+         "  --no-global-volumes      keep each VM's volumes on its own disk (default: on the\n"
+         "                           host, <state>/volumes, shared into both VMs: one set of\n"
+         "                           volumes for both backends)\n"
          "  --boot-timeout S         seconds for a VM's engine to answer (default 300)\n"
          "  --shutdown-timeout S     seconds for an ACPI shutdown before destroy (default 30)\n"
          "  --no-rosetta             do not start the rosetta VM (amd64 requests then fail,\n"
@@ -127,8 +128,8 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
     } else if (a == "--no-share") {
       c.shares.clear();
       c.shares_from_flags = true;
-    } else if (a == "--global-volumes") {
-      c.global_volumes = true;
+    } else if (a == "--no-global-volumes") {
+      c.global_volumes = false;
     } else if (a == "--no-rosetta") {
       c.rosetta_enabled = false;
     } else if (a == "--hv-fallback-translator") {

@@ -27,8 +27,8 @@ struct Config {
   std::vector<std::string> shares;
   bool shares_from_flags = false;
   // Named volumes on the host (<state>/volumes), shared into both VMs: one namespace, one copy
-  // of the data. Off: each engine keeps its volumes on its own data disk.
-  bool global_volumes = false;
+  // of the data. Off (--no-global-volumes): each engine keeps its volumes on its own data disk.
+  bool global_volumes = true;
   int boot_timeout_s = 300;
   int shutdown_timeout_s = 30;
   bool rosetta_enabled = true;

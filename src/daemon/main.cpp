@@ -199,6 +199,7 @@ int run(const daemon::Config& cfg) {
   opts.socket_gid = *socket_gid;
   // slirp's address for the host; the guests let containers through to --host-access ports only.
   if (!cfg.host_access_ports.empty()) opts.host_gateway = vm::kSlirpHostAddress;
+  opts.volumes_dir = volumes_dir;
   opts.shared_dirs.emplace();
   for (const auto& s : *shares) {
     opts.shared_dirs->push_back(s.path);

@@ -18,7 +18,7 @@ class StateLayout {
   // and are delivered into either engine by digest. `--content-store` may move it elsewhere.
   std::string content_store() const { return root_ + "/content"; }
   // Private (0700) directory for sockets only twinboxd may use.
-  std::string volumes_dir() const { return root_ + "/volumes"; }  // --global-volumes
+  std::string volumes_dir() const { return root_ + "/volumes"; }  // global volumes
   std::string run_dir() const { return root_ + "/run"; }
   std::string libvirt_root() const { return root_ + "/libvirt"; }
   std::string ssh_dir() const { return root_ + "/ssh"; }

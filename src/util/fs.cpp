@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "util/fd.hpp"
@@ -90,6 +91,18 @@ std::string real_path(const std::string& path) {
   std::string out(real);
   ::free(real);
   return out;
+}
+
+uint64_t tree_bytes(const std::string& dir) {
+  namespace sfs = std::filesystem;
+  std::error_code ec;
+  uint64_t total = 0;
+  sfs::recursive_directory_iterator it(dir, sfs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != sfs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code e2;
+    if (it->is_regular_file(e2) && !it->is_symlink(e2)) total += it->file_size(e2);
+  }
+  return total;
 }
 
 Status check_private_path(const std::string& file_path) {

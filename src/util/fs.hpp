@@ -14,6 +14,9 @@ Status make_dirs(const std::string& path, unsigned mode = 0755);
 bool exists(const std::string& path);
 // realpath(3): every symlink resolved; "" when the path (or a part of it) does not exist.
 std::string real_path(const std::string& path);
+// The bytes of the regular files under `dir` (symlinks not followed; unreadable parts skipped),
+// as dockerd counts a volume's size. 0 when it does not exist.
+uint64_t tree_bytes(const std::string& dir);
 std::string dirname(const std::string& path);
 // Absolute form of `path` (relative to the current directory); no symlink resolution.
 std::string absolute(const std::string& path);

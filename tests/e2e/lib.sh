@@ -72,9 +72,9 @@ start_twinboxd() {
   fi
 }
 
-# Starts twinboxd again on the same state dir (after `twinbox down`).
+# Starts twinboxd again on the same state dir (after `twinbox down`), with extra flags if given.
 restart_twinboxd() {
-  "$TWINBOXD" --state-dir "$STATE" --assets "$TWINBOX_TEST_ASSETS" >>"$STATE/twinboxd.out" 2>&1 &
+  "$TWINBOXD" --state-dir "$STATE" --assets "$TWINBOX_TEST_ASSETS" "$@" >>"$STATE/twinboxd.out" 2>&1 &
   TWINBOXD_PID=$!
   if "$TWINBOX" --socket "$STATE/docker.sock" status --wait 900 >/dev/null; then
     pass "twinboxd restarts on the same state dir"

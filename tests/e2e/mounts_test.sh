@@ -6,7 +6,12 @@
 # `--mount` source refused as dockerd refuses it. A source outside every share is refused with a
 # 400 before anything is made; the VM's own docker.sock still mounts. Compose v1 and v2 projects
 # with `./` paths and a published port serve files from the host on either backend. Non-overlapping
-# network pools per VM. One twinboxd boot. ~3 min under TCG.
+# network pools per VM. Then, restarted as an upgrade would (per-VM volumes before, global volumes
+# after): each VM's old volume is read on the other; one namespace of volumes whose data lives
+# under <state>/volumes, written on hv and read on rosetta one after the other and concurrently;
+# `volume rm` of a volume in use on the other backend is a 409 and loses nothing; implicit,
+# anonymous, --volumes-from, :ro, tmpfs and --mount type=volume|tmpfs as with one dockerd; prune
+# spares what either backend uses. Two boots. ~5 min under TCG.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 REG=127.0.0.1:5000
@@ -18,23 +23,26 @@ UNSHARED=/srv/twinbox-e2e-unshared-$$
 check "test registry answers on $REG" curl -fsS "http://$REG/v2/"
 WORK=$(mktemp -d /tmp/tbmounts.XXXXXX)
 cleanup_work() { rm -rf "$WORK"; }
-start_twinboxd
+start_twinboxd --no-global-volumes
 trap 'stop_twinboxd; cleanup_work' EXIT
 expect_match "the log names what is shared" "shared into both VMs at the same path.*/tmp" \
   "$(cat "$STATE/twinboxd.out")"
 
 check "the arm64 and amd64 test images pull" sh -c "docker pull -q $IMG_ARM64 && docker pull -q $IMG_AMD64"
+check "per-VM volumes (as before global volumes): one with data on hv" \
+  docker run --rm -v legacy-hv:/v "$IMG_ARM64" sh -c 'echo kept-from-hv >/v/f'
+check "and one on rosetta" docker run --rm -v legacy-ros:/v "$IMG_AMD64" sh -c 'echo kept-from-rosetta >/v/f'
 printf 'hello from the host\n' >"$WORK/f"
 ln -s f "$WORK/link"
 mkdir -m 0777 "$WORK/open"
 
 # --- on each backend: read, write, owner, mode, symlink, a host change seen at once
 for b in hv rosetta; do
-  img=$IMG_ARM64 arch=aarch64
-  [ "$b" = rosetta ] && img=$IMG_AMD64 arch=x86_64
+  img=$IMG_ARM64 arch=aarch64 plat=linux/arm64
+  [ "$b" = rosetta ] && img=$IMG_AMD64 arch=x86_64 plat=linux/amd64
   expect_eq "$b: a container reads the host's file (and through a symlink)" \
     "hello from the host|hello from the host|$arch" \
-    "$(docker run --rm -v "$WORK:/w" "$img" sh -c 'echo "$(cat /w/f)|$(cat /w/link)|$(uname -m)"' 2>&1)"
+    "$(docker run --rm --platform "$plat" -v "$WORK:/w" "$img" sh -c 'echo "$(cat /w/f)|$(cat /w/link)|$(uname -m)"' 2>&1)"
   check "$b: a container writes, chowns, chmods and links in the bind mount" \
     docker run --rm -v "$WORK:/w" "$img" sh -c \
     "echo written-in-$b >/w/out-$b && chown 1234:5678 /w/out-$b && chmod 640 /w/out-$b && ln -s out-$b /w/ln-$b && mkdir /w/dir-$b"
@@ -138,5 +146,54 @@ expect_match "rosetta's copy is from rosetta's pool" '^172\.(2[5-9]|3[01])\.' "$
 expect_eq "the default bridges differ too" "172.17.0.0/16 172.24.0.0/16" \
   "$(engine hv network inspect bridge --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}') $(engine rosetta network inspect bridge --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}')"
 docker network rm tbnet >/dev/null 2>&1
+
+# --- global volumes: restarted with the default, as after an upgrade
+check "twinbox down" tb down --timeout 120
+restart_twinboxd
+expect_eq "hv's own volume from before is read on rosetta" "kept-from-hv" \
+  "$(docker run --rm --platform linux/amd64 -v legacy-hv:/v "$IMG_AMD64" cat /v/f 2>&1)"
+expect_eq "rosetta's own volume from before is read on hv" "kept-from-rosetta" \
+  "$(docker run --rm -v legacy-ros:/v "$IMG_ARM64" cat /v/f 2>&1)"
+check "docker volume create gv" docker volume create gv
+check "a container on hv writes into gv" docker run --rm -v gv:/v "$IMG_ARM64" sh -c 'echo from-hv >/v/f'
+expect_eq "a container on rosetta reads it" "from-hv" "$(docker run --rm --platform linux/amd64 -v gv:/v "$IMG_AMD64" cat /v/f 2>&1)"
+expect_eq "the data lives on the host under the state dir" "from-hv" \
+  "$(cat "$STATE/volumes/gv/_data/f" 2>&1)"
+check "a rosetta container keeps gv mounted" docker run -d --name vuser -v gv:/v "$IMG_AMD64" sleep 600
+check "meanwhile a container on hv writes to gv" \
+  docker run --rm -v gv:/v "$IMG_ARM64" sh -c 'echo concurrent >/v/g'
+expect_eq "the running rosetta container reads it at once" "concurrent" "$(docker exec vuser cat /v/g 2>&1)"
+expect_eq "docker volume ls shows gv once" "1" "$(docker volume ls -q | grep -cx gv)"
+out=$(docker volume rm gv 2>&1)
+rc=$?
+expect_eq "volume rm of gv while rosetta uses it fails" "1" "$rc"
+expect_contains "with dockerd's in-use message naming the backend" "volume is in use" "$out"
+expect_contains "and the backend" "(on rosetta)" "$out"
+check "gv's data is still on the host" test -s "$STATE/volumes/gv/_data/f"
+check "and hv still knows gv" engine hv volume inspect gv
+check "an implicit volume made on hv" docker run --rm -v implicit:/v "$IMG_ARM64" sh -c 'echo made-implicitly >/v/i'
+expect_eq "is read on rosetta" "made-implicitly" "$(docker run --rm --platform linux/amd64 -v implicit:/v "$IMG_AMD64" cat /v/i 2>&1)"
+out=$(docker run --rm -v gv:/v:ro "$IMG_ARM64" sh -c 'echo x >/v/ro' 2>&1)
+expect_contains "a volume mounted :ro refuses a write" "Read-only file system" "$out"
+check "--mount type=volume" docker run --rm --mount type=volume,source=gv,target=/v "$IMG_ARM64" test -s /v/f
+check "a container with an anonymous volume" \
+  docker run -d --name anon -v /anon "$IMG_AMD64" sh -c 'echo anonymous >/anon/a && sleep 600'
+eventually "--volumes-from reads its anonymous volume" 30 \
+  sh -c "docker run --rm --volumes-from anon $IMG_AMD64 cat /anon/a | grep -qx anonymous"
+expect_contains "--tmpfs is a tmpfs" "tmpfs" \
+  "$(docker run --rm --tmpfs /t "$IMG_ARM64" sh -c 'grep " /t " /proc/mounts' 2>&1)"
+expect_contains "--mount type=tmpfs too" "tmpfs" \
+  "$(docker run --rm --mount type=tmpfs,target=/t "$IMG_AMD64" sh -c 'grep " /t " /proc/mounts' 2>&1)"
+check "an unused named volume" docker volume create spare
+out=$(docker volume prune -af 2>&1)
+expect_contains "volume prune -a removes the unused one" "spare" "$out"
+expect_eq "from both engines" "" \
+  "$(engine hv volume ls -q | grep -x spare; engine rosetta volume ls -q | grep -x spare)"
+check "gv, in use on rosetta only, survives the prune" test -s "$STATE/volumes/gv/_data/f"
+expect_eq "and is still listed" "1" "$(docker volume ls -q | grep -cx gv)"
+check "so does anon's volume" docker exec anon cat /anon/a
+docker rm -f vuser anon >/dev/null 2>&1
+check "volume rm gv once nothing uses it" docker volume rm gv
+check "its data is gone from the host" test ! -e "$STATE/volumes/gv"
 
 finish

@@ -318,3 +318,54 @@ TEST(VolumeInUse, NamesEveryUserAndItsBackend) {
   EXPECT_EQ(e->code, twinbox::ErrorCode::Conflict);
   EXPECT_EQ(e->message, "remove data: volume is in use - [abc123, def456] (on rosetta)");
 }
+
+TEST(Filters, BothJsonFormsAndBadInput) {
+  auto a = parse_filters(R"({"label":["a=b","c"],"all":{"true":true,"x":false}})");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ((*a)["label"], (std::vector<std::string>{"a=b", "c"}));
+  EXPECT_EQ((*a)["all"], (std::vector<std::string>{"true"}));
+  ASSERT_TRUE(parse_filters(""));
+  EXPECT_TRUE(parse_filters("")->empty());
+  EXPECT_FALSE(parse_filters("[1]"));
+  EXPECT_FALSE(parse_filters(R"({"label":7})"));
+}
+
+TEST(Filters, LabelsMatchAsDockerdDoes) {
+  Json labels = {{"app", "web"}, {"tier", "front"}};
+  EXPECT_TRUE(labels_match(labels, {}));
+  EXPECT_TRUE(labels_match(labels, {{"label", {"app", "tier=front"}}}));
+  EXPECT_FALSE(labels_match(labels, {{"label", {"app=db"}}}));
+  EXPECT_FALSE(labels_match(labels, {{"label!", {"app"}}}));
+  EXPECT_TRUE(labels_match(labels, {{"label!", {"app=db"}}}));
+  EXPECT_FALSE(labels_match(Json(), {{"label", {"app"}}}));
+}
+
+namespace {
+EngineReply volumes(const std::string& backend, const std::string& list) {
+  return {backend, R"({"Volumes":)" + list + R"(,"Warnings":null})", "", true};
+}
+const char* kAnon = R"({"com.docker.volume.anonymous":""})";
+}  // namespace
+
+TEST(VolumePrune, KeepsWhatAnyBackendUsesAndNamedUnlessAll) {
+  std::string anon_a = std::string(R"({"Name":"anon-a","Labels":)") + kAnon + "}";
+  std::string anon_b = std::string(R"({"Name":"anon-b","Labels":)") + kAnon + "}";
+  // hv does not use shared-data, rosetta's container does; anon-a is unused on both.
+  std::vector<EngineReply> unused = {
+      volumes("hv", "[" + anon_a + R"(,{"Name":"shared-data","Labels":null},)" + anon_b + "]"),
+      volumes("rosetta", "[" + anon_a + R"(,{"Name":"named","Labels":{"keep":"no"}}])")};
+  std::vector<EngineReply> used = {volumes("hv", "[]"),
+                                   volumes("rosetta", R"([{"Name":"shared-data"}])")};
+  auto plan = plan_volume_prune(unused, used, {}, false);
+  ASSERT_EQ(plan.size(), 2U);
+  EXPECT_EQ(plan[0].name, "anon-a");
+  EXPECT_EQ(plan[0].backends, (std::vector<std::string>{"hv", "rosetta"}));
+  EXPECT_EQ(plan[1].name, "anon-b");
+  auto all = plan_volume_prune(unused, used, {}, true);
+  std::vector<std::string> names;
+  for (const auto& p : all) names.push_back(p.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"anon-a", "anon-b", "named"}));
+  auto labelled = plan_volume_prune(unused, used, {{"label", {"keep=no"}}}, true);
+  ASSERT_EQ(labelled.size(), 1U);
+  EXPECT_EQ(labelled[0].name, "named");
+}

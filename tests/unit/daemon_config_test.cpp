@@ -128,6 +128,6 @@ TEST(DaemonConfig, FirstShareReplacesTheDefaultsAndNoShareLeavesNone) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->shares, (std::vector<std::string>{"/srv"}));
   EXPECT_FALSE(parse_flags({"--share"}, base));
-  EXPECT_FALSE(Config{}.global_volumes);
-  EXPECT_TRUE(parse_flags({"--global-volumes"}, base)->global_volumes);
+  EXPECT_TRUE(Config{}.global_volumes);
+  EXPECT_FALSE(parse_flags({"--no-global-volumes"}, base)->global_volumes);
 }
