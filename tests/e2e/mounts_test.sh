@@ -62,11 +62,15 @@ for b in hv rosetta; do
   check "$b: and nothing reached the host" test ! -e "$WORK/ro-$b"
 done
 
+# runc's console socket lives in the engine's temp dir, not in the shared /tmp (9p binds no sockets).
+expect_contains "docker run -t works with /tmp shared" "tty-ok" \
+  "$(docker run --rm -t "$IMG_ARM64" echo tty-ok 2>&1)"
 check "a long-running container on rosetta with the bind mount" \
   docker run -d --name live -v "$WORK:/w" "$IMG_AMD64" sleep 600
 echo "changed on the host" >"$WORK/live"
 expect_eq "it reads a file the host wrote after it started" "changed on the host" \
   "$(docker exec live cat /w/live 2>&1)"
+expect_contains "docker exec -t works there too" "tty-ok" "$(docker exec -t live echo tty-ok 2>&1)"
 expect_eq "the hv container's file is there too (one set of files for both VMs)" "written-in-hv" \
   "$(docker exec live cat /w/out-hv 2>&1)"
 docker rm -f live >/dev/null 2>&1
