@@ -165,11 +165,7 @@ bool is_vm_path(std::string_view normal_path) {
 Status check_bind_sources(const std::vector<BindSource>& binds,
                           const std::vector<std::string>& shared,
                           const std::function<std::string(const std::string&)>& resolve) {
-  auto shared_text = [&] {
-    std::string t;
-    for (const auto& s : shared) t += (t.empty() ? "" : ", ") + s;
-    return t.empty() ? std::string("none") : t;
-  };
+  auto shared_text = [&] { return shared.empty() ? std::string("none") : join(shared, ", "); };
   auto in_shares = [&](const std::string& p) {
     return std::any_of(shared.begin(), shared.end(),
                        [&](const std::string& s) { return vm::path_within(p, s); });

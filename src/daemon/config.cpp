@@ -85,6 +85,7 @@ static Result<std::vector<int>> parse_port_list(const std::string& flag, const s
 }
 
 Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
+  bool shares_from_flags = false;  // the first --share (or --no-share) replaces the defaults
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> Result<std::string> {
@@ -122,12 +123,12 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
       (a == "--host-access" ? c.host_access_ports : c.host_loopback_ports) = std::move(ports);
     } else if (a == "--share") {
       TRY_ASSIGN(std::string v, value());
-      if (!c.shares_from_flags) c.shares.clear();
-      c.shares_from_flags = true;
+      if (!shares_from_flags) c.shares.clear();
+      shares_from_flags = true;
       c.shares.push_back(v);
     } else if (a == "--no-share") {
       c.shares.clear();
-      c.shares_from_flags = true;
+      shares_from_flags = true;
     } else if (a == "--no-global-volumes") {
       c.global_volumes = false;
     } else if (a == "--no-rosetta") {

@@ -25,7 +25,6 @@ struct Config {
   // Default: the daemon user's home and the temp directory, as Docker Desktop shares the user's
   // home and /tmp. The first --share replaces the defaults; --no-share leaves none.
   std::vector<std::string> shares;
-  bool shares_from_flags = false;
   // Named volumes on the host (<state>/volumes), shared into both VMs: one namespace, one copy
   // of the data. Off (--no-global-volumes): each engine keeps its volumes on its own data disk.
   bool global_volumes = true;

@@ -1,7 +1,5 @@
 // twinboxd: serves the Docker Engine API on a unix socket and runs the two utility VMs (hv for
 // linux/arm64, rosetta for linux/amd64) behind it.
-#include <limits.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -16,6 +14,7 @@
 #include "platform/host_profile.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
+#include "util/strings.hpp"
 #include "vm/domain_xml.hpp"
 #include "vm/libvirt_driver.hpp"
 #include "vm/shares.hpp"
@@ -34,12 +33,11 @@ struct Assets {
 // The asset directory scripts/build-guest-assets printed (or its `current` link), resolved so
 // the domains name files that do not move under them.
 Result<Assets> find_assets(const std::string& dir) {
-  char real[PATH_MAX];
-  if (!::realpath(dir.c_str(), real))
+  Assets a;
+  a.dir = fs::real_path(dir);
+  if (a.dir.empty())
     return make_error(ErrorCode::NotFound, "guest assets not found at " + dir +
                                                "; build them with scripts/build-guest-assets");
-  Assets a;
-  a.dir = real;
   a.files = {a.dir + "/vmlinuz", a.dir + "/initramfs.img", a.dir + "/base.img"};
   for (const auto& f : {a.files.kernel, a.files.initrd, a.files.base_image})
     if (!fs::exists(f))
@@ -108,8 +106,9 @@ Result<std::vector<vm::Share>> host_shares(const daemon::Config& c) {
     }
   }
   TRY_ASSIGN(auto shares, vm::plan_shares(present));
-  std::string text;
-  for (const auto& s : shares) text += (text.empty() ? "" : ", ") + s.path;
+  std::vector<std::string> paths;
+  for (const auto& s : shares) paths.push_back(s.path);
+  std::string text = join(paths, ", ");
   log::info("daemon", "shared into both VMs at the same path (bind mount sources): " +
                           (text.empty() ? std::string("none") : text));
   return shares;

@@ -17,8 +17,9 @@ class StateLayout {
   // The host's content store (an OCI image layout) shared by both VMs: pulls land here once
   // and are delivered into either engine by digest. `--content-store` may move it elsewhere.
   std::string content_store() const { return root_ + "/content"; }
+  // Global volumes: their data, shared into both VMs (--no-global-volumes: none).
+  std::string volumes_dir() const { return root_ + "/volumes"; }
   // Private (0700) directory for sockets only twinboxd may use.
-  std::string volumes_dir() const { return root_ + "/volumes"; }  // global volumes
   std::string run_dir() const { return root_ + "/run"; }
   std::string libvirt_root() const { return root_ + "/libvirt"; }
   std::string ssh_dir() const { return root_ + "/ssh"; }

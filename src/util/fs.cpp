@@ -107,10 +107,8 @@ uint64_t tree_bytes(const std::string& dir) {
 
 Status check_private_path(const std::string& file_path) {
   std::string dir = dirname(absolute(file_path));
-  char* real = ::realpath(dir.c_str(), nullptr);
-  if (!real) return io_error("resolve " + dir);
-  std::string path(real);
-  ::free(real);
+  std::string path = real_path(dir);
+  if (path.empty()) return io_error("resolve " + dir);
   std::vector<DirFacts> chain;
   for (;;) {
     struct stat st {};
