@@ -328,6 +328,42 @@ std::optional<Error> volume_in_use(const std::string& name,
                                         "] (on " + join(where, ", ") + ")"};
 }
 
+std::optional<Error> network_split(const std::string& network, const std::string& container,
+                                   const std::string& backend,
+                                   const std::vector<EngineReply>& listings) {
+  if (network == "bridge" || network == "host" || network == "none") return std::nullopt;
+  std::vector<std::string> names, where;
+  for (const auto& r : listings) {
+    if (r.backend == backend || !r.body) continue;
+    auto j = parse_json<Json>(*r.body);
+    if (!j.is_array()) continue;
+    bool here = false;
+    for (const auto& c : j) {
+      std::string name = json_string(c, "Id").value_or("?").substr(0, 12);
+      if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() &&
+          c["Names"][0].is_string())
+        name = c["Names"][0].get<std::string>();
+      if (!name.empty() && name[0] == '/') name.erase(0, 1);
+      names.push_back(name);
+      here = true;
+    }
+    if (here) where.push_back(r.backend);
+  }
+  if (names.empty()) return std::nullopt;
+  std::string others = join(where, ", ");
+  return Error{ErrorCode::InvalidArgument,
+               "cannot connect container " + container + " (on " + backend + ") to network " +
+                   network + ": its members " + join(names, ", ") + " run on " + others +
+                   ", a separate VM whose bridge for " + network + " the " + backend +
+                   " VM does not share, so " + container +
+                   " could not reach them (twinbox's two VMs share no container network); "
+                   "create the container on " +
+                   others +
+                   " with them, or connect it to a network "
+                   "whose members run on " +
+                   backend};
+}
+
 Result<Filters> parse_filters(std::string_view json) {
   Filters out;
   if (trim(json).empty()) return out;

@@ -33,6 +33,16 @@ struct EngineReply {
 std::optional<Error> volume_in_use(const std::string& name,
                                    const std::vector<EngineReply>& listings);
 
+// Refuses `docker network connect NETWORK CONTAINER` (InvalidArgument) when containers on a
+// backend other than the container's `backend` are members of the network: each VM has its own
+// bridge for the network's name, so the container would join a network whose members it cannot
+// reach. `listings` are each engine's GET /containers/json?all=1&filters={"network":[NETWORK]};
+// the `backend`'s own is ignored. The predefined networks (bridge, host, none) are per VM in any
+// case and never refused.
+std::optional<Error> network_split(const std::string& network, const std::string& container,
+                                   const std::string& backend,
+                                   const std::vector<EngineReply>& listings);
+
 // Docker's `filters` query value: {"key":["v",...]} or the older {"key":{"v":true}}. "" is none.
 using Filters = std::map<std::string, std::vector<std::string>>;
 Result<Filters> parse_filters(std::string_view json);

@@ -44,6 +44,8 @@ struct ServerOptions {
   // Host directories shared into the VMs at the same path: bind mount sources outside them are
   // refused (400). nullopt: no check (engines that see the host's files themselves).
   std::optional<std::vector<std::string>> shared_dirs;
+  // Directories under a share that are twinbox's own (the state dir): refused as bind sources.
+  std::vector<std::string> withheld_dirs;
   std::string volumes_dir;     // global volumes on the host; "" (--no-global-volumes) for none
   std::string registry_path;   // workload registry JSON; "" keeps it in memory only
   std::string daemon_version;  // shown in /version Components, /twinbox/v1/status, Server header

@@ -149,6 +149,11 @@ RequestOutcome Dispatcher::serve(Stream& client, const http::RequestHead& head) 
       out = serve_replicate(client, head, d, std::move(body));
       break;
     default:
+      if (in.body_container)
+        if (auto e = check_network_connect(head, d, *in.body_container)) {
+          out = answer(client, head, error_response(*e), d.backend, false);
+          break;
+        }
       out = forward(client, head, std::move(d), std::move(body));
   }
   out.reason = std::move(reason);
@@ -195,7 +200,8 @@ Result<std::string> Dispatcher::prepare_create_body(const router::Decision& d,
   TRY_ASSIGN(CreateFacts facts, parse_create_facts(body));
   // Before anything is made: a bind source the VMs do not share would be an empty directory.
   if (identity_.shared_dirs)
-    TRY(check_bind_sources(facts.binds, *identity_.shared_dirs, fs::real_path));
+    TRY(check_bind_sources(facts.binds, *identity_.shared_dirs, identity_.withheld_dirs,
+                           fs::real_path));
   std::string out = body;
   // The image from the content store, delivered if the engine lacks it; the container keeps
   // the digest it was created from (a moved tag cannot change what it runs).

@@ -31,6 +31,8 @@ struct DaemonIdentity {
   std::string host_gateway;
   // Where bind mount sources may come from (ServerOptions::shared_dirs); nullopt: anywhere.
   std::optional<std::vector<std::string>> shared_dirs;
+  // twinbox's own directories, never a bind source (ServerOptions::withheld_dirs).
+  std::vector<std::string> withheld_dirs;
   // The host directory of the global volumes; "" (--no-global-volumes): each engine keeps its own.
   std::string volumes_dir;
 };
@@ -128,6 +130,12 @@ class Dispatcher {
   LocalResponse merged_list(const http::RequestHead& head, bool networks);
   // POST /volumes/prune over global volumes: what no backend uses (plan_volume_prune).
   LocalResponse prune_global_volumes(const http::RequestHead& head);
+  // POST /networks/{id}/connect routed to the container's backend: refused when the network's
+  // members run on the other backend (network_split), so the container is not connected to a
+  // bridge of the same name in a VM without them.
+  std::optional<Error> check_network_connect(const http::RequestHead& head,
+                                             const router::Decision& d,
+                                             const std::string& container);
 
   // auth.cpp: POST /auth (docker login), checked by the host's registry client.
   RequestOutcome serve_auth(Stream& client, const http::RequestHead& head, bool body_pending);

@@ -164,6 +164,7 @@ bool is_vm_path(std::string_view normal_path) {
 
 Status check_bind_sources(const std::vector<BindSource>& binds,
                           const std::vector<std::string>& shared,
+                          const std::vector<std::string>& withheld,
                           const std::function<std::string(const std::string&)>& resolve) {
   auto shared_text = [&] { return shared.empty() ? std::string("none") : join(shared, ", "); };
   auto in_shares = [&](const std::string& p) {
@@ -195,6 +196,15 @@ Status check_bind_sources(const std::vector<BindSource>& binds,
                             shared_text() + "); share " + real +
                             " with `twinboxd --share`, or mount a path that stays in a shared "
                             "directory");
+    for (const auto& w : withheld)
+      if (vm::path_within(p, w) || (!real.empty() && vm::path_within(real, w)))
+        return make_error(ErrorCode::InvalidArgument,
+                          "Mounts denied: the path " + b.path + " is inside " + w +
+                              ", twinbox's own state (the VMs' disks, the API socket, the "
+                              "workload registry, the volumes' data), which containers may not "
+                              "mount: a write there could corrupt the running VMs; use a named "
+                              "volume, or a directory outside " +
+                              w);
   }
   return {};
 }

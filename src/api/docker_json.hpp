@@ -71,9 +71,12 @@ bool is_vm_path(std::string_view normal_path);
 // VM path nor inside one of `shared` (normal absolute paths): in the VM it would be an empty
 // directory, not the user's files. `resolve` gives a source's real path on the host ("" when it
 // does not exist): a symlink that leads out of the shares is refused too. Relative sources
-// (compose resolves its own; the API has none) are refused as dockerd refuses them.
+// (compose resolves its own; the API has none) are refused as dockerd refuses them. A source
+// inside one of `withheld` (twinbox's own state: the VMs' disks, the socket, the registry),
+// though shared, is refused too: a container writing there would corrupt the running VMs.
 Status check_bind_sources(const std::vector<BindSource>& binds,
                           const std::vector<std::string>& shared,
+                          const std::vector<std::string>& withheld,
                           const std::function<std::string(const std::string&)>& resolve);
 
 // Replaces HostConfig.PortBindings with what the guest engine must bind: every reservation's

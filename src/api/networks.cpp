@@ -100,6 +100,24 @@ RequestOutcome Dispatcher::serve_replicate(Stream& client, const http::RequestHe
   return answer(client, head, resp, join(where, "+"), false);
 }
 
+std::optional<Error> Dispatcher::check_network_connect(const http::RequestHead& head,
+                                                       const router::Decision& d,
+                                                       const std::string& container) {
+  auto segs = split(head.path().substr(1), '/');
+  if (segs.size() != 3 || segs[2] != "connect") return std::nullopt;
+  auto* conn = backends_.connector(d.backend);
+  if (!conn) return std::nullopt;
+  // By name: each VM has its own ID for the network. An engine that does not know it says so.
+  auto net = engine_request(*conn, "GET", versioned(head, "/networks/" + segs[1]));
+  if (!net || net->status != 200) return std::nullopt;
+  auto name = json_string(parse_json<Json>(net->body), "Name");
+  if (!name) return std::nullopt;
+  Json filter = {{"network", Json::array({*name})}};
+  auto members =
+      fan_out(versioned(head, "/containers/json?all=1&filters=" + url_encode(dump_json(filter))));
+  return network_split(*name, container, d.backend, members);
+}
+
 LocalResponse Dispatcher::merged_list(const http::RequestHead& head, bool networks) {
   std::string pq = head.path() + (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
   Json out =

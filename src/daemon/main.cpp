@@ -206,6 +206,9 @@ int run(const daemon::Config& cfg) {
     if (auto real = fs::real_path(s.path); !real.empty() && real != s.path)
       opts.shared_dirs->push_back(real);
   }
+  opts.withheld_dirs.push_back(layout.root());
+  if (auto real = fs::real_path(layout.root()); !real.empty() && real != layout.root())
+    opts.withheld_dirs.push_back(real);
   opts.registry_path = layout.workload_registry();
   opts.daemon_version = kVersion;
   opts.content_store_path = cfg.content_store.empty() ? layout.content_store() : cfg.content_store;

@@ -103,43 +103,8 @@ out=$(docker run --rm -v "$WORK/to-etc:/x" "$IMG_ARM64" true 2>&1)
 expect_contains "a symlink out of the shares is refused" "leads to /etc" "$out"
 check "the VM's own docker.sock still mounts" \
   docker run --rm -v /var/run/docker.sock:/var/run/docker.sock "$IMG_ARM64" test -S /var/run/docker.sock
-
-# --- compose projects with ./ paths and a published port, one per backend
-mkdir -p "$WORK/v1/site" "$WORK/v2/site"
-echo "site v1 from the host" >"$WORK/v1/site/index.html"
-echo "site v2 from the host" >"$WORK/v2/site/index.html"
-cat >"$WORK/v1/docker-compose.yml" <<YML
-version: "2.4"
-services:
-  web:
-    image: $IMG_AMD64
-    command: httpd -f -p 80 -h /site
-    volumes: ["./site:/site:ro"]
-    ports: ["127.0.0.1:$PORT:80"]
-YML
-cat >"$WORK/v2/compose.yaml" <<YML
-services:
-  web:
-    image: $IMG_ARM64
-    command: httpd -f -p 80 -h /site
-    volumes: ["./site:/site"]
-    ports: ["127.0.0.1:$((PORT + 1)):80"]
-YML
-out=$(cd "$WORK/v1" && docker-compose -p mountsv1 up -d 2>&1)
-expect_eq "compose v1 project with ./site up" "0" "$?"
-eventually "its page (a host file) answers on the published port" 60 \
-  sh -c "curl -fsS http://127.0.0.1:$PORT/ | grep -qx 'site v1 from the host'"
-expect_eq "compose v1's web runs on rosetta" "rosetta" "$(backend_of mountsv1_web_1)"
-out=$(cd "$WORK/v2" && docker compose -p mountsv2 up -d 2>&1)
-expect_eq "compose v2 project with ./site up" "0" "$?"
-eventually "its page answers on its published port" 60 \
-  sh -c "curl -fsS http://127.0.0.1:$((PORT + 1))/ | grep -qx 'site v2 from the host'"
-echo "edited on the host" >"$WORK/v2/site/index.html"
-expect_eq "an edit on the host is served at once" "edited on the host" \
-  "$(curl -fsS "http://127.0.0.1:$((PORT + 1))/" 2>&1)"
-expect_eq "compose v2's web runs on hv" "hv" "$(backend_of mountsv2-web-1)"
-check "compose v1 down" sh -c "cd '$WORK/v1' && docker-compose -p mountsv1 down"
-check "compose v2 down" sh -c "cd '$WORK/v2' && docker compose -p mountsv2 down"
+out=$(docker run --rm -v "$STATE/hv:/s" "$IMG_ARM64" true 2>&1)
+expect_contains "twinbox's own state dir is refused though /tmp is shared" "twinbox's own state" "$out"
 
 # --- networks: each VM hands out subnets from its own pools
 check "a network created through twinbox" docker network create tbnet
@@ -149,6 +114,20 @@ expect_match "hv's copy is from hv's pool" '^172\.(18|19|2[0-3])\.' "$hv_net"
 expect_match "rosetta's copy is from rosetta's pool" '^172\.(2[5-9]|3[01])\.' "$ros_net"
 expect_eq "the default bridges differ too" "172.17.0.0/16 172.24.0.0/16" \
   "$(engine hv network inspect bridge --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}') $(engine rosetta network inspect bridge --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}')"
+check "a rosetta container on tbnet" \
+  docker run -d --name netros --network tbnet --platform linux/amd64 "$IMG_AMD64" sleep 600
+check "an hv container elsewhere" docker run -d --name netarm "$IMG_ARM64" sleep 600
+out=$(docker network connect tbnet netarm 2>&1)
+expect_eq "connecting the hv container to tbnet fails" "1" "$?"
+expect_contains "naming tbnet's member and its backend" "its members netros run on rosetta" "$out"
+expect_contains "and saying why" "could not reach them" "$out"
+expect_eq "netarm was not connected" "bridge" \
+  "$(docker inspect netarm --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' 2>&1)"
+docker run -d --name netros2 --platform linux/amd64 "$IMG_AMD64" sleep 600 >/dev/null 2>&1
+check "a rosetta container connects to tbnet" docker network connect tbnet netros2
+expect_eq "and reaches its member by name" "0" \
+  "$(docker exec netros2 ping -c 1 -W 5 netros >/dev/null 2>&1; echo $?)"
+docker rm -f netros netros2 netarm >/dev/null 2>&1
 docker network rm tbnet >/dev/null 2>&1
 
 # --- global volumes: restarted with the default, as after an upgrade
@@ -175,6 +154,55 @@ expect_contains "with dockerd's in-use message naming the backend" "volume is in
 expect_contains "and the backend" "(on rosetta)" "$out"
 check "gv's data is still on the host" test -s "$STATE/volumes/gv/_data/f"
 check "and hv still knows gv" engine hv volume inspect gv
+# --- compose projects with ./ paths, a named volume and a published port, one per backend
+mkdir -p "$WORK/v1/site" "$WORK/v2/site"
+echo "site v1 from the host" >"$WORK/v1/site/index.html"
+echo "site v2 from the host" >"$WORK/v2/site/index.html"
+cat >"$WORK/v1/docker-compose.yml" <<YML
+version: "2.4"
+services:
+  web:
+    image: $IMG_AMD64
+    command: httpd -f -p 80 -h /site
+    volumes: ["./site:/site:ro", "shared:/data:ro", "cache:/cache"]
+    ports: ["127.0.0.1:$PORT:80"]
+volumes:
+  cache: {}
+  shared:
+    external:
+      name: mountsv2_data
+YML
+cat >"$WORK/v2/compose.yaml" <<YML
+services:
+  web:
+    image: $IMG_ARM64
+    command: sh -c 'echo written-by-compose-on-hv >/data/note && httpd -f -p 80 -h /site'
+    volumes: ["./site:/site", "data:/data"]
+    ports: ["127.0.0.1:$((PORT + 1)):80"]
+volumes:
+  data: {}
+YML
+out=$(cd "$WORK/v2" && docker compose -p mountsv2 up -d 2>&1)
+expect_eq "compose v2 project with ./site up" "0" "$?"
+eventually "its page answers on its published port" 60 \
+  sh -c "curl -fsS http://127.0.0.1:$((PORT + 1))/ | grep -qx 'site v2 from the host'"
+echo "edited on the host" >"$WORK/v2/site/index.html"
+expect_eq "an edit on the host is served at once" "edited on the host" \
+  "$(curl -fsS "http://127.0.0.1:$((PORT + 1))/" 2>&1)"
+expect_eq "compose v2's web runs on hv" "hv" "$(backend_of mountsv2-web-1)"
+out=$(cd "$WORK/v1" && docker-compose -p mountsv1 up -d 2>&1)
+expect_eq "compose v1 project with ./site up" "0" "$?"
+eventually "its page (a host file) answers on the published port" 60 \
+  sh -c "curl -fsS http://127.0.0.1:$PORT/ | grep -qx 'site v1 from the host'"
+expect_eq "compose v1's web runs on rosetta" "rosetta" "$(backend_of mountsv1_web_1)"
+expect_eq "it reads the volume compose v2's hv service wrote" "written-by-compose-on-hv" \
+  "$(docker exec mountsv1_web_1 cat /data/note 2>&1)"
+check "its own named volume is listed once" sh -c "docker volume ls -q | grep -cx mountsv1_cache | grep -qx 1"
+check "compose v1 down -v" sh -c "cd '$WORK/v1' && docker-compose -p mountsv1 down -v"
+check "compose v2 down -v" sh -c "cd '$WORK/v2' && docker compose -p mountsv2 down -v"
+expect_eq "their named volumes are gone" "" \
+  "$(docker volume ls -q | grep -E '^mountsv[12]_')"
+
 check "an implicit volume made on hv" docker run --rm -v implicit:/v "$IMG_ARM64" sh -c 'echo made-implicitly >/v/i'
 expect_eq "is read on rosetta" "made-implicitly" "$(docker run --rm --platform linux/amd64 -v implicit:/v "$IMG_AMD64" cat /v/i 2>&1)"
 out=$(docker run --rm -v gv:/v:ro "$IMG_ARM64" sh -c 'echo x >/v/ro' 2>&1)

@@ -319,6 +319,24 @@ TEST(VolumeInUse, NamesEveryUserAndItsBackend) {
   EXPECT_EQ(e->message, "remove data: volume is in use - [abc123, def456] (on rosetta)");
 }
 
+TEST(NetworkSplit, RefusesOnlyMembersOnTheOtherBackend) {
+  std::vector<EngineReply> ls = {
+      {"hv", std::string(R"([{"Id":"h1","Names":["/api"]}])"), "", true},
+      {"rosetta", std::string(R"([{"Id":"abcdef0123456789","Names":[]}])"), "", true}};
+  auto e = network_split("shop", "arm", "hv", ls);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code, twinbox::ErrorCode::InvalidArgument);
+  EXPECT_NE(e->message.find("its members abcdef012345 run on rosetta"), std::string::npos)
+      << e->message;
+  EXPECT_EQ(e->message.find("api"), std::string::npos);  // hv's own member is no obstacle
+  auto back = network_split("shop", "amd", "rosetta", ls);
+  ASSERT_TRUE(back);
+  EXPECT_NE(back->message.find("its members api run on hv"), std::string::npos) << back->message;
+  EXPECT_FALSE(network_split("shop", "amd", "rosetta", {ls[1]}));
+  EXPECT_FALSE(network_split("bridge", "arm", "hv", ls));
+  EXPECT_FALSE(network_split("shop", "arm", "hv", {{"rosetta", std::nullopt, "down", false}}));
+}
+
 TEST(Filters, BothJsonFormsAndBadInput) {
   auto a = parse_filters(R"({"label":["a=b","c"],"all":{"true":true,"x":false}})");
   ASSERT_TRUE(a) << a.error().message;

@@ -302,15 +302,16 @@ std::string no_symlinks(const std::string& p) { return p; }
 
 TEST(BindSources, InsideASharePasses) {
   std::vector<std::string> shared = {"/home/me", "/tmp"};
-  EXPECT_TRUE(check_bind_sources({{"/tmp/a/b", false}, {"/home/me", true}}, shared, no_symlinks));
+  EXPECT_TRUE(
+      check_bind_sources({{"/tmp/a/b", false}, {"/home/me", true}}, shared, {}, no_symlinks));
   // A missing source under a share is the engine's to create (-v) or refuse (--mount).
-  EXPECT_TRUE(check_bind_sources({{"/tmp/not/yet", false}}, shared,
+  EXPECT_TRUE(check_bind_sources({{"/tmp/not/yet", false}}, shared, {},
                                  [](const std::string&) { return std::string(); }));
 }
 
 TEST(BindSources, OutsideEveryShareIsRefusedNamingThePathAndTheFix) {
   std::vector<std::string> shared = {"/home/me", "/tmp"};
-  auto st = check_bind_sources({{"/tmp/ok", false}, {"/srv/app", false}}, shared, no_symlinks);
+  auto st = check_bind_sources({{"/tmp/ok", false}, {"/srv/app", false}}, shared, {}, no_symlinks);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, twinbox::ErrorCode::InvalidArgument);
   EXPECT_NE(st.error().message.find("Mounts denied: the path /srv/app is not shared"),
@@ -318,28 +319,46 @@ TEST(BindSources, OutsideEveryShareIsRefusedNamingThePathAndTheFix) {
   EXPECT_NE(st.error().message.find("(shared: /home/me, /tmp)"), std::string::npos);
   EXPECT_NE(st.error().message.find("--share /srv/app"), std::string::npos);
   // "/tmpx" is not in "/tmp"; ".." cannot climb out.
-  EXPECT_FALSE(check_bind_sources({{"/tmpx", false}}, shared, no_symlinks));
-  EXPECT_FALSE(check_bind_sources({{"/tmp/../etc", true}}, shared, no_symlinks));
+  EXPECT_FALSE(check_bind_sources({{"/tmpx", false}}, shared, {}, no_symlinks));
+  EXPECT_FALSE(check_bind_sources({{"/tmp/../etc", true}}, shared, {}, no_symlinks));
   // No shares: every host path is refused.
-  EXPECT_FALSE(check_bind_sources({{"/tmp/a", false}}, {}, no_symlinks));
+  EXPECT_FALSE(check_bind_sources({{"/tmp/a", false}}, {}, {}, no_symlinks));
 }
 
 TEST(BindSources, ASymlinkLeadingOutOfTheSharesIsRefused) {
   std::vector<std::string> shared = {"/tmp"};
-  auto st = check_bind_sources({{"/tmp/link", false}}, shared,
+  auto st = check_bind_sources({{"/tmp/link", false}}, shared, {},
                                [](const std::string&) { return std::string("/etc/secret"); });
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("/tmp/link leads to /etc/secret"), std::string::npos);
-  EXPECT_TRUE(check_bind_sources({{"/tmp/link", false}}, shared,
+  EXPECT_TRUE(check_bind_sources({{"/tmp/link", false}}, shared, {},
                                  [](const std::string&) { return std::string("/tmp/target"); }));
+}
+
+TEST(BindSources, TwinboxsOwnStateIsRefusedThoughShared) {
+  std::vector<std::string> shared = {"/home/me"};
+  std::vector<std::string> state = {"/home/me/.local/state/twinbox"};
+  auto st =
+      check_bind_sources({{"/home/me/.local/state/twinbox/hv", false}}, shared, state, no_symlinks);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, twinbox::ErrorCode::InvalidArgument);
+  EXPECT_NE(st.error().message.find("is inside /home/me/.local/state/twinbox, twinbox's own state"),
+            std::string::npos)
+      << st.error().message;
+  // Through a symlink too; the home above it and a sibling stay mountable.
+  EXPECT_FALSE(check_bind_sources({{"/home/me/s", false}}, shared, state, [](const std::string&) {
+    return std::string("/home/me/.local/state/twinbox");
+  }));
+  EXPECT_TRUE(check_bind_sources({{"/home/me", false}, {"/home/me/.local/state/other", false}},
+                                 shared, state, no_symlinks));
 }
 
 TEST(BindSources, TheVmsOwnPathsAndRelativeSources) {
   EXPECT_TRUE(check_bind_sources(
-      {{"/var/run/docker.sock", false}, {"/proc", true}, {"/sys/fs/cgroup", false}}, {},
+      {{"/var/run/docker.sock", false}, {"/proc", true}, {"/sys/fs/cgroup", false}}, {}, {},
       no_symlinks));
-  EXPECT_FALSE(check_bind_sources({{"/var/run/other.sock", false}}, {}, no_symlinks));
-  auto rel = check_bind_sources({{"relative/dir", true}}, {"/tmp"}, no_symlinks);
+  EXPECT_FALSE(check_bind_sources({{"/var/run/other.sock", false}}, {}, {}, no_symlinks));
+  auto rel = check_bind_sources({{"relative/dir", true}}, {"/tmp"}, {}, no_symlinks);
   ASSERT_FALSE(rel);
   EXPECT_NE(rel.error().message.find("must be absolute"), std::string::npos);
 }

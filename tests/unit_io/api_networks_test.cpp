@@ -57,5 +57,49 @@ TEST_F(TwoEngines, VolumeListKeepsDockersShape) {
   EXPECT_EQ(j["Volumes"].size(), 2u);
 }
 
+// A network's members on rosetta cannot be reached from hv: connecting an hv container to it is
+// refused before hv's engine connects anything, naming the members and their backend.
+TEST_F(TwoEngines, ConnectToANetworkWhoseMembersRunOnTheOtherBackendIsRefused) {
+  auto c = client();
+  create(c, "?name=arm&platform=linux%2Farm64", R"({"Image":"a"})");
+  hv_->on("GET", "/networks/shop", FakeResponse{200, R"({"Name":"shop","Id":"h2"})"});
+  rosetta_->on("GET", "/containers/json",
+               FakeResponse{200, R"([{"Id":"r1","Names":["/db"]},{"Id":"r2","Names":["/web"]}])"});
+  hv_->on("POST", "/networks/shop/connect", FakeResponse{200, ""});
+  auto r = c.request("POST", "/v1.41/networks/shop/connect", R"({"Container":"arm"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  auto msg = json_of(*r)["message"].get<std::string>();
+  EXPECT_NE(msg.find("cannot connect container arm (on hv) to network shop: its members db, web "
+                     "run on rosetta"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(hv_->count("POST", "/networks/shop/connect"), 0u);
+  // The members were asked for by the network's name, stopped ones included.
+  auto asked = rosetta_->requests().back().target;
+  EXPECT_NE(asked.find("all=1"), std::string::npos) << asked;
+  EXPECT_NE(asked.find("shop"), std::string::npos) << asked;
+}
+
+TEST_F(TwoEngines, ConnectGoesThroughWhenNoMemberRunsElsewhere) {
+  auto c = client();
+  create(c, "?name=arm&platform=linux%2Farm64", R"({"Image":"a"})");
+  hv_->on("GET", "/networks/shop", FakeResponse{200, R"({"Name":"shop","Id":"h2"})"});
+  hv_->on("GET", "/containers/json", FakeResponse{200, R"([{"Id":"h9","Names":["/api"]}])"});
+  rosetta_->on("GET", "/containers/json", FakeResponse{200, "[]"});
+  hv_->on("POST", "/networks/shop/connect", FakeResponse{200, ""});
+  hv_->on("POST", "/networks/bridge/connect", FakeResponse{200, ""});
+  auto r = c.request("POST", "/v1.41/networks/shop/connect", R"({"Container":"arm"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(hv_->count("POST", "/networks/shop/connect"), 1u);
+  // The default bridge is each VM's own in any case.
+  hv_->on("GET", "/networks/bridge", FakeResponse{200, R"({"Name":"bridge","Id":"h1"})"});
+  rosetta_->on("GET", "/containers/json", FakeResponse{200, R"([{"Id":"r1","Names":["/db"]}])"});
+  r = c.request("POST", "/v1.41/networks/bridge/connect", R"({"Container":"arm"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
 }  // namespace
 }  // namespace twinbox::fakes
