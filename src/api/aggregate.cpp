@@ -114,7 +114,13 @@ std::string aggregate_info(const std::vector<BackendStatus>& statuses,
                     : "twinbox dual-stack (" + base_os + " on " + infos.front().first + ")";
   Json labels = Json::array();
   for (auto& l : array_field(out, "Labels")) labels.push_back(std::move(l));
-  for (const auto& s : statuses) labels.push_back(backend_label(s));
+  for (const auto& s : statuses) {
+    labels.push_back(backend_label(s));
+    if (!s.aslr)
+      labels.push_back("io.twinbox.backend." + s.name +
+                       ".aslr=off (TCG: processes map where the last one did and reuse "
+                       "translated code; twinboxd --guest-aslr turns it on)");
+  }
   labels.push_back(host_profile_label(profile));
   labels.push_back(builds_label(profile));
   out["Labels"] = std::move(labels);

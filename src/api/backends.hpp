@@ -28,6 +28,8 @@ struct BackendStatus {
   // answered; "" before.
   std::string engine_version;
   std::string engine_api_version;
+  // false: the guest boots with address space randomisation off (TCG speed, --guest-aslr).
+  bool aslr = true;
 };
 
 class BackendSet {

@@ -16,6 +16,9 @@ struct Config {
   unsigned memory_mib = 2048;
   unsigned vcpus = 1;
   unsigned tb_cache_mib = 256;
+  // Address space randomisation in TCG guests (--guest-aslr). Off by default: with it, every
+  // process of a binary maps at new addresses and QEMU translates its code again.
+  bool guest_aslr = false;
   std::string data_disk_size = "32G";
   std::vector<int> host_loopback_ports = {5000};
   // Host 127.0.0.1 TCP ports containers may reach at host.docker.internal (10.0.2.2): opt-in,

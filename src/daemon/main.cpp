@@ -83,6 +83,7 @@ vm::UtilityVmConfig vm_config(const daemon::Config& c, const platform::HostProfi
   v.memory_mib = c.memory_mib;
   v.vcpus = c.vcpus;
   v.tb_cache_mib = c.tb_cache_mib;
+  v.guest_aslr = c.guest_aslr;
   v.data_disk_size = c.data_disk_size;
   v.host_loopback_ports = c.host_loopback_ports;
   v.host_access_ports = c.host_access_ports;

@@ -13,6 +13,12 @@ struct AccelChoice {
   std::string reason;  // shown in diagnostics
 };
 
+// Whether a guest randomises its address space: always under KVM; under TCG only when asked
+// (`asked`, --guest-aslr), since there every exec at new addresses is translated again.
+inline bool guest_randomises(bool asked, Accelerator accel) {
+  return asked || accel == Accelerator::Kvm;
+}
+
 // Pure: the decision from the facts.
 AccelChoice choose_accelerator(const std::string& host_arch, const std::string& guest_arch,
                                bool kvm_probe_ok, const std::string& kvm_probe_detail);

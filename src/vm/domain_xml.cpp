@@ -72,6 +72,7 @@ std::string guest_cmdline(const std::string& console_device, const std::string& 
   }
   if (!options.shares.empty()) out += " twinbox.shares=" + shares_cmdline_value(options.shares);
   if (options.global_volumes) out += std::string(" twinbox.volumes=") + kVolumesTag;
+  if (options.no_randmaps) out += " norandmaps";
   return out;
 }
 

@@ -51,6 +51,8 @@ struct GuestOptions {
   std::vector<Share> shares;
   // Mount the 9p tag kVolumesTag on the engine's volume directory (twinbox.volumes=).
   bool global_volumes = false;
+  // Boot with `norandmaps` (no address space randomisation; TCG speed, see UtilityVmConfig).
+  bool no_randmaps = false;
 };
 
 // The kernel command line the guest contract (vmtemplates/guest/README.md) expects.

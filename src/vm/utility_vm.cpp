@@ -115,6 +115,7 @@ Status UtilityVm::start_domain() {
   guest.host_access_ports = cfg_.host_access_ports;
   guest.shares = cfg_.shares;
   guest.global_volumes = !cfg_.volumes_dir.empty();
+  guest.no_randmaps = !guest_randomises(cfg_.guest_aslr, accel_.accelerator);
   spec.cmdline = guest_cmdline(arch->console_device, cfg_.role, guest);
   spec.shares = cfg_.shares;
   spec.volumes_dir = cfg_.volumes_dir;

@@ -35,6 +35,10 @@ struct UtilityVmConfig {
   unsigned memory_mib = 2048;
   unsigned vcpus = 1;
   unsigned tb_cache_mib = 256;
+  // Under TCG, false boots the guest with `norandmaps`: each exec of a binary maps at the same
+  // addresses, so QEMU's translation cache (keyed by guest virtual address) serves the next
+  // dockerd hook, shim or runtime instead of translating it again. Ignored under KVM (kept on).
+  bool guest_aslr = false;
   std::string data_disk_size = "32G";  // sparse
   std::vector<int> host_loopback_ports;
   // Host loopback TCP ports containers may reach at 10.0.2.2 (host.docker.internal); the guest

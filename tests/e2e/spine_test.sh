@@ -41,7 +41,9 @@ expect_out "an amd64-only image without --platform runs on rosetta" "x86_64" \
   docker run --rm "$IMG_AMD64" uname -m
 engine rosetta save "$IMG_AMD64" | engine hv load >/dev/null 2>&1
 out=$(engine hv run --rm "$IMG_AMD64" uname -m 2>&1)
-expect_contains "hv has no translator: an amd64-only image fails there" "exec format error" "$out"
+# runc says "exec format error", crun (the default) "Exec format error".
+expect_contains "hv has no translator: an amd64-only image fails there" "exec format error" \
+  "$(tr '[:upper:]' '[:lower:]' <<<"$out")"
 
 # --- a detached amd64 container: inspect, ps, logs, rm
 cid=$(docker run -d --name web --platform linux/amd64 "$IMG" sh -c 'echo hello from web; exec sleep 300' 2>&1)
@@ -70,6 +72,16 @@ expect_contains "docker info lists rosetta with its translator" "translator=qemu
 expect_contains "docker info names the host profile" "io.twinbox.host-profile=apple-silicon" "$info"
 expect_contains "docker info: rosetta runs arm64 natively and amd64 translated" \
   "io.twinbox.backend.rosetta=state=running arch=arm64 native=linux/arm64 translated=linux/amd64" "$info"
+expect_eq "docker info: the default runtime is crun, as the engines say" "crun" \
+  "$(docker info --format '{{.DefaultRuntime}}' 2>&1)"
+if grep -q "accelerator=tcg" <<<"$info"; then
+  expect_contains "docker info: under TCG the guests keep no address space randomisation" \
+    "io.twinbox.backend.hv.aslr=off" "$info"
+  expect_eq "so a container on hv sees randomize_va_space 0" "0" \
+    "$(docker run --rm --platform linux/arm64 "$IMG" cat /proc/sys/kernel/randomize_va_space 2>&1)"
+  expect_eq "and one on rosetta too" "0" \
+    "$(docker run --rm --platform linux/amd64 "$IMG_AMD64" cat /proc/sys/kernel/randomize_va_space 2>&1)"
+fi
 status=$(tb status 2>&1)
 expect_match "twinbox status: rosetta, native arm64, amd64 through the guest's translator" \
   '^rosetta +running +arm64 +linux/arm64 +linux/amd64 +(tcg|kvm) +qemu-x86_64 \(binfmt POCF\)' "$status"

@@ -131,6 +131,20 @@ TEST(AggregateInfo, OnlyRosettaUpUsesItAsBase) {
   EXPECT_EQ(out["Warnings"].size(), 1u);
 }
 
+TEST(AggregateInfo, SaysWhereAddressSpaceRandomisationIsOff) {
+  auto hv = status("hv", BackendState::Running);
+  hv.aslr = false;
+  auto out = Json::parse(aggregate_info({hv, status("rosetta", BackendState::Running)},
+                                        {{"hv", data("engine_info_hv.json"), ""},
+                                         {"rosetta", data("engine_info_rosetta.json"), ""}}),
+                         nullptr, false);
+  std::vector<std::string> aslr;
+  for (const auto& l : out["Labels"])
+    if (l.get<std::string>().find(".aslr=") != std::string::npos) aslr.push_back(l);
+  ASSERT_EQ(aslr.size(), 1u) << out["Labels"].dump();
+  EXPECT_EQ(aslr[0].rfind("io.twinbox.backend.hv.aslr=off (TCG: ", 0), 0u) << aslr[0];
+}
+
 TEST(AggregateInfo, BothDownStillAnswers) {
   auto out = Json::parse(
       aggregate_info(

@@ -130,4 +130,6 @@ TEST(DaemonConfig, FirstShareReplacesTheDefaultsAndNoShareLeavesNone) {
   EXPECT_FALSE(parse_flags({"--share"}, base));
   EXPECT_TRUE(Config{}.global_volumes);
   EXPECT_FALSE(parse_flags({"--no-global-volumes"}, base)->global_volumes);
+  EXPECT_FALSE(Config{}.guest_aslr);
+  EXPECT_TRUE(parse_flags({"--guest-aslr"}, base)->guest_aslr);
 }

@@ -115,6 +115,17 @@ TEST(GuestCmdline, ListsSharesPercentEncodedAndTheVolumeTag) {
             "twinbox.volumes=twinbox-volumes");
 }
 
+TEST(GuestCmdline, NorandmapsWhenAslrIsOff) {
+  GuestOptions o;
+  o.no_randmaps = true;
+  EXPECT_EQ(guest_cmdline("ttyAMA0", "hv", o),
+            "console=ttyAMA0 root=/dev/vda ro twinbox.role=hv twinbox.data=/dev/vdb loglevel=4 "
+            "norandmaps");
+  EXPECT_FALSE(guest_randomises(false, Accelerator::Tcg));
+  EXPECT_TRUE(guest_randomises(false, Accelerator::Kvm));  // no translation cache to reuse
+  EXPECT_TRUE(guest_randomises(true, Accelerator::Tcg));
+}
+
 TEST(DomainXml, EachShareIsAPassthrough9pDeviceAndNoneWithoutShares) {
   auto spec = rosetta_spec();
   auto plain = render_domain_xml(utility_template(), spec);
