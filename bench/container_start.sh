@@ -39,9 +39,16 @@ timed() {  # COMMAND... -> seconds on stdout
 
 # The floor, in the guest of BACKEND: a privileged container enters PID 1's namespaces and runs
 # the guest's own bash, which unpacks IMAGE's rootfs once and times `crun run` RUNS times.
-floor() {  # PLATFORM IMAGE (a busybox, whose nsenter enters the guest)
-  local plat=$1 img=$2 helper
-  helper=$(docker run -d --privileged --pid host --platform "$plat" "$img" sleep 3600)
+# The helper is arm64 (an amd64 nsenter runs in qemu-user, which is multithreaded, and setns
+# refuses it); on rosetta it joins an amd64 container's network, so it follows it there.
+floor() {  # PLATFORM IMAGE
+  local plat=$1 img=$2 helper anchor=() on=()
+  if [ "$plat" = linux/amd64 ]; then
+    anchor=("$(docker run -d --platform "$plat" "$img" sleep 3600)")
+    on=(--network "container:${anchor[0]}")
+  fi
+  helper=$(docker run -d --privileged --pid host --cgroupns host "${on[@]}" --platform linux/arm64 \
+    "$ARM" sleep 3600)
   docker exec "$helper" nsenter -t 1 -m -u -i -n -p bash -c "
     set -e
     b=/run/bench-bundle-${plat//\//-}
@@ -57,7 +64,7 @@ floor() {  # PLATFORM IMAGE (a busybox, whose nsenter enters the guest)
       s=\$EPOCHREALTIME; crun run bench\$i >/dev/null; e=\$EPOCHREALTIME
       awk -v a=\$s -v b=\$e 'BEGIN {printf \"%.3f\n\", b-a}'
     done"
-  docker rm -f "$helper" >/dev/null
+  docker rm -f "$helper" "${anchor[@]}" >/dev/null
 }
 
 measure() {  # TAG (defaults | aslr)
