@@ -76,7 +76,7 @@ expect_eq "docker info: the default runtime is crun, as the engines say" "crun" 
   "$(docker info --format '{{.DefaultRuntime}}' 2>&1)"
 if grep -q "accelerator=tcg" <<<"$info"; then
   expect_contains "docker info: under TCG the guests keep no address space randomisation" \
-    "io.twinbox.backend.hv.aslr=off" "$info"
+    "io.twinbox.guest-aslr=off in hv, rosetta" "$info"
   expect_eq "so a container on hv sees randomize_va_space 0" "0" \
     "$(docker run --rm --platform linux/arm64 "$IMG" cat /proc/sys/kernel/randomize_va_space 2>&1)"
   expect_eq "and one on rosetta too" "0" \
