@@ -321,16 +321,10 @@ std::optional<Error> volume_in_use(const std::string& name,
                                    const std::vector<EngineReply>& listings) {
   std::vector<std::string> ids, where;
   for (const auto& r : listings) {
-    if (!r.body) continue;
-    auto j = parse_json<Json>(*r.body);
-    if (!j.is_array()) continue;
-    bool here = false;
-    for (const auto& c : j)
-      if (auto id = json_string(c, "Id")) {
-        ids.push_back(*id);
-        here = true;
-      }
-    if (here) where.push_back(r.backend);
+    auto users = r.body ? containers_of_listing(*r.body) : std::nullopt;
+    if (!users || users->empty()) continue;
+    for (const auto& c : *users) ids.push_back(c.id);
+    where.push_back(r.backend);
   }
   if (ids.empty()) return std::nullopt;
   return Error{ErrorCode::Conflict, "remove " + name + ": volume is in use - [" + join(ids, ", ") +
@@ -344,19 +338,10 @@ std::optional<Error> network_split(const std::string& network, const std::string
   std::vector<std::string> names, where;
   for (const auto& r : listings) {
     if (r.backend == backend || !r.body) continue;
-    auto j = parse_json<Json>(*r.body);
-    if (!j.is_array()) continue;
-    bool here = false;
-    for (const auto& c : j) {
-      std::string name = json_string(c, "Id").value_or("?").substr(0, 12);
-      if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() &&
-          c["Names"][0].is_string())
-        name = c["Names"][0].get<std::string>();
-      if (!name.empty() && name[0] == '/') name.erase(0, 1);
-      names.push_back(name);
-      here = true;
-    }
-    if (here) where.push_back(r.backend);
+    auto members = containers_of_listing(*r.body);
+    if (!members || members->empty()) continue;
+    for (const auto& c : *members) names.push_back(c.name.empty() ? c.id.substr(0, 12) : c.name);
+    where.push_back(r.backend);
   }
   if (names.empty()) return std::nullopt;
   std::string others = join(where, ", ");
