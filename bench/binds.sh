@@ -72,5 +72,6 @@ for what in "100 MB sequential write + fsync" "100 MB sequential read" "10 000 s
   o=$(median <"$WORK/own.$i")
   r=n/a
   [ "$(awk -v h="$h" 'BEGIN {print (h > 0)}')" = 1 ] && r=$(ratio "$m" "$h")
+  figure "$what in a 9p bind mount on hv vs the host (s; container's own dir: $o s)" "$m" "$h" "$r"
   echo "| $what | $m | $h | $r | $o | $(ratio "$m" "$o") |"
 done

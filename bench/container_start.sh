@@ -100,12 +100,13 @@ for vm in hv rosetta; do
   for cfg in defaults:crun aslr:crun defaults:runc aslr:runc; do
     tag=${cfg%%:*} rt=${cfg#*:}
     what="docker run --rm on $vm ($rt, $([ "$tag" = defaults ] && echo "no ASLR" || echo "ASLR"))"
-    echo "$(row "$what" "$OUT/run-$tag-$rt-$vm" "$OUT/floor-$vm") <= 3 |"
+    echo "$(row "$what (s)" "$OUT/run-$tag-$rt-$vm" "$OUT/floor-$vm" "<= 3") <= 3 |"
   done
   for tag in defaults aslr; do
     f=$(median <"$OUT/floor-$vm")
     m=$(median <"$OUT/restart-$tag-$vm")
     above=$(awk -v m="$m" -v f="$f" 'BEGIN {printf "%.2f", m - 1 - f}')
+    figure "docker restart -t 1 on $vm ($tag), above floor + 1 s stop (s)" "$m" "$f" "$above s above" "< 3 s above"
     echo "| docker restart -t 1 on $vm ($([ "$tag" = defaults ] && echo "no ASLR" || echo "ASLR")) | $m | $f | $above s above floor + 1 s | < 3 s above |"
   done
 done

@@ -10,11 +10,18 @@ now() { date +%s.%N; }
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+# A row of bench/all's one table (metric, twinbox, floor, ratio, goal), appended to the file
+# $BENCH_TABLE when bench/all runs the script; nothing otherwise.
+figure() {  # METRIC TWINBOX FLOOR RATIO [GOAL]
+  [ -n "${BENCH_TABLE:-}" ] || return 0
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(basename "$0")" "$1" "$2" "$3" "$4" "${5:--}" >>"$BENCH_TABLE"
+}
 # One table row: WHAT, then the files of figures (one per line) measured and of the floor.
-row() {  # WHAT FIGURES FLOOR_FIGURES
+row() {  # WHAT FIGURES FLOOR_FIGURES [GOAL]
   local m f
   m=$(median <"$2")
   f=$(median <"$3")
+  figure "$1" "$m" "$f" "$(ratio "$m" "$f")" "${4:-}"
   echo "| $1 | $m | $f | $(ratio "$m" "$f") |"
 }
 

@@ -105,4 +105,7 @@ pl=$(median <"$W/pull"); so=$(median <"$W/skopeo_one"); sl=$(median <"$W/skopeo_
 ld=$(median <"$W/load"); lf=$(median <"$W/load_direct")
 echo "pull $REF into the content store, both platforms, median of $RUNS: twinbox image prewarm ${pw} s, skopeo copy --all ${sa} s, ratio $(ratio "$pw" "$sa")"
 echo "docker pull $REF through twinboxd (arm64, store + docker load into hv), median of $RUNS: ${pl} s; skopeo copy of linux/arm64 ${so} s, ratio $(ratio "$pl" "$so"); skopeo copy to docker-archive + docker load into hv ${sl} s, ratio $(ratio "$pl" "$sl")"
+figure "pull into the content store, both platforms, vs skopeo copy --all (s)" "$pw" "$sa" "$(ratio "$pw" "$sa")" "<= 1.0"
+figure "docker pull vs skopeo copy + docker load (s)" "$pl" "$sl" "$(ratio "$pl" "$sl")" "<= 1.1"
+figure "docker load vs straight into the engine (s)" "$ld" "$lf" "$(ratio "$ld" "$lf")"
 echo "docker load of that archive, median of $RUNS: through twinboxd (store + docker load into hv) ${ld} s; straight into hv's engine ${lf} s, ratio $(ratio "$ld" "$lf")"

@@ -28,6 +28,9 @@ struct BackendStatus {
   // answered; "" before.
   std::string engine_version;
   std::string engine_api_version;
+  // Which engine answers while Running: a different number after each boot (0: unknown, and
+  // nothing about the engine may be cached).
+  uint64_t engine_run = 0;
   // false: the guest boots with address space randomisation off (TCG speed, --guest-aslr).
   bool aslr = true;
 };

@@ -3,6 +3,8 @@
 // engines, probes for unknown containers, forwards everything else through the proxy, and
 // records what the answers tell the workload registry. The decision itself is router::decide.
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -103,6 +105,9 @@ class Dispatcher {
   RepoDigests known_repo_digests() const;
 
   std::vector<EngineReply> fan_out(const std::string& target, const std::string& method = "GET");
+  // fan_out of a GET whose answer an engine never changes while it runs (/version): each
+  // engine's 200 answer is kept for its run (BackendStatus::engine_run) and given again.
+  std::vector<EngineReply> fan_out_constant(const std::string& target);
   // Prune and system df: every running engine asked, one answer (aggregate.hpp).
   LocalResponse fanned_answer(const http::RequestHead& head, router::LocalHandler what);
 
@@ -181,6 +186,12 @@ class Dispatcher {
   SessionRendezvous sessions_;
   PortPublisher ports_;
   std::atomic<uint64_t> next_pending_{1};
+  struct ConstantAnswer {
+    uint64_t engine_run = 0;
+    std::string target, body;
+  };
+  std::mutex constant_mu_;
+  std::map<std::string, ConstantAnswer> constant_answers_;  // per backend, the last target asked
   DaemonIdentity identity_;
   FdTracker* tracker_;
   pull::ImageService* images_;

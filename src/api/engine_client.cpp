@@ -18,15 +18,26 @@ Result<EngineResponse> exchange(guest::GuestConnector& engine, const std::string
                                 const std::string& target, const std::string& content_type,
                                 const BodyProducer* produce, std::chrono::milliseconds timeout) {
   std::string what = method + " " + target + " on " + engine.describe();
-  TRY_ASSIGN(Fd fd, engine.connect());
-  Stream s(std::move(fd));
+  // A GET or HEAD without a body may go on a kept connection, and again on a new one when the
+  // engine closed the kept one meanwhile (nothing came back: asking twice changes nothing).
+  bool reusable = !produce && (method == "GET" || method == "HEAD");
+  guest::GuestConnector::Lease lease;
+  if (reusable) {
+    TRY_ASSIGN(lease, engine.lease());
+  } else {
+    TRY_ASSIGN(lease.fd, engine.connect());
+  }
+  Stream s(std::move(lease.fd));
   s.set_read_timeout(timeout);
-  std::string req = method + " " + target +
-                    " HTTP/1.1\r\nHost: twinbox\r\nUser-Agent: twinboxd\r\n"
-                    "Connection: close\r\n";
+  std::string req =
+      method + " " + target + " HTTP/1.1\r\nHost: twinbox\r\nUser-Agent: twinboxd\r\n";
+  if (!reusable) req += "Connection: close\r\n";
   if (produce) req += "Content-Type: " + content_type + "\r\nTransfer-Encoding: chunked\r\n";
   req += "\r\n";
-  if (auto st = write_all(s.fd(), req); !st) return st.error().context(what);
+  auto sent = write_all(s.fd(), req);
+  if (!sent && lease.reused)
+    return exchange(engine, method, target, content_type, produce, timeout);
+  if (!sent) return sent.error().context(what);
   if (produce) {
     auto chunk = [&](std::string_view piece) -> Status {
       return write_all(s.fd(), http::chunk_frame(piece));
@@ -35,6 +46,8 @@ Result<EngineResponse> exchange(guest::GuestConnector& engine, const std::string
     if (auto st = write_all(s.fd(), "0\r\n\r\n"); !st) return st.error().context(what);
   }
   auto head = read_response_head(s);
+  if (head.state == HeadRead<http::ResponseHead>::State::Eof && lease.reused)
+    return exchange(engine, method, target, content_type, produce, timeout);
   while (head.state == HeadRead<http::ResponseHead>::State::Ok && head.head.status >= 100 &&
          head.head.status < 200)
     head = read_response_head(s);  // interim 1xx answers carry no body
@@ -49,6 +62,9 @@ Result<EngineResponse> exchange(guest::GuestConnector& engine, const std::string
   auto body = read_body(s, *framing, kMaxAnswerBytes);
   if (!body) return body.error().context(what);
   out.body = std::move(body).value();
+  if (reusable && framing->kind != http::BodyKind::UntilClose && s.buffer().empty() &&
+      !out.headers.has_token("Connection", "close"))
+    engine.keep(s.release_fd());
   return out;
 }
 

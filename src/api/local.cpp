@@ -70,6 +70,41 @@ std::vector<EngineReply> Dispatcher::fan_out(const std::string& target, const st
   return replies;
 }
 
+std::vector<EngineReply> Dispatcher::fan_out_constant(const std::string& target) {
+  std::vector<std::optional<EngineReply>> kept;
+  std::vector<std::future<EngineReply>> pending;
+  auto statuses = home_first(backends_.statuses(), home());
+  {
+    std::lock_guard lock(constant_mu_);
+    for (const auto& s : statuses) {
+      auto it = constant_answers_.find(s.name);
+      if (s.state == BackendState::Running && s.engine_run != 0 && it != constant_answers_.end() &&
+          it->second.engine_run == s.engine_run && it->second.target == target) {
+        kept.emplace_back(EngineReply{s.name, it->second.body, "", true});
+        pending.emplace_back();
+      } else {
+        kept.emplace_back();
+        pending.push_back(
+            std::async(std::launch::async, ask, backends_.connector(s.name), s, "GET", target));
+      }
+    }
+  }
+  std::vector<EngineReply> replies;
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    if (kept[i]) {
+      replies.push_back(std::move(*kept[i]));
+      continue;
+    }
+    replies.push_back(pending[i].get());
+    const auto& r = replies.back();
+    if (r.body && statuses[i].engine_run != 0) {
+      std::lock_guard lock(constant_mu_);
+      constant_answers_[statuses[i].name] = {statuses[i].engine_run, target, *r.body};
+    }
+  }
+  return replies;
+}
+
 LocalResponse Dispatcher::list_response(const http::RequestHead& head, bool containers) {
   std::string pq = head.path() + (head.parsed.raw_query.empty() ? "" : "?" + head.parsed.raw_query);
   // Records written while the engines answer are newer than their listing.
@@ -208,11 +243,12 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
     case LocalHandler::Ping:
       return answer(client, head, ping_response(), "local", body_pending);
     case LocalHandler::Version:
-      return answer(client, head,
-                    json_response(200, aggregate_version(backends_.statuses(),
-                                                         fan_out(versioned(head, "/version")),
-                                                         identity_.version, api_version())),
-                    "hv+rosetta", body_pending);
+      return answer(
+          client, head,
+          json_response(200, aggregate_version(backends_.statuses(),
+                                               fan_out_constant(versioned(head, "/version")),
+                                               identity_.version, api_version())),
+          "hv+rosetta", body_pending);
     case LocalHandler::Info:
       return answer(
           client, head,

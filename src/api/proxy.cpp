@@ -125,24 +125,57 @@ void stream_response(Stream& client, Stream& engine, const http::RequestHead& he
                  http::wants_keep_alive(head) && !resp.headers.has_token("Connection", "close");
 }
 
+// A GET or HEAD without a body goes on a kept engine connection: asking again on a new one,
+// when the engine closed the kept one meanwhile, changes nothing.
+bool may_reuse(const http::RequestHead& head, const ProxyOptions& opts) {
+  if (opts.replaced_body || opts.hijack_endpoint) return false;
+  if (head.method != "GET" && head.method != "HEAD") return false;
+  auto framing = http::request_framing(head);
+  return framing && framing->kind == http::BodyKind::None;
+}
+
+// The engine connection can carry another request: its answer was read to the end, nothing
+// more came, and nobody said close.
+bool reusable_after(const ProxyResult& r, const http::ResponseHead& resp,
+                    const http::Framing& framing, Stream& eng) {
+  return !r.error && !r.upgraded && r.request_body_done &&
+         framing.kind != http::BodyKind::UntilClose && eng.buffer().empty() &&
+         !resp.headers.has_token("Connection", "close");
+}
+
 }  // namespace
 
 ProxyResult proxy_request(Stream& client, const http::RequestHead& head,
                           guest::GuestConnector& engine, const ProxyOptions& opts) {
   ProxyResult r;
-  auto fd = engine.connect();
-  if (!fd) {
-    r.error = Error{ErrorCode::Unavailable, fd.error().message};
-    return r;
+  bool reuse = may_reuse(head, opts);
+  guest::GuestConnector::Lease lease;
+  if (reuse) {
+    auto l = engine.lease();
+    if (!l) {
+      r.error = Error{ErrorCode::Unavailable, l.error().message};
+      return r;
+    }
+    lease = std::move(l).value();
+  } else {
+    auto fd = engine.connect();
+    if (!fd) {
+      r.error = Error{ErrorCode::Unavailable, fd.error().message};
+      return r;
+    }
+    lease.fd = std::move(fd).value();
   }
-  Stream eng(std::move(fd).value());
+  Stream eng(std::move(lease.fd));
   TrackedFd tracked(opts.tracker, eng.fd());
   if (auto st = send_request(client, eng.fd(), head, opts, r.request_body_done); !st) {
+    if (lease.reused) return proxy_request(client, head, engine, opts);  // closed while kept
     // The engine may already have answered (and stopped reading): let it finish, then read.
     ::shutdown(eng.fd(), SHUT_WR);
     r.error = st.error().context("send request to " + engine.describe());
   }
   auto h = final_head(client, eng, r);
+  if (h.state == HeadRead<http::ResponseHead>::State::Eof && lease.reused && !r.answered)
+    return proxy_request(client, head, engine, opts);  // closed while kept
   if (h.state != HeadRead<http::ResponseHead>::State::Ok) {
     if (!r.error)
       r.error =
@@ -160,9 +193,10 @@ ProxyResult proxy_request(Stream& client, const http::RequestHead& head,
   if (opts.intercept_404 && r.status == 404) {
     r.intercepted = read_body(eng, *framing, kMaxBufferedAnswer).has_value();
     if (!r.intercepted) r.error = Error{ErrorCode::Io, "reading a 404 answer failed"};
-    return r;
+  } else {
+    stream_response(client, eng, head, h.head, *framing, opts, r);
   }
-  stream_response(client, eng, head, h.head, *framing, opts, r);
+  if (reuse && reusable_after(r, h.head, *framing, eng)) engine.keep(eng.release_fd());
   return r;
 }
 

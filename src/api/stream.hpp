@@ -19,6 +19,8 @@ class Stream {
   explicit Stream(Fd fd) : fd_(std::move(fd)) {}
   int fd() const { return fd_.get(); }
   std::string& buffer() { return buf_; }
+  // Hands the socket over (to keep it for another request); the Stream is done with it.
+  Fd release_fd() { return std::move(fd_); }
 
   // Reads once into the buffer; 0 at EOF. With a cancel fd set, a readable cancel fd while
   // the socket is quiet ends the wait with Unavailable ("shutting down").

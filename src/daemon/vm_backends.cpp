@@ -42,6 +42,7 @@ api::BackendStatus backend_status(const vm::UtilityVmConfig& cfg, const vm::VmSt
   b.boot_seconds = st.boot_seconds;
   b.engine_version = st.engine_version;
   b.engine_api_version = st.engine_api_version;
+  b.engine_run = st.engine_run;
   b.aslr = vm::guest_randomises(cfg.guest_aslr, accel.accelerator);
   return b;
 }

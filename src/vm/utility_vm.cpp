@@ -280,6 +280,7 @@ Status UtilityVm::boot() {
     status_.translator_flags = flags;
     status_.engine_version = ping_.version;
     status_.engine_api_version = ping_.api_version;
+    ++status_.engine_run;
   }
   log::info(cfg_.role, "engine ready after " + std::to_string(secs).substr(0, 5) + " s: Docker " +
                            ping_.version + ", API " + ping_.api_version);

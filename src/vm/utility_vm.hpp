@@ -74,6 +74,8 @@ struct VmStatus {
   // The guest engine's version and API version, from its /_ping once it answered; "" before.
   std::string engine_version;
   std::string engine_api_version;
+  // How many times the engine became ready in this daemon: each is a new engine (a boot).
+  uint64_t engine_run = 0;
 };
 
 class UtilityVm {

@@ -41,6 +41,12 @@ class FakeBackends final : public api::BackendSet {
         s.engine_api_version = std::move(api_version);
       }
   }
+  // A new engine run (the daemon counts them; 0: unknown).
+  void set_engine_run(const std::string& name, uint64_t run) {
+    std::lock_guard lock(mu_);
+    for (auto& s : statuses_)
+      if (s.name == name) s.engine_run = run;
+  }
   void set_state(const std::string& name, api::BackendState state, std::string detail = "") {
     std::lock_guard lock(mu_);
     for (auto& s : statuses_)

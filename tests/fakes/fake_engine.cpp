@@ -52,6 +52,7 @@ void FakeEngine::accept_loop() {
     if (c < 0) continue;
     std::lock_guard lock(mu_);
     open_fds_.push_back(c);
+    ++accepted_;
     conns_.emplace_back([this, c] { serve(Fd(c)); });
   }
 }
@@ -66,7 +67,7 @@ void FakeEngine::serve(Fd fd) {
       std::erase(e->open_fds_, fd);
     }
   } untrack{this, s.fd()};
-  for (;;) {
+  for (size_t served = 0;; ++served) {
     s.set_cancel_fd(wake_read_.get());
     auto h = api::read_request_head(s);
     s.set_cancel_fd(-1);
@@ -75,6 +76,7 @@ void FakeEngine::serve(Fd fd) {
     if (!framing) return;
     auto body = api::read_body(s, *framing, 64u << 20);
     if (!body) return;
+    if (served > 0 && drop_reused_.exchange(false)) return;
     if (!handle(s, h.head, std::move(body).value())) return;
   }
 }

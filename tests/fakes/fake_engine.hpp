@@ -65,6 +65,13 @@ class FakeEngine {
   std::vector<RecordedRequest> requests() const;
   size_t count(const std::string& method, const std::string& path) const;
 
+  // How many connections it accepted.
+  size_t connections() const { return accepted_; }
+  // The next request that arrives on a connection which already carried one is read and
+  // dropped with its connection, unanswered: an engine closing a kept connection just as a
+  // request goes out on it.
+  void drop_next_reused() { drop_reused_ = true; }
+
   // logs?follow=1 sends a first chunk, then waits for release_stream() before the last one.
   void release_stream();
 
@@ -86,6 +93,8 @@ class FakeEngine {
   std::vector<std::thread> conns_;
   std::vector<int> open_fds_;  // shut down on stop() so no connection thread blocks forever
   std::atomic<bool> stopping_{false};
+  std::atomic<size_t> accepted_{0};
+  std::atomic<bool> drop_reused_{false};
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -69,6 +69,46 @@ TEST_F(TwoEngines, VersionIsHvsWithTwinboxComponent) {
   EXPECT_EQ(json_of(*c.request("GET", "/version"))["Version"], "20.10.24-rosetta");
 }
 
+// An engine's /version answer does not change while it runs: asked once per engine run and
+// target, given again from memory (docker-py asks it for every client it makes).
+TEST_F(TwoEngines, VersionIsAskedOncePerEngineRun) {
+  auto c = client();
+  // Runs unknown (0): asked every time.
+  ASSERT_TRUE(c.request("GET", "/v1.41/version"));
+  ASSERT_TRUE(c.request("GET", "/v1.41/version"));
+  EXPECT_EQ(hv_->count("GET", "/version"), 2u);
+  backends_.set_engine_run("hv", 1);
+  backends_.set_engine_run("rosetta", 1);
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.request("GET", "/v1.41/version");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(json_of(*r)["Version"], "20.10.24-hv");
+  }
+  EXPECT_EQ(hv_->count("GET", "/version"), 3u);
+  EXPECT_EQ(rosetta_->count("GET", "/version"), 3u);
+  // Another API version is another question.
+  ASSERT_TRUE(c.request("GET", "/v1.40/version"));
+  EXPECT_EQ(hv_->count("GET", "/version"), 4u);
+  EXPECT_EQ(hv_->requests().back().target, "/v1.40/version");
+  // A new engine (hv rebooted, and upgraded) is asked again; rosetta's answer is still kept.
+  backends_.set_engine_run("hv", 2);
+  hv_->on("GET", "/version", FakeResponse{200, R"({"Version":"26.1.5","ApiVersion":"1.41"})"});
+  auto r = c.request("GET", "/v1.40/version");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json_of(*r)["Version"], "26.1.5");
+  EXPECT_EQ(hv_->count("GET", "/version"), 5u);
+  EXPECT_EQ(rosetta_->count("GET", "/version"), 4u);
+  // A failed answer is not kept.
+  backends_.set_engine_run("hv", 3);
+  hv_->on("GET", "/version", FakeResponse{500, R"({"message":"busy"})"});
+  ASSERT_TRUE(c.request("GET", "/v1.40/version"));
+  hv_->on("GET", "/version", FakeResponse{200, R"({"Version":"26.1.6","ApiVersion":"1.41"})"});
+  r = c.request("GET", "/v1.40/version");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json_of(*r)["Version"], "26.1.6");
+  EXPECT_EQ(hv_->count("GET", "/version"), 7u);
+}
+
 TEST_F(TwoEngines, ContainerListsMergeNewestFirstWithTheSameQuery) {
   auto c = client();
   create(c, "?name=first", R"({"Image":"a"})");
