@@ -15,21 +15,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS=${1:-5}
 shift || true
 ARM=127.0.0.1:5000/twinbox/busybox:latest
-S=$(mktemp -d /tmp/tbbench.XXXXXX)
-OUT=$S/figures
-mkdir -p "$OUT"
-PID=
-stop_daemon() {
-  [ -n "$PID" ] || return 0
-  "$TWINBOX" --socket "$S/docker.sock" down --timeout 120 >/dev/null 2>&1 || kill -TERM "$PID"
-  wait "$PID" || true
-  PID=
-}
-trap 'stop_daemon; rm -rf "$S"' EXIT
-export DOCKER_CONFIG=$S/cfg DOCKER_HOST=unix://$S/docker.sock
+bench_state_dir
 TB=$S/docker.sock HV=$S/run/hv-engine.sock RO=$S/run/rosetta-engine.sock
 
 "$TWINBOXD" --state-dir "$S" --assets "$ASSETS" "$@" >>"$S/twinboxd.log" 2>&1 &
+# shellcheck disable=SC2034  # lib.sh stop_daemon ends it
 PID=$!
 "$TWINBOX" --socket "$TB" status --wait 900 >/dev/null
 

@@ -10,21 +10,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS=${1:-5}
 ARM=127.0.0.1:5000/twinbox/busybox:latest
 AMD=127.0.0.1:5000/twinbox/busybox-amd64:latest
-S=$(mktemp -d /tmp/tbbench.XXXXXX)
-OUT=$S/figures
-mkdir -p "$OUT"
-PID=
-stop_daemon() {
-  [ -n "$PID" ] || return 0
-  "$TWINBOX" --socket "$S/docker.sock" down --timeout 120 >/dev/null 2>&1 || kill -TERM "$PID"
-  wait "$PID" || true
-  PID=
-}
-trap 'stop_daemon; rm -rf "$S"' EXIT
-export DOCKER_CONFIG=$S/cfg DOCKER_HOST=unix://$S/docker.sock
+bench_state_dir
 
 start_daemon() {  # FLAGS...
   "$TWINBOXD" --state-dir "$S" --assets "$ASSETS" "$@" >>"$S/twinboxd.log" 2>&1 &
+  # shellcheck disable=SC2034  # lib.sh stop_daemon ends it
   PID=$!
   "$TWINBOX" --socket "$S/docker.sock" status --wait 900 >/dev/null
 }

@@ -10,6 +10,23 @@ now() { date +%s.%N; }
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+# A state dir of the bench's own in $S (short: a socket path is limited to 108 bytes), figures
+# in $OUT, the docker CLI pointed at the twinboxd the script starts there (its pid in $PID);
+# stop_daemon ends that twinboxd, and the script's exit ends it and removes $S.
+bench_state_dir() {
+  S=$(mktemp -d /tmp/tbbench.XXXXXX)
+  OUT=$S/figures
+  mkdir -p "$OUT"
+  PID=
+  trap 'stop_daemon; rm -rf "$S"' EXIT
+  export DOCKER_CONFIG=$S/cfg DOCKER_HOST=unix://$S/docker.sock
+}
+stop_daemon() {
+  [ -n "$PID" ] || return 0
+  "$TWINBOX" --socket "$S/docker.sock" down --timeout 120 >/dev/null 2>&1 || kill -TERM "$PID"
+  wait "$PID" || true
+  PID=
+}
 # A row of bench/all's one table (metric, twinbox, floor, ratio, goal), appended to the file
 # $BENCH_TABLE when bench/all runs the script; nothing otherwise.
 figure() {  # METRIC TWINBOX FLOOR RATIO [GOAL]
