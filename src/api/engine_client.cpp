@@ -18,15 +18,8 @@ Result<EngineResponse> exchange(guest::GuestConnector& engine, const std::string
                                 const std::string& target, const std::string& content_type,
                                 const BodyProducer* produce, std::chrono::milliseconds timeout) {
   std::string what = method + " " + target + " on " + engine.describe();
-  // A GET or HEAD without a body may go on a kept connection, and again on a new one when the
-  // engine closed the kept one meanwhile (nothing came back: asking twice changes nothing).
-  bool reusable = !produce && (method == "GET" || method == "HEAD");
-  guest::GuestConnector::Lease lease;
-  if (reusable) {
-    TRY_ASSIGN(lease, engine.lease());
-  } else {
-    TRY_ASSIGN(lease.fd, engine.connect());
-  }
+  bool reusable = may_reuse_connection(method, produce != nullptr);
+  TRY_ASSIGN(auto lease, engine.lease(reusable));
   Stream s(std::move(lease.fd));
   s.set_read_timeout(timeout);
   std::string req =
@@ -62,13 +55,21 @@ Result<EngineResponse> exchange(guest::GuestConnector& engine, const std::string
   auto body = read_body(s, *framing, kMaxAnswerBytes);
   if (!body) return body.error().context(what);
   out.body = std::move(body).value();
-  if (reusable && framing->kind != http::BodyKind::UntilClose && s.buffer().empty() &&
-      !out.headers.has_token("Connection", "close"))
-    engine.keep(s.release_fd());
+  if (reusable && connection_reusable_after(*framing, out.headers, s)) engine.keep(s.release_fd());
   return out;
 }
 
 }  // namespace
+
+bool may_reuse_connection(const std::string& method, bool has_body) {
+  return !has_body && (method == "GET" || method == "HEAD");
+}
+
+bool connection_reusable_after(const http::Framing& framing, const http::Headers& answer_headers,
+                               Stream& engine) {
+  return framing.kind != http::BodyKind::UntilClose && engine.buffer().empty() &&
+         !answer_headers.has_token("Connection", "close");
+}
 
 Status engine_stream(guest::GuestConnector& engine, const std::string& target, int cancel_fd,
                      const std::function<void(const EngineResponse&)>& on_head,

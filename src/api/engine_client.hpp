@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/http.hpp"
+#include "api/stream.hpp"
 #include "guest/connector.hpp"
 #include "util/result.hpp"
 
@@ -16,6 +17,16 @@ struct EngineResponse {
   http::Headers headers;
   std::string body;  // decoded (chunked framing removed)
 };
+
+// The one rule for kept engine connections (GuestConnector::lease/keep), for the proxy and for
+// twinboxd's own questions. A request may go on a kept connection when it is a GET or HEAD
+// without a body: sent again on a new connection after the kept one turned out closed, it
+// changes nothing. Everything else (effects, uploads, hijacks) gets a connection of its own.
+bool may_reuse_connection(const std::string& method, bool has_body);
+// After an exchange: the connection can carry another request when the answer was read to its
+// end (not close-delimited), nothing more came, and the engine did not say close.
+bool connection_reusable_after(const http::Framing& framing, const http::Headers& answer_headers,
+                               Stream& engine);
 
 // Sends a body-less request on a fresh connection and reads the whole answer (at most 64 MiB),
 // each read bounded by `timeout`. `target` is the full request target ("/v1.41/info").

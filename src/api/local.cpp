@@ -71,35 +71,28 @@ std::vector<EngineReply> Dispatcher::fan_out(const std::string& target, const st
 }
 
 std::vector<EngineReply> Dispatcher::fan_out_constant(const std::string& target) {
-  std::vector<std::optional<EngineReply>> kept;
-  std::vector<std::future<EngineReply>> pending;
   auto statuses = home_first(backends_.statuses(), home());
+  std::vector<std::future<EngineReply>> pending;
   {
     std::lock_guard lock(constant_mu_);
     for (const auto& s : statuses) {
       auto it = constant_answers_.find(s.name);
-      if (s.state == BackendState::Running && s.engine_run != 0 && it != constant_answers_.end() &&
-          it->second.engine_run == s.engine_run && it->second.target == target) {
-        kept.emplace_back(EngineReply{s.name, it->second.body, "", true});
-        pending.emplace_back();
-      } else {
-        kept.emplace_back();
-        pending.push_back(
-            std::async(std::launch::async, ask, backends_.connector(s.name), s, "GET", target));
-      }
+      bool known = s.state == BackendState::Running && s.engine_run != 0 &&
+                   it != constant_answers_.end() && it->second.engine_run == s.engine_run &&
+                   it->second.target == target;
+      pending.push_back(
+          known
+              ? std::async(std::launch::deferred,
+                           [r = EngineReply{s.name, it->second.body, "", true}] { return r; })
+              : std::async(std::launch::async, ask, backends_.connector(s.name), s, "GET", target));
     }
   }
   std::vector<EngineReply> replies;
   for (size_t i = 0; i < statuses.size(); ++i) {
-    if (kept[i]) {
-      replies.push_back(std::move(*kept[i]));
-      continue;
-    }
     replies.push_back(pending[i].get());
-    const auto& r = replies.back();
-    if (r.body && statuses[i].engine_run != 0) {
+    if (replies.back().body && statuses[i].engine_run != 0) {
       std::lock_guard lock(constant_mu_);
-      constant_answers_[statuses[i].name] = {statuses[i].engine_run, target, *r.body};
+      constant_answers_[statuses[i].name] = {statuses[i].engine_run, target, *replies.back().body};
     }
   }
   return replies;

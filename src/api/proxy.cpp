@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "api/engine_client.hpp"
 #include "api/http_body.hpp"
 
 namespace twinbox::api {
@@ -125,22 +126,12 @@ void stream_response(Stream& client, Stream& engine, const http::RequestHead& he
                  http::wants_keep_alive(head) && !resp.headers.has_token("Connection", "close");
 }
 
-// A GET or HEAD without a body goes on a kept engine connection: asking again on a new one,
-// when the engine closed the kept one meanwhile, changes nothing.
+// Kept engine connections (engine_client.hpp): a request without a body of its own, not
+// hijacked.
 bool may_reuse(const http::RequestHead& head, const ProxyOptions& opts) {
-  if (opts.replaced_body || opts.hijack_endpoint) return false;
-  if (head.method != "GET" && head.method != "HEAD") return false;
   auto framing = http::request_framing(head);
-  return framing && framing->kind == http::BodyKind::None;
-}
-
-// The engine connection can carry another request: its answer was read to the end, nothing
-// more came, and nobody said close.
-bool reusable_after(const ProxyResult& r, const http::ResponseHead& resp,
-                    const http::Framing& framing, Stream& eng) {
-  return !r.error && !r.upgraded && r.request_body_done &&
-         framing.kind != http::BodyKind::UntilClose && eng.buffer().empty() &&
-         !resp.headers.has_token("Connection", "close");
+  bool has_body = opts.replaced_body || !framing || framing->kind != http::BodyKind::None;
+  return !opts.hijack_endpoint && may_reuse_connection(head.method, has_body);
 }
 
 }  // namespace
@@ -149,22 +140,12 @@ ProxyResult proxy_request(Stream& client, const http::RequestHead& head,
                           guest::GuestConnector& engine, const ProxyOptions& opts) {
   ProxyResult r;
   bool reuse = may_reuse(head, opts);
-  guest::GuestConnector::Lease lease;
-  if (reuse) {
-    auto l = engine.lease();
-    if (!l) {
-      r.error = Error{ErrorCode::Unavailable, l.error().message};
-      return r;
-    }
-    lease = std::move(l).value();
-  } else {
-    auto fd = engine.connect();
-    if (!fd) {
-      r.error = Error{ErrorCode::Unavailable, fd.error().message};
-      return r;
-    }
-    lease.fd = std::move(fd).value();
+  auto leased = engine.lease(reuse);
+  if (!leased) {
+    r.error = Error{ErrorCode::Unavailable, leased.error().message};
+    return r;
   }
+  auto lease = std::move(leased).value();
   Stream eng(std::move(lease.fd));
   TrackedFd tracked(opts.tracker, eng.fd());
   if (auto st = send_request(client, eng.fd(), head, opts, r.request_body_done); !st) {
@@ -196,7 +177,9 @@ ProxyResult proxy_request(Stream& client, const http::RequestHead& head,
   } else {
     stream_response(client, eng, head, h.head, *framing, opts, r);
   }
-  if (reuse && reusable_after(r, h.head, *framing, eng)) engine.keep(eng.release_fd());
+  if (reuse && !r.error && !r.upgraded && r.request_body_done &&
+      connection_reusable_after(*framing, h.head.headers, eng))
+    engine.keep(eng.release_fd());
   return r;
 }
 

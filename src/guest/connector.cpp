@@ -19,8 +19,8 @@ bool quiet(int fd) {
 
 }  // namespace
 
-Result<GuestConnector::Lease> GuestConnector::lease() {
-  {
+Result<GuestConnector::Lease> GuestConnector::lease(bool reuse) {
+  if (reuse) {
     std::lock_guard lock(pool_mu_);
     auto now = std::chrono::steady_clock::now();
     while (!idle_.empty()) {

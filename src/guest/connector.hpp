@@ -30,8 +30,9 @@ class GuestConnector {
     Fd fd;
     bool reused = false;  // kept from an earlier request: the engine may have closed it since
   };
-  // The most recently kept connection that is still open and quiet, else connect().
-  Result<Lease> lease();
+  // With `reuse`, the most recently kept connection that is still open and quiet; else (or
+  // without `reuse`) connect().
+  Result<Lease> lease(bool reuse = true);
   // Keeps `fd` for a later lease(): at most kMaxIdle, each for at most kIdleFor. Its read
   // timeout is cleared (a lease may carry an endless stream).
   void keep(Fd fd);
