@@ -1,15 +1,19 @@
 #pragma once
-// Content digests ("sha256:<hex>") and a pure, streaming SHA-256 (FIPS 180-4) so registry content
-// can be verified in pure code. The I/O half feeds blob bytes to Sha256 as they stream in.
+// Content digests ("sha256:<hex>") and a streaming SHA-256 (OpenSSL's libcrypto: computation
+// only, no I/O) so registry content can be verified in pure code. The I/O half feeds blob bytes
+// to Sha256 as they stream in.
 #include <array>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "util/result.hpp"
+
+using EVP_MD_CTX = struct evp_md_ctx_st;
 
 namespace twinbox::image {
 
@@ -36,8 +40,9 @@ class Digest {
   std::string hex_;
 };
 
-// Streaming SHA-256. update() any number of times, then final() (or final_hex()) once; the
-// object is spent afterwards.
+// Streaming SHA-256 (OpenSSL's EVP). update() any number of times, then final() (or
+// final_hex()) once; the object is spent afterwards. Movable (`h = Sha256()` starts over), not
+// copyable.
 class Sha256 {
  public:
   Sha256();
@@ -48,11 +53,10 @@ class Sha256 {
   std::string final_hex();
 
  private:
-  void compress(const uint8_t* block);
-  std::array<uint32_t, 8> h_;
-  std::array<uint8_t, 64> buf_{};
-  size_t buf_len_ = 0;
-  uint64_t total_len_ = 0;
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const;
+  };
+  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx_;
 };
 
 std::string to_hex(const uint8_t* data, size_t len);

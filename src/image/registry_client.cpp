@@ -580,8 +580,8 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
     return make_error(ErrorCode::Unavailable,
                       repo.where() + ": " + what + ": only sha256 layers can be verified");
   }
+  // The sink hashes what it is given and verifies it on commit(): the bytes are hashed once.
   TRY_ASSIGN(std::unique_ptr<BlobWriter> writer, sink.begin(d.digest, d.size));
-  Sha256 hash;
   int64_t received = 0;
   int64_t reported = 0;
   Status restart_failed;
@@ -593,7 +593,6 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
                         repo.where() + ": " + what + ": the registry sent more than the " +
                             std::to_string(d.size) + " bytes the manifest lists; refusing it");
     }
-    hash.update(chunk);
     TRY(writer->write(chunk));
     if (received - reported >= kProgressStep || received == d.size) {
       reported = received;
@@ -605,7 +604,6 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
   auto on_retry = [&] {
     // A broken transfer starts over: nothing partial is kept.
     writer->abort();
-    hash = Sha256();
     received = reported = 0;
     auto w = sink.begin(d.digest, d.size);
     if (!w) {
@@ -634,14 +632,11 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
                                                        std::to_string(d.size) + " bytes"));
   }
   emit(PullPhase::Verifying);
-  Digest actual = Digest::from_sha256(hash.final());
-  if (actual != d.digest) {
-    return fail(make_error(ErrorCode::InvalidArgument,
-                           repo.where() + ": " + what + ": the content hashes to " + actual.str() +
-                               ", not " + d.digest.str() + "; refusing it (nothing stored)"));
-  }
   Status c = writer->commit();
-  if (!c) return fail(c.error().context(repo.where() + ": " + what));
+  if (!c) {
+    // A digest mismatch (InvalidArgument) says what the content hashed to; nothing was stored.
+    return fail(c.error().context(repo.where() + ": " + what + ": refusing the content"));
+  }
   emit(PullPhase::DownloadComplete);
   return {};
 }

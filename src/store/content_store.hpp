@@ -67,6 +67,8 @@ class Ingest : public image::BlobWriter {
   Fd lease_;  // shared lock on <root>/gc.lock: gc waits for us
   image::Sha256 hash_;
   int64_t written_ = 0;
+  int64_t flushed_ = 0;  // writeback started up to here (sync_file_range)
+  static constexpr int64_t kWritebackStep = int64_t{8} << 20;
   image::Digest expected_;
   int64_t expected_size_ = -1;
   bool done_ = false;

@@ -51,6 +51,19 @@ TEST(Sha256, StreamingMatchesOneShotAtEverySplit) {
   }
 }
 
+TEST(Sha256, AssigningANewOneStartsOver) {
+  // What a retried download does: the bytes of the broken attempt must not count.
+  Sha256 h;
+  h.update("the first attempt, cut short");
+  h = Sha256();
+  h.update("abc");
+  EXPECT_EQ(h.final_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 moved = std::move(h);  // NOLINT(performance-move-const-arg): the move is the test
+  Sha256 fresh;
+  fresh.update("");
+  EXPECT_EQ(fresh.final_hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 TEST(Sha256, MillionAByteAtATimeInChunks) {
   Sha256 h;
   std::string chunk(997, 'a');  // prime-sized chunks so block boundaries fall mid-chunk

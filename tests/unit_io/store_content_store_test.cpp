@@ -107,6 +107,24 @@ TEST_F(StoreTest, IngestVerifiesAndStoresAtomically) {
   EXPECT_TRUE(list_dir(root() + "/ingest").empty());
 }
 
+TEST_F(StoreTest, ALayerOfManyWritebackStepsIsStoredWhole) {
+  // 20 MiB and a bit in 16 KiB chunks (libcurl's): writeback starts every 8 MiB on the way.
+  std::string bytes((20 << 20) + 12345, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+  image::Digest d = image::sha256_digest(bytes);
+  auto w = store_->begin(d, static_cast<int64_t>(bytes.size()));
+  ASSERT_TRUE(w) << w.error().message;
+  for (size_t off = 0; off < bytes.size(); off += 16384) {
+    ASSERT_TRUE((*w)->write(std::string_view(bytes).substr(off, 16384)));
+  }
+  auto c = (*w)->commit();
+  ASSERT_TRUE(c) << c.error().message;
+  auto stored = fs::read_file(root() + "/blobs/sha256/" + d.hex());
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(*stored == bytes) << "stored " << stored->size() << " bytes";
+  EXPECT_TRUE(list_dir(root() + "/ingest").empty());
+}
+
 TEST_F(StoreTest, DigestMismatchStoresNothing) {
   image::Digest want = image::sha256_digest("what the registry announced");
   image::Digest got = image::sha256_digest("what arrived");
