@@ -139,8 +139,10 @@ int main(int argc, char** argv) {
   double mb = static_cast<double>(data.size()) / 1e6;
   // No goal: the hash runs on the writing thread, so this is the disk plus one SHA-256 pass at
   // best; the goals are pull.sh's (against skopeo, which pays the same hash).
-  std::printf("store a %zu MiB layer (write, SHA-256, fsync, rename) vs the disk alone (s)\t%.3f\t%.3f\t%.2f\t-\n",
-              mib, s, p, s / p);
+  std::printf(
+      "store a %zu MiB layer (write, SHA-256, fsync, rename) vs the disk alone "
+      "(s)\t%.3f\t%.3f\t%.2f\t-\n",
+      mib, s, p, s / p);
   std::printf("SHA-256 alone, 16 KiB updates (MB/s)\t%.0f\t-\t-\t-\n", mb / h);
   if (own_dir) std::filesystem::remove_all(dir);
   return 0;

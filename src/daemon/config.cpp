@@ -47,6 +47,8 @@ std::string usage() {
          "  --insecure-registry R    plain HTTP for R (host[:port] or CIDR); repeatable;\n"
          "                           loopback registries always are\n"
          "  --docker-config FILE     registry credentials (default ~/.docker/config.json)\n"
+         "  --max-concurrent-downloads N  layers of one pull fetched at once (default 3,\n"
+         "                           1..16, as dockerd's flag)\n"
          "  --socket-mode MODE       API socket permissions: 0660 (default) or 0600\n"
          "  --socket-group GROUP     API socket group (name or gid); its members may use\n"
          "                           twinbox (the state dir becomes 0710 for them)\n"
@@ -108,7 +110,8 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
     } else if (a == "--data-disk-size") {
       TRY_ASSIGN(c.data_disk_size, value());
     } else if (a == "--memory-mib" || a == "--vcpus" || a == "--tb-cache-mib" ||
-               a == "--boot-timeout" || a == "--shutdown-timeout") {
+               a == "--boot-timeout" || a == "--shutdown-timeout" ||
+               a == "--max-concurrent-downloads") {
       TRY_ASSIGN(std::string v, value());
       TRY_ASSIGN(unsigned n, parse_uint(a, v));
       if (a == "--memory-mib")
@@ -119,7 +122,13 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
         c.tb_cache_mib = n;
       else if (a == "--boot-timeout")
         c.boot_timeout_s = static_cast<int>(n);
-      else
+      else if (a == "--max-concurrent-downloads") {
+        if (n < 1 || n > 16) {
+          return make_error(ErrorCode::InvalidArgument,
+                            "--max-concurrent-downloads " + v + ": must be 1 to 16");
+        }
+        c.max_concurrent_downloads = n;
+      } else
         c.shutdown_timeout_s = static_cast<int>(n);
     } else if (a == "--host-loopback-ports" || a == "--host-access") {
       TRY_ASSIGN(std::string v, value());

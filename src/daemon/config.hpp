@@ -39,7 +39,8 @@ struct Config {
   bool mixed_projects = false;  // experimental: compose services placed one by one
   std::string content_store;    // default <state>/content
   std::vector<std::string> insecure_registries;
-  std::string docker_config;  // default $DOCKER_CONFIG/config.json or ~/.docker/...
+  std::string docker_config;              // default $DOCKER_CONFIG/config.json or ~/.docker/...
+  unsigned max_concurrent_downloads = 3;  // layers of one pull fetched at once (as dockerd)
   bool debug = false;
   // The API socket: owner read/write, and the group's when 0660. socket_group names the group
   // (a docker-like group of users allowed to drive twinbox); "" keeps the daemon's own.

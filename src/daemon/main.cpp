@@ -218,6 +218,7 @@ int run(const daemon::Config& cfg) {
   opts.registry.user_agent = std::string("twinbox/") + kVersion;
   // A pull whose registry is down falls back to the content store: give up after ~1.5 s.
   opts.registry.max_attempts = 3;
+  opts.registry.max_concurrent_downloads = static_cast<int>(cfg.max_concurrent_downloads);
   opts.route_env.profile = prof;
   opts.route_env.translator = translators;
   opts.route_env.mixed_projects = cfg.mixed_projects;

@@ -54,9 +54,6 @@ size_t on_write(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-struct EasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
 struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
@@ -65,8 +62,41 @@ struct SlistDeleter {
 
 CurlTransport::CurlTransport(CurlTransportOptions opts) : opts_(std::move(opts)) { global_init(); }
 
+CurlTransport::~CurlTransport() {
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void* CurlTransport::take_handle() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      void* c = idle_.back();
+      idle_.pop_back();
+      return c;
+    }
+  }
+  return curl_easy_init();
+}
+
+void CurlTransport::give_back(void* handle) {
+  // Options back to their defaults, so an idle handle points at none of the finished request's
+  // buffers; its connection and DNS caches stay.
+  curl_easy_reset(static_cast<CURL*>(handle));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.size() < opts_.max_idle_handles) {
+      idle_.push_back(handle);
+      return;
+    }
+  }
+  curl_easy_cleanup(static_cast<CURL*>(handle));
+}
+
 Result<HttpResponse> CurlTransport::send(const HttpRequest& req, const BodyCallback& on_body) {
-  std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
+  // Given back when this request is done, whatever the outcome: a connection curl finds broken
+  // is not reused (curl checks a kept connection before it sends on it).
+  auto give = [this](CURL* h) { give_back(h); };
+  std::unique_ptr<CURL, decltype(give)> curl(static_cast<CURL*>(take_handle()), give);
   if (!curl) return make_error(ErrorCode::Internal, "curl_easy_init failed");
   CURL* c = curl.get();
   Transfer t;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <thread>
 #include <variant>
 
@@ -195,7 +197,8 @@ struct Attempt {
 Result<HttpResponse> RegistryClient::request(
     const Repo& repo, const std::string& url, const HeaderList& extra, milliseconds timeout,
     const std::function<Status(const HttpResponse&, std::string_view)>& on_ok_body,
-    const std::function<void()>& on_retry, std::string* error_body) {
+    const std::function<void(HeaderList& headers)>& on_retry, std::string* error_body) {
+  HeaderList headers = extra;  // on_retry may change them for the next attempt (Range)
   bool challenged = false;
   std::string authorization;
   // Once a registry has asked for auth, later requests send what it accepted up front.
@@ -209,7 +212,7 @@ Result<HttpResponse> RegistryClient::request(
   for (int attempt = 1;; attempt++) {
     HttpRequest req;
     req.url = url;
-    req.headers = extra;
+    req.headers = headers;
     req.timeout = timeout;
     if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
     bool body_failed = false;
@@ -241,7 +244,7 @@ Result<HttpResponse> RegistryClient::request(
       }
       TRY_ASSIGN(authorization, authorization_for(repo, true, *challenges));
       if (authorization.empty()) return r;  // nothing to offer: the caller reports 401
-      on_retry();
+      on_retry(headers);
       attempt--;  // the challenge round trip is not a failed attempt
       continue;
     }
@@ -265,7 +268,7 @@ Result<HttpResponse> RegistryClient::request(
                            std::to_string(attempt + 1) + " of " +
                            std::to_string(opts_.max_attempts) + ")");
     sleep_before_retry(attempt, r ? &*r : nullptr);
-    on_retry();
+    on_retry(headers);
   }
 }
 
@@ -399,7 +402,7 @@ Result<RegistryClient::Fetched> RegistryClient::get_small(const Repo& repo, cons
         f.body.append(chunk);
         return {};
       },
-      [&] { f.body.clear(); }, &error_body);
+      [&](HeaderList&) { f.body.clear(); }, &error_body);
   if (!r) return r.error().context(repo.where() + ": " + what);
   if (r->status != 200) {
     return http_error(repo.where(), what, r->status, error_body, config_path(), repo.ep.registry,
@@ -553,6 +556,21 @@ Result<ResolvedImage> RegistryClient::resolve(const ImageOffer& offer,
   return out;
 }
 
+namespace {
+
+// True when `head` is a 206 whose Content-Range ("bytes FROM-LAST/SIZE") starts at `from` and
+// runs to the end of a blob of `size` bytes.
+bool answers_range(const HttpResponse& head, int64_t from, int64_t size) {
+  if (head.status != 206) return false;
+  std::string want = "bytes " + std::to_string(from) + "-" + std::to_string(size - 1) + "/";
+  std::string got = head.header("Content-Range");
+  if (!starts_with(got, want)) return false;
+  std::string total = got.substr(want.size());
+  return total == "*" || total == std::to_string(size);
+}
+
+}  // namespace
+
 Status RegistryClient::store_bytes(BlobSink& sink, const Digest& d, const std::string& bytes) {
   if (sink.has(d)) return {};
   TRY_ASSIGN(auto w, sink.begin(d, static_cast<int64_t>(bytes.size())));
@@ -566,7 +584,8 @@ Status RegistryClient::store_bytes(BlobSink& sink, const Digest& d, const std::s
 }
 
 Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSink& sink,
-                                  const ProgressCallback& progress) {
+                                  const ProgressCallback& progress,
+                                  const std::atomic<bool>* cancel) {
   const std::string what = "fetching layer " + d.digest.str();
   PullProgress ev;
   ev.id = short_id(d.digest);
@@ -582,11 +601,38 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
   }
   // The sink hashes what it is given and verifies it on commit(): the bytes are hashed once.
   TRY_ASSIGN(std::unique_ptr<BlobWriter> writer, sink.begin(d.digest, d.size));
-  int64_t received = 0;
+  int64_t received = 0;  // bytes of the blob given to `writer`
   int64_t reported = 0;
+  int64_t attempt_from = 0;  // the byte this attempt asked to start at (Range), 0 = all
+  bool attempt_checked = false;
   Status restart_failed;
-  auto on_body = [&](const HttpResponse&, std::string_view chunk) -> Status {
+  auto restart = [&]() -> Status {  // what was written is dropped; a new writer from byte 0
+    writer->abort();
+    received = reported = 0;
+    TRY_ASSIGN(writer, sink.begin(d.digest, d.size));
+    return {};
+  };
+  auto on_body = [&](const HttpResponse& head, std::string_view chunk) -> Status {
     if (!restart_failed) return restart_failed;
+    if (cancel && cancel->load()) {
+      return make_error(ErrorCode::Unavailable, what + ": cancelled (another layer failed)");
+    }
+    if (!attempt_checked) {
+      attempt_checked = true;
+      if (attempt_from > 0 && !answers_range(head, attempt_from, d.size)) {
+        if (head.status != 200) {
+          return make_error(ErrorCode::InvalidArgument,
+                            repo.where() + ": " + what + ": asked for bytes " +
+                                std::to_string(attempt_from) + "- and got HTTP " +
+                                std::to_string(head.status) + " with Content-Range \"" +
+                                head.header("Content-Range") + "\"; refusing it");
+        }
+        // The registry ignored the range and sends the whole blob: start over with it.
+        log::info("image", what + ": the registry ignored the range request; fetching it whole");
+        attempt_from = 0;
+        TRY(restart());
+      }
+    }
     received += static_cast<int64_t>(chunk.size());
     if (received > d.size) {
       return make_error(ErrorCode::InvalidArgument,
@@ -601,16 +647,20 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
     }
     return {};
   };
-  auto on_retry = [&] {
-    // A broken transfer starts over: nothing partial is kept.
-    writer->abort();
-    received = reported = 0;
-    auto w = sink.begin(d.digest, d.size);
-    if (!w) {
-      restart_failed = w.error();
+  auto on_retry = [&](HeaderList& headers) {
+    attempt_checked = false;
+    std::erase_if(headers, [](const auto& h) { return iequals(h.first, "Range"); });
+    if (received > 0 && received < d.size) {
+      // A transfer broken part-way resumes where it stopped: what arrived is kept (the sink has
+      // hashed it as it streamed) and the whole is verified at commit as always.
+      attempt_from = received;
+      headers.emplace_back("Range", "bytes=" + std::to_string(received) + "-");
+      log::info("image", what + ": resuming at byte " + std::to_string(received) + " of " +
+                             std::to_string(d.size));
       return;
     }
-    writer = std::move(*w);
+    attempt_from = 0;
+    if (Status s = restart(); !s) restart_failed = s;
   };
   std::string error_body;
   auto r = request(repo, repo.url("blobs", d.digest.str()), {}, milliseconds(0), on_body, on_retry,
@@ -621,7 +671,7 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
   };
   if (!restart_failed) return fail(restart_failed.error().context(repo.where() + ": " + what));
   if (!r) return fail(r.error().context(repo.where() + ": " + what));
-  if (r->status != 200) {
+  if (r->status != 200 && !(r->status == 206 && attempt_from > 0)) {
     return fail(http_error(repo.where(), what, r->status, error_body, config_path(),
                            repo.ep.registry, opts_.max_attempts,
                            r->status == 401 && has_credentials(repo), credentials_origin(repo)));
@@ -641,6 +691,51 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
   return {};
 }
 
+Status RegistryClient::fetch_layers(const Repo& repo, const std::vector<const Descriptor*>& layers,
+                                    BlobSink& sink, const ProgressCallback& progress) {
+  size_t workers = std::min<size_t>(
+      layers.size(), static_cast<size_t>(std::max(1, opts_.max_concurrent_downloads)));
+  if (workers <= 1) {
+    for (const Descriptor* d : layers) TRY(fetch_blob(repo, *d, sink, progress));
+    return {};
+  }
+  // A few threads for the length of this pull (at most max_concurrent_downloads, each one
+  // transfer at a time); the caller's progress callback is called by one of them at a time.
+  std::mutex mu;
+  size_t next = 0;
+  Status first_error;
+  std::atomic<bool> cancel{false};
+  ProgressCallback one_at_a_time;
+  if (progress) {
+    one_at_a_time = [&](const PullProgress& p) {
+      std::lock_guard<std::mutex> lock(mu);
+      progress(p);
+    };
+  }
+  auto work = [&] {
+    for (;;) {
+      const Descriptor* d = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (cancel || next == layers.size()) return;
+        d = layers[next++];
+      }
+      Status s = fetch_blob(repo, *d, sink, one_at_a_time, &cancel);
+      if (!s) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!cancel.exchange(true)) first_error = s;
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(workers - 1);
+  for (size_t i = 1; i < workers; i++) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  return first_error;
+}
+
 Status RegistryClient::fetch(const ResolvedImage& image, BlobSink& sink,
                              const ProgressCallback& progress, const PullCredentials& creds) {
   Repo repo = make_repo(image.reference, creds);
@@ -657,13 +752,13 @@ Status RegistryClient::fetch(const ResolvedImage& image, BlobSink& sink,
       progress(ev);
     }
   }
+  std::vector<const Descriptor*> missing;
+  std::set<Digest> listed;  // an image may list the same blob twice: fetched once
   for (size_t i = 0; i < image.manifest.layers.size(); i++) {
-    if (present[i]) continue;
     const Descriptor& layer = image.manifest.layers[i];
-    // An earlier layer of this same image may be the same blob.
-    if (sink.has(layer.digest)) continue;
-    TRY(fetch_blob(repo, layer, sink, progress));
+    if (!present[i] && listed.insert(layer.digest).second) missing.push_back(&layer);
   }
+  TRY(fetch_layers(repo, missing, sink, progress));
   // Referrers after what they reference: a manifest is stored only once its blobs are.
   auto ctx = [&](Status s, const std::string& what) -> Status {
     if (!s) return s.error().context(repo.where() + ": " + what);

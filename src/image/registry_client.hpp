@@ -14,6 +14,7 @@
 // Thread safety: one RegistryClient may be shared by several threads pulling at once. The token
 // cache and the docker config are guarded by an internal mutex; the transport must be thread-safe
 // (CurlTransport is: one easy handle per request). Credentials never appear in errors or logs.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -55,7 +56,9 @@ struct RegistryOptions {
   std::chrono::milliseconds connect_timeout{15000};
   std::chrono::milliseconds request_timeout{60000};  // manifests, tokens, configs
   std::chrono::milliseconds stall_timeout{60000};    // layer downloads: cut below 1 KiB/s
-  std::string user_agent;                            // "" -> "twinbox/<version>"
+  // Layers of one pull fetched at once (dockerd's --max-concurrent-downloads, also 3).
+  int max_concurrent_downloads = 3;
+  std::string user_agent;  // "" -> "twinbox/<version>"
 };
 
 // The image chosen for one platform, with everything verified.
@@ -158,8 +161,13 @@ class RegistryClient {
   Result<std::string> fetch_manifest(const Repo& repo, const std::string& ref, const Digest* want,
                                      std::string* media_type, Digest* digest);
   Result<std::string> fetch_config(const Repo& repo, const Descriptor& config);
+  // `cancel`, when set by another layer's failure, stops this one at its next chunk.
   Status fetch_blob(const Repo& repo, const Descriptor& d, BlobSink& sink,
-                    const ProgressCallback& progress);
+                    const ProgressCallback& progress, const std::atomic<bool>* cancel = nullptr);
+  // The layers not in `sink`, each once, up to max_concurrent_downloads at a time; the first
+  // failure cancels the others and is the result.
+  Status fetch_layers(const Repo& repo, const std::vector<const Descriptor*>& layers,
+                      BlobSink& sink, const ProgressCallback& progress);
   Status store_bytes(BlobSink& sink, const Digest& d, const std::string& bytes);
 
   // The request loop: auth header, retries, the 401 challenge flow.
@@ -167,7 +175,7 @@ class RegistryClient {
       const Repo& repo, const std::string& url, const HeaderList& extra,
       std::chrono::milliseconds timeout,
       const std::function<Status(const HttpResponse&, std::string_view)>& on_ok_body,
-      const std::function<void()>& on_retry, std::string* error_body);
+      const std::function<void(HeaderList& headers)>& on_retry, std::string* error_body);
   Result<std::string> authorization_for(const Repo& repo, bool force_refresh,
                                         const std::vector<AuthChallenge>& challenges);
   Result<std::optional<RegistryCredentials>> credentials_for(const std::string& registry);

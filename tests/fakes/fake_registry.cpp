@@ -1,12 +1,16 @@
-// FakeRegistry: a minimal HTTP/1.1 server (Connection: close) speaking enough of the OCI
-// distribution API and Docker token auth for the registry client's tests.
+// FakeRegistry: a minimal HTTP/1.1 server (a thread per connection, kept alive) speaking enough
+// of the OCI distribution API and Docker token auth for the registry client's tests.
 #include "fakes/fake_registry.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <thread>
 
 #include "image/base64.hpp"
 #include "util/strings.hpp"
@@ -47,6 +51,11 @@ void FakeRegistry::stop() {
   if (!acceptor_.joinable() || stopping_.exchange(true)) return;
   ::shutdown(listener_.get(), SHUT_RDWR);
   acceptor_.join();
+  std::lock_guard<std::mutex> lock(conn_mu_);
+  for (auto& fd : conn_fds_) ::shutdown(fd.get(), SHUT_RDWR);  // ends idle kept connections
+  for (auto& t : conn_threads_) t.join();
+  conn_threads_.clear();
+  conn_fds_.clear();
 }
 
 void FakeRegistry::accept_loop() {
@@ -57,46 +66,91 @@ void FakeRegistry::accept_loop() {
     if (n <= 0) continue;
     int c = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) continue;
-    serve(Fd(c));
+    connections_++;
+    // As Go's net/http (every real registry) does: a head and body written apart would
+    // otherwise wait out the client's delayed ACK on a kept-alive connection.
+    int one = 1;
+    ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // The fd stays open until stop() (a connection that ends is shut down, not closed), so its
+    // number is never reused while stop() may still shut it down.
+    std::lock_guard<std::mutex> lock(conn_mu_);
+    conn_fds_.emplace_back(c);
+    conn_threads_.emplace_back([this, c] {
+      serve(c);
+      ::shutdown(c, SHUT_RDWR);
+    });
   }
 }
 
-void FakeRegistry::serve(Fd fd) {
+void FakeRegistry::serve(int fd) {
   std::string buf;
   char tmp[4096];
-  while (buf.find("\r\n\r\n") == std::string::npos) {
-    auto r = read_some(fd.get(), tmp, sizeof tmp);
-    if (!r || *r == 0) return;
-    buf.append(tmp, *r);
-    if (buf.size() > (1 << 20)) return;
+  while (!stopping_) {
+    size_t end;
+    while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+      auto r = read_some(fd, tmp, sizeof tmp);
+      if (!r || *r == 0) return;
+      buf.append(tmp, *r);
+      if (buf.size() > (1 << 20)) return;
+    }
+    std::string head = buf.substr(0, end);
+    buf.erase(0, end + 4);  // GET and HEAD carry no body
+    auto lines = split(head, '\n');
+    if (lines.empty()) return;
+    RegistryRequest req;
+    auto first = split(std::string(trim(lines[0])), ' ');
+    if (first.size() < 2) return;
+    req.method = first[0];
+    std::string target = first[1];
+    auto q = target.find('?');
+    req.path = target.substr(0, q);
+    if (q != std::string::npos) req.query = target.substr(q + 1);
+    for (size_t i = 1; i < lines.size(); i++) {
+      std::string line(trim(lines[i]));
+      auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string name = to_lower(trim(line.substr(0, colon)));
+      std::string value(trim(line.substr(colon + 1)));
+      if (name == "authorization") req.authorization = value;
+      if (name == "accept") req.accept = value;
+      if (name == "range") req.range = value;
+    }
+    if (!answer(fd, req)) return;
   }
-  auto lines = split(buf.substr(0, buf.find("\r\n\r\n")), '\n');
-  if (lines.empty()) return;
-  RegistryRequest req;
-  auto first = split(std::string(trim(lines[0])), ' ');
-  if (first.size() < 2) return;
-  req.method = first[0];
-  std::string target = first[1];
-  auto q = target.find('?');
-  req.path = target.substr(0, q);
-  if (q != std::string::npos) req.query = target.substr(q + 1);
-  for (size_t i = 1; i < lines.size(); i++) {
-    std::string line(trim(lines[i]));
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string name = to_lower(trim(line.substr(0, colon)));
-    std::string value(trim(line.substr(colon + 1)));
-    if (name == "authorization") req.authorization = value;
-    if (name == "accept") req.accept = value;
-  }
+}
+
+// Writes the answer to `req`; false when the connection must end (dropped or cut short).
+bool FakeRegistry::answer(int fd, const RegistryRequest& req) {
   Response resp = handle(req);
-  if (resp.drop) return;
+  if (resp.drop) return false;
   std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " X\r\n";
-  out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\nConnection: close\r\n";
+  out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
   for (const auto& [n, v] : resp.headers) out += n + ": " + v + "\r\n";
   out += "\r\n";
-  if (req.method != "HEAD") out += resp.body;
-  (void)write_all(fd.get(), out);
+  std::string body = req.method == "HEAD" ? std::string() : resp.body;
+  bool cut = body.size() > resp.cut_after;
+  if (cut) body.resize(resp.cut_after);
+  if (!resp.blob || body.empty()) {
+    return write_all(fd, out + body) && !cut;
+  }
+  int now = ++blobs_in_flight_;
+  for (int seen = max_blobs_in_flight_.load(); now > seen;) {
+    if (max_blobs_in_flight_.compare_exchange_weak(seen, now)) break;
+  }
+  bool ok = static_cast<bool>(write_all(fd, out));
+  std::chrono::milliseconds pause;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pause = slow_blobs_;
+  }
+  const size_t pieces = pause.count() > 0 ? 4 : 1;
+  const size_t step = (body.size() + pieces - 1) / pieces;
+  for (size_t off = 0; ok && off < body.size(); off += step) {
+    if (off > 0) std::this_thread::sleep_for(pause);
+    ok = static_cast<bool>(write_all(fd, std::string_view(body).substr(off, step)));
+  }
+  --blobs_in_flight_;
+  return ok && !cut;
 }
 
 FakeRegistry::Response FakeRegistry::token(const RegistryRequest& r) {
@@ -146,7 +200,13 @@ FakeRegistry::Response FakeRegistry::authorize(const RegistryRequest& r) {
 FakeRegistry::Response FakeRegistry::handle(const RegistryRequest& r) {
   std::lock_guard<std::mutex> lock(mu_);
   requests_.push_back(r);
+  size_t cut_after = SIZE_MAX;
   for (auto& f : failures_) {
+    if (f.path == r.path && f.left > 0 && f.cut_after != SIZE_MAX) {
+      f.left--;
+      cut_after = f.cut_after;
+      break;
+    }
     if (f.path == r.path && f.left > 0) {
       f.left--;
       Response resp;
@@ -195,7 +255,24 @@ FakeRegistry::Response FakeRegistry::handle(const RegistryRequest& r) {
       return resp;
     }
     resp.headers.emplace_back("Content-Type", "application/octet-stream");
-    resp.body = it->second;
+    resp.blob = true;
+    resp.cut_after = cut_after;
+    const std::string& blob = it->second;
+    size_t from = 0;
+    if (!ignore_ranges_ && starts_with(r.range, "bytes=")) {
+      from = std::strtoull(r.range.c_str() + 6, nullptr, 10);
+      if (from >= blob.size()) {
+        resp.status = 416;
+        resp.blob = false;
+        resp.headers.emplace_back("Content-Range", "bytes */" + std::to_string(blob.size()));
+        return resp;
+      }
+      resp.status = 206;
+      resp.headers.emplace_back("Content-Range", "bytes " + std::to_string(from) + "-" +
+                                                     std::to_string(blob.size() - 1) + "/" +
+                                                     std::to_string(blob.size()));
+    }
+    resp.body = blob.substr(from);
     return resp;
   }
   resp.status = 404;
@@ -257,6 +334,21 @@ void FakeRegistry::fail(const std::string& path, int status, int times,
                         const std::string& retry_after) {
   std::lock_guard<std::mutex> lock(mu_);
   failures_.push_back({path, status, times, retry_after});
+}
+
+void FakeRegistry::cut(const std::string& path, size_t after_bytes, int times) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failures_.push_back({path, 200, times, "", after_bytes});
+}
+
+void FakeRegistry::ignore_ranges(bool yes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ignore_ranges_ = yes;
+}
+
+void FakeRegistry::slow_blobs(std::chrono::milliseconds pause) {
+  std::lock_guard<std::mutex> lock(mu_);
+  slow_blobs_ = pause;
 }
 
 std::vector<RegistryRequest> FakeRegistry::requests() const {

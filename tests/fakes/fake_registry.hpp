@@ -1,10 +1,13 @@
 #pragma once
-// An in-process fake OCI registry on 127.0.0.1 (plain HTTP, one connection at a time, each
-// answered and closed) for the registry client's unit_io tests: manifests and blobs by tag and
-// digest, anonymous / Basic / Bearer auth with a token endpoint, scripted failures (5xx, 429 with
-// Retry-After, dropped connections) and corrupted content. MemoryBlobSink is header-only so the
-// integration tests can use it without the fake.
+// An in-process fake OCI registry on 127.0.0.1 (plain HTTP/1.1, a thread per connection,
+// connections kept alive as a real registry keeps them) for the registry client's unit_io tests:
+// manifests and blobs by tag and digest, blob range requests (206), anonymous / Basic / Bearer
+// auth with a token endpoint, scripted failures (5xx, 429 with Retry-After, dropped connections,
+// bodies cut short), corrupted content, and counts of connections and of blob GETs in flight.
+// MemoryBlobSink is header-only so the integration tests can use it without the fake.
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +28,7 @@ struct RegistryRequest {
   std::string query;  // raw, without '?'
   std::string authorization;
   std::string accept;
+  std::string range;  // the Range header, "" when none
 };
 
 class FakeRegistry {
@@ -62,9 +66,21 @@ class FakeRegistry {
   // without an answer), with Retry-After when `retry_after` is not empty.
   void fail(const std::string& path, int status, int times, const std::string& retry_after = "");
 
+  // The next `times` GETs of `path` send the full Content-Length but only the first
+  // `after_bytes` of the body, then close the connection (a transfer broken mid-way).
+  void cut(const std::string& path, size_t after_bytes, int times);
+  // Blob GETs ignore Range and answer 200 with the whole blob (registries may).
+  void ignore_ranges(bool yes);
+  // Each blob body is sent in pieces with this pause between them (to see transfers overlap).
+  void slow_blobs(std::chrono::milliseconds pause);
+
   std::vector<RegistryRequest> requests() const;
   size_t count(const std::string& path) const;
   int tokens_issued() const;
+  // Connections accepted so far.
+  int connections() const { return connections_.load(); }
+  // The most blob GETs that were being answered at the same time.
+  int max_blobs_in_flight() const { return max_blobs_in_flight_.load(); }
 
  private:
   struct Response {
@@ -72,6 +88,8 @@ class FakeRegistry {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     bool drop = false;
+    size_t cut_after = SIZE_MAX;  // send only this much of the body, then close
+    bool blob = false;
   };
   struct Manifest {
     std::string bytes;
@@ -83,9 +101,11 @@ class FakeRegistry {
     int status;
     int left;
     std::string retry_after;
+    size_t cut_after = SIZE_MAX;
   };
   void accept_loop();
-  void serve(Fd fd);
+  void serve(int fd);
+  bool answer(int fd, const RegistryRequest& req);
   Response handle(const RegistryRequest& r);
   Response authorize(const RegistryRequest& r);  // status 0 = allowed
   Response token(const RegistryRequest& r);
@@ -101,14 +121,24 @@ class FakeRegistry {
   std::vector<Failure> failures_;
   std::vector<RegistryRequest> requests_;
 
+  bool ignore_ranges_ = false;
+  std::chrono::milliseconds slow_blobs_{0};
+
   Fd listener_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread acceptor_;
+  std::atomic<int> connections_{0};
+  std::atomic<int> blobs_in_flight_{0};
+  std::atomic<int> max_blobs_in_flight_{0};
+  std::mutex conn_mu_;
+  std::vector<std::thread> conn_threads_;
+  std::vector<Fd> conn_fds_;  // shut down by stop() so idle kept connections end
 };
 
 // Blobs in memory, verified on commit like the real store: a writer that does not hash to its
-// digest (or has the wrong size) stores nothing.
+// digest (or has the wrong size) stores nothing. Writers may run on several threads at once (a
+// pull fetches layers in parallel); read the fields once the pull is over.
 class MemoryBlobSink : public image::BlobSink {
  public:
   std::map<std::string, std::string> blobs;  // digest -> bytes
@@ -116,7 +146,10 @@ class MemoryBlobSink : public image::BlobSink {
   int aborts = 0;
   int rejected = 0;
 
-  bool has(const image::Digest& d) const override { return blobs.count(d.str()) > 0; }
+  bool has(const image::Digest& d) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return blobs.count(d.str()) > 0;
+  }
   Result<std::unique_ptr<image::BlobWriter>> begin(const image::Digest& d,
                                                    int64_t expected_size) override {
     return std::unique_ptr<image::BlobWriter>(new Writer(this, d, expected_size));
@@ -136,6 +169,7 @@ class MemoryBlobSink : public image::BlobSink {
     }
     Status commit() override {
       done_ = true;
+      std::lock_guard<std::mutex> lock(s_->mu_);
       if (size_ >= 0 && static_cast<int64_t>(data_.size()) != size_) {
         s_->rejected++;
         return make_error(ErrorCode::InvalidArgument, "size mismatch for " + d_.str());
@@ -150,6 +184,7 @@ class MemoryBlobSink : public image::BlobSink {
       return {};
     }
     void abort() override {
+      std::lock_guard<std::mutex> lock(s_->mu_);
       if (!done_) s_->aborts++;
       done_ = true;
       data_.clear();
@@ -162,6 +197,7 @@ class MemoryBlobSink : public image::BlobSink {
     std::string data_;
     bool done_ = false;
   };
+  mutable std::mutex mu_;
 };
 
 }  // namespace twinbox::fakes

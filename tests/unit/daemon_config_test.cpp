@@ -37,6 +37,19 @@ TEST(ParseFlags, HostAccessIsOptIn) {
   EXPECT_NE(bad.error().message.find("--host-access: port out of range"), std::string::npos);
 }
 
+TEST(ParseFlags, MaxConcurrentDownloadsAsDockerd) {
+  EXPECT_EQ(Config{}.max_concurrent_downloads, 3u);
+  auto c = parse_flags({"--max-concurrent-downloads", "6"}, Config{});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->max_concurrent_downloads, 6u);
+  for (const char* bad : {"0", "17", "x"}) {
+    auto r = parse_flags({"--max-concurrent-downloads", bad}, Config{});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("--max-concurrent-downloads"), std::string::npos)
+        << r.error().message;
+  }
+}
+
 TEST(ParseFlags, SocketModeAndGroup) {
   Config base;
   EXPECT_EQ(base.socket_mode, 0660u);
