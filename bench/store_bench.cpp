@@ -1,6 +1,10 @@
-// store_bench: what storing a pulled layer costs in the content store (write, SHA-256 while it
-// streams, fsync, rename) against the disk alone (the same bytes written in the same chunks,
-// fsync, rename, no hash), in the same run. Issue 24: pulls at the speed of the disk.
+// store_bench (issue 24), in the same run:
+//  - what storing a pulled layer costs in the content store (write, SHA-256 while it streams,
+//    fsync, rename) against the disk alone (the same bytes written in the same chunks, fsync,
+//    rename, no hash): pulls at the speed of the disk;
+//  - a create in the workload registry (RegistryStore::update appending to its journal) with
+//    10, 1 000 and 10 000 workloads, against the same at 10; and what the snapshot rewritten
+//    whole on every create (the registry before its journal) costs at each size.
 //   build/bench/store_bench [MIB] [RUNS] [DIR]   (default 256 MiB, 5 runs, a temp dir in /var/tmp)
 // Prints one tab-separated row per figure: metric, twinbox, floor, ratio, goal (bench/store.sh
 // turns them into table rows). Not run by ctest.
@@ -19,7 +23,9 @@
 #include <vector>
 
 #include "image/digest.hpp"
+#include "router/registry_store.hpp"
 #include "store/content_store.hpp"
+#include "util/fs.hpp"
 
 using namespace twinbox;
 using Clock = std::chrono::steady_clock;
@@ -96,6 +102,54 @@ double hash_only(const std::string& data) {
   return seconds_since(t0);
 }
 
+// Mean ms of one container create in a persisted registry of `n` workloads: `creates` updates
+// each recording a new container (each followed, untimed, by one forgetting it, so the registry
+// stays at n), over enough of them to include the journal's compactions. With `whole`, the
+// snapshot is written whole on each create instead (the registry before its journal).
+double registry_create_ms(const std::string& dir, int n, int creates, bool whole) {
+  std::string path = dir + "/reg-" + std::to_string(n) + (whole ? "-whole" : "") + ".json";
+  router::RegistryStore store(path);
+  if (auto s = store.load(); !s) die("registry load: " + s.error().message);
+  auto id = [](int k) {
+    std::string s = std::to_string(k);
+    return std::string(64 - s.size(), 'c') + s;
+  };
+  if (auto s = store.update([&](router::WorkloadRegistry& r) {
+        for (int k = 0; k < n; k++)
+          r.record_container({id(k), k % 2 ? "hv" : "rosetta", "w" + std::to_string(k), "p"});
+        return true;
+      });
+      !s) {
+    die("registry fill: " + s.error().message);
+  }
+  double total = 0;
+  for (int i = 0; i < creates; i++) {
+    router::ContainerRecord c{id(n + 1 + i), "hv", "new" + std::to_string(i), ""};
+    auto t0 = Clock::now();
+    if (whole) {
+      std::string text;
+      store.read([&](const router::WorkloadRegistry& r) {
+        router::WorkloadRegistry copy = r;
+        copy.record_container(c);
+        text = copy.to_json();
+        return 0;
+      });
+      if (auto s = fs::write_file_atomic(path + ".whole", text, 0600); !s) die(s.error().message);
+    } else if (auto s = store.update([&](router::WorkloadRegistry& r) {
+                 r.record_container(c);
+                 return true;
+               });
+               !s) {
+      die("registry create: " + s.error().message);
+    }
+    total += seconds_since(t0);
+    if (!whole) {
+      (void)store.update([&](router::WorkloadRegistry& r) { return r.forget_container(c.id); });
+    }
+  }
+  return total * 1000 / creates;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -144,6 +198,29 @@ int main(int argc, char** argv) {
       "(s)\t%.3f\t%.3f\t%.2f\t-\n",
       mib, s, p, s / p);
   std::printf("SHA-256 alone, 16 KiB updates (MB/s)\t%.0f\t-\t-\t-\n", mb / h);
+
+  // The workload registry. Creates at each size: enough that the journal is compacted at
+  // least once at every size (it folds after max(1024, records) lines; a create and its
+  // forget are two).
+  const int sizes[] = {10, 1000, 10000};
+  double journal_ms[3], whole_ms[3];
+  for (int k = 0; k < 3; k++) {
+    int creates = std::max(600, sizes[k] / 2 + 100);
+    journal_ms[k] = registry_create_ms(dir, sizes[k], creates, false);
+    whole_ms[k] = registry_create_ms(dir, sizes[k], 100, true);
+    std::fprintf(stderr,
+                 "store_bench: registry of %d: create %.3f ms (journal, %d creates), %.3f ms "
+                 "(snapshot rewritten whole)\n",
+                 sizes[k], journal_ms[k], creates, whole_ms[k]);
+  }
+  for (int k = 1; k < 3; k++) {
+    std::printf("registry create at %d workloads vs at 10 (ms)\t%.3f\t%.3f\t%.2f\t<= 1.1\n",
+                sizes[k], journal_ms[k], journal_ms[0], journal_ms[k] / journal_ms[0]);
+  }
+  std::printf(
+      "registry create at 10 000, the snapshot rewritten whole (before) vs at 10 (ms)"
+      "\t%.3f\t%.3f\t%.2f\t-\n",
+      whole_ms[2], whole_ms[0], whole_ms[2] / whole_ms[0]);
   if (own_dir) std::filesystem::remove_all(dir);
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
 #include "util/json.hpp"
 #include "util/strings.hpp"
@@ -30,6 +31,11 @@ void WorkloadRegistry::record_container(const ContainerRecord& c) {
     names_[rec.name] = rec.id;
   }
   written_at_[rec.id] = ++writes_;
+  note({{"op", "container"},
+        {"id", rec.id},
+        {"backend", rec.backend},
+        {"name", rec.name},
+        {"project", rec.project}});
   containers_[rec.id] = std::move(rec);
 }
 
@@ -39,6 +45,7 @@ bool WorkloadRegistry::forget_container(std::string_view id) {
   drop_name_of(it->second.id);
   std::erase_if(execs_, [&](const auto& e) { return e.second.container_id == id; });
   if (auto w = written_at_.find(id); w != written_at_.end()) written_at_.erase(w);
+  note({{"op", "forget"}, {"id", it->second.id}});
   containers_.erase(it);
   return true;
 }
@@ -56,7 +63,13 @@ Status WorkloadRegistry::rename_container(std::string_view id, std::string_view 
 
 void WorkloadRegistry::record_exec(const std::string& id, const std::string& backend,
                                    const std::string& container_id) {
-  execs_[id] = ExecRecord{id, backend, container_id, next_seq_++};
+  execs_[id] = ExecRecord{id, backend, container_id, next_seq_};
+  note({{"op", "exec"},
+        {"id", id},
+        {"backend", backend},
+        {"container", container_id},
+        {"seq", next_seq_}});
+  next_seq_++;
   evict_old_execs();
 }
 
@@ -137,11 +150,15 @@ bool WorkloadRegistry::reconcile_backend(std::string_view backend,
   return changed;
 }
 
-void WorkloadRegistry::declare_project(const ProjectRecord& p) { declared_[p.name] = p; }
+void WorkloadRegistry::declare_project(const ProjectRecord& p) {
+  declared_[p.name] = p;
+  note({{"op", "declare"}, {"name", p.name}, {"backend", p.backend}, {"reason", p.reason}});
+}
 
 bool WorkloadRegistry::forget_project(std::string_view name) {
   auto it = declared_.find(name);
   if (it == declared_.end()) return false;
+  note({{"op", "undeclare"}, {"name", it->first}});
   declared_.erase(it);
   return true;
 }
@@ -180,6 +197,7 @@ std::map<std::string, ProjectSummary> WorkloadRegistry::projects() const {
 std::string WorkloadRegistry::to_json() const {
   nlohmann::json j;
   j["version"] = 1;
+  j["generation"] = generation_;
   j["containers"] = nlohmann::json::array();
   for (const auto& [id, c] : containers_)
     j["containers"].push_back(
@@ -213,6 +231,10 @@ Result<WorkloadRegistry> WorkloadRegistry::from_json(std::string_view text) {
   if (version == j.end() || !version->is_number_integer() || version->get<int>() != 1)
     return bad("unsupported version (want 1)");
   WorkloadRegistry reg;
+  if (auto g = j.find("generation"); g != j.end()) {
+    if (!g->is_number_unsigned()) return bad("\"generation\" not a count");
+    reg.generation_ = g->get<uint64_t>();
+  }
   auto containers = j.find("containers");
   if (containers != j.end() && !containers->is_array()) return bad("\"containers\" not a list");
   for (const auto& c : containers != j.end() ? *containers : nlohmann::json::array()) {
@@ -239,6 +261,83 @@ Result<WorkloadRegistry> WorkloadRegistry::from_json(std::string_view text) {
     reg.declared_[*name] = ProjectRecord{*name, *backend, str_field(p, "reason").value_or("")};
   }
   return reg;
+}
+
+void WorkloadRegistry::note(nlohmann::json entry) {
+  if (!journaling_) return;
+  journal_.push_back(entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string WorkloadRegistry::take_journal() {
+  std::string out;
+  if (journal_.size() == 1) {
+    out = std::move(journal_[0]);
+  } else if (!journal_.empty()) {
+    out = R"({"op":"batch","ops":[)" + join(journal_, ",") + "]}";
+  }
+  journal_.clear();
+  return out;
+}
+
+Status WorkloadRegistry::apply_journal_line(std::string_view line) {
+  bool was = std::exchange(journaling_, false);  // replaying is not a change to write down again
+  Status s = apply_line(line);
+  journaling_ = was;
+  return s;
+}
+
+Status WorkloadRegistry::apply_line(std::string_view line) {
+  auto j = parse_json<nlohmann::json>(line);
+  if (j.is_discarded() || !j.is_object()) {
+    return make_error(ErrorCode::InvalidArgument,
+                      "workload registry journal: a line that is not a JSON object");
+  }
+  return apply_entry(j, 0);
+}
+
+Status WorkloadRegistry::apply_entry(const nlohmann::json& j, int depth) {
+  auto bad = [&](const std::string& why) {
+    return make_error(ErrorCode::InvalidArgument, "workload registry journal: " + why);
+  };
+  if (!j.is_object()) return bad("an entry that is not a JSON object");
+  auto op = str_field(j, "op");
+  if (op && *op == "batch" && depth == 0) {
+    // One update's changes, written as one line so that they count together or not at all.
+    auto ops = j.find("ops");
+    if (ops == j.end() || !ops->is_array()) return bad("batch without \"ops\"");
+    for (const auto& e : *ops) TRY(apply_entry(e, depth + 1));
+    return {};
+  }
+  if (!op) return bad("a line without \"op\"");
+  if (*op == "container") {
+    auto id = str_field(j, "id"), backend = str_field(j, "backend");
+    if (!id || !backend) return bad("container without id or backend");
+    record_container(ContainerRecord{*id, *backend, str_field(j, "name").value_or(""),
+                                     str_field(j, "project").value_or("")});
+  } else if (*op == "forget") {
+    auto id = str_field(j, "id");
+    if (!id) return bad("forget without id");
+    forget_container(*id);
+  } else if (*op == "exec") {
+    auto id = str_field(j, "id"), backend = str_field(j, "backend");
+    if (!id || !backend || !j.contains("seq") || !j["seq"].is_number_unsigned())
+      return bad("exec without id, backend or seq");
+    auto seq = j["seq"].get<uint64_t>();
+    execs_[*id] = ExecRecord{*id, *backend, str_field(j, "container").value_or(""), seq};
+    next_seq_ = std::max(next_seq_, seq + 1);
+    evict_old_execs();
+  } else if (*op == "declare") {
+    auto name = str_field(j, "name"), backend = str_field(j, "backend");
+    if (!name || !backend) return bad("declare without name or backend");
+    declared_[*name] = ProjectRecord{*name, *backend, str_field(j, "reason").value_or("")};
+  } else if (*op == "undeclare") {
+    auto name = str_field(j, "name");
+    if (!name) return bad("undeclare without name");
+    if (auto it = declared_.find(*name); it != declared_.end()) declared_.erase(it);
+  } else {
+    return bad("unknown op \"" + *op + "\"");
+  }
+  return {};
 }
 
 }  // namespace twinbox::router

@@ -4,6 +4,7 @@
 // closed: a reference that could mean containers on two backends is a Conflict, never a guess.
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -102,7 +103,25 @@ class WorkloadRegistry {
   // InvalidArgument when `text` is not a registry written by to_json().
   static Result<WorkloadRegistry> from_json(std::string_view text);
 
+  // The journal: every change above (record, forget, rename, exec, declare, forget project,
+  // and what reconcile_backend changes) is also written down in compact JSON, so the store
+  // appends what changed instead of rewriting everything. take_journal() hands over the
+  // changes since the last call as one line (several are one "batch" entry: they count
+  // together or not at all), "" when there were none; apply_journal_line() replays one
+  // (InvalidArgument when it is not a line take_journal() produced). Off until journal(true):
+  // a registry that nobody persists keeps no lines.
+  void journal(bool on) { journaling_ = on; }
+  std::string take_journal();
+  // Which journal continues this snapshot (written by to_json, read by from_json; the store
+  // counts it up at each compaction). 0 in a snapshot written before journals existed.
+  uint64_t generation() const { return generation_; }
+  void set_generation(uint64_t g) { generation_ = g; }
+  Status apply_journal_line(std::string_view line);
+
  private:
+  void note(nlohmann::json entry);
+  Status apply_line(std::string_view line);
+  Status apply_entry(const nlohmann::json& entry, int depth);
   void drop_name_of(const std::string& id);
   void evict_old_execs();
 
@@ -113,6 +132,9 @@ class WorkloadRegistry {
   std::map<std::string, ExecRecord, std::less<>> execs_;        // by exec id
   std::map<std::string, ProjectRecord, std::less<>> declared_;  // by project name
   uint64_t next_seq_ = 1;
+  bool journaling_ = false;
+  uint64_t generation_ = 0;
+  std::vector<std::string> journal_;
 };
 
 // "/foo" -> "foo".

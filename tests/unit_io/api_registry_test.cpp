@@ -1,19 +1,32 @@
 // The workload registry as the server uses it: persisted and reloaded, probed on misses, and
 // failing closed on ambiguous references.
+#include "router/registry_store.hpp"
 #include "unit_io/api_fixture.hpp"
 #include "util/fs.hpp"
 
 namespace twinbox::fakes {
 namespace {
 
+// The containers a daemon starting now would know: snapshot and journal as load() reads them.
+std::map<std::string, router::ContainerRecord, std::less<>> persisted(const std::string& dir) {
+  return router::RegistryStore::peek(dir + "/workloads.json").containers();
+}
+
+// "backend[ project]" of the container named `name` in `m`, "" when none.
+std::string holder(const std::map<std::string, router::ContainerRecord, std::less<>>& m,
+                   const std::string& name) {
+  for (const auto& [id, c] : m) {
+    if (c.name == name) return c.backend + (c.project.empty() ? "" : " " + c.project);
+  }
+  return "";
+}
+
 TEST_F(TwoEngines, RegistrySurvivesARestart) {
   {
     auto c = client();
     create(c, "?name=amd&platform=linux/amd64", R"({"Image":"a"})");
   }
-  auto saved = fs::read_file(dir_ + "/workloads.json");
-  ASSERT_TRUE(saved);
-  EXPECT_NE(saved->find("\"name\": \"amd\""), std::string::npos) << *saved;
+  EXPECT_EQ(holder(persisted(dir_), "amd"), "rosetta");
   restart_server();
   auto c = client();
   EXPECT_EQ(c.request("POST", "/v1.41/containers/amd/start")->status, 204);
@@ -151,14 +164,13 @@ TEST_F(TwoEngines, BackendsComingUpRebuildTheRegistryFromTheirListings) {
   hv_->add_container("solo");
   reconcile_ = true;
   start_server();
-  std::string saved;
   for (int i = 0; i < 100; ++i) {
-    saved = fs::read_file(dir_ + "/workloads.json").value_or("");
-    if (saved.find("shop_db_1") != std::string::npos && saved.find("solo") != std::string::npos)
-      break;
+    auto saved = persisted(dir_);
+    if (!holder(saved, "shop_db_1").empty() && !holder(saved, "solo").empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_NE(saved.find("\"project\": \"shop\""), std::string::npos) << saved;
+  EXPECT_EQ(holder(persisted(dir_), "shop_db_1"), "rosetta shop");
+  EXPECT_EQ(holder(persisted(dir_), "solo"), "hv");
   auto c = client();
   EXPECT_EQ(c.request("POST", "/v1.41/containers/shop_db_1/stop")->status, 204);
   EXPECT_EQ(c.request("POST", "/v1.41/containers/solo/stop")->status, 204);
