@@ -90,9 +90,6 @@ for _ in $(seq 1 "$RUNS"); do
 done
 docker rm -f "$helper" >/dev/null
 
-calls() {  # TARGET MODE NAME -> milliseconds
-  awk -v t="$1" -v m="$2" -v n="$3" '$1 == t && $2 == m && $3 == n {print $4}' "$OUT/calls"
-}
 echo "API calls, medians of $RUNS, ms (floor: the engine's own socket; both: the two engines' own"
 echo "sockets asked at once, for what twinboxd answers by asking both)"
 echo "| call | connection | twinbox | floor | ratio | goal |"
@@ -101,7 +98,8 @@ for t in /_ping:hv /v1.45/version:both /v1.45/info:both "/v1.45/containers/json?
   /v1.45/containers/src/json:hv; do
   target=${t%:*} floor=${t##*:}
   for mode in fresh kept; do
-    m=$(calls "$target" "$mode" twinbox) f=$(calls "$target" "$mode" "$floor")
+    m=$(api_call_ms "$OUT/calls" "$target" "$mode" twinbox)
+    f=$(api_call_ms "$OUT/calls" "$target" "$mode" "$floor")
     figure "GET $target, $mode connection, vs $floor engine socket(s) (ms)" "$m" "$f" "$(ratio "$m" "$f")" "<= 1.05"
     echo "| \`GET $target\` ($floor) | $mode | $m | $f | $(ratio "$m" "$f") | <= 1.05 |"
   done

@@ -7,6 +7,10 @@ TWINBOXD=$BUILD/src/daemon/twinboxd
 ASSETS=${TWINBOX_TEST_ASSETS:-$("$BENCH_ROOT/scripts/build-guest-assets" --build-dir "$BUILD" | tail -n 1)}
 
 now() { date +%s.%N; }
+# The median bench/api_calls.py printed (ms) for one call: its output file, then what it names.
+api_call_ms() {  # FILE TARGET MODE NAME
+  awk -v t="$2" -v m="$3" -v n="$4" '$1 == t && $2 == m && $3 == n {print $4}' "$1"
+}
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }

@@ -45,9 +45,8 @@ class RegistryStoreTest : public ::testing::Test {
 void change_everything(RegistryStore& s, std::vector<std::string>* after_each = nullptr) {
   auto step = [&](const std::function<bool(WorkloadRegistry&)>& f) {
     ASSERT_TRUE(s.update(f));
-    if (after_each) after_each->push_back(s.read([](const WorkloadRegistry& r) {
-      return content(r);
-    }));
+    if (after_each)
+      after_each->push_back(s.read([](const WorkloadRegistry& r) { return content(r); }));
   };
   step([](WorkloadRegistry& r) {
     r.record_container({id_of(1), "hv", "web", "shop"});
