@@ -26,7 +26,7 @@ docker pull -q "$ARM" >/dev/null
 docker pull -q --platform linux/amd64 "$AMD" >/dev/null
 echo "creating $NC containers and $NI image tags, half on each engine" >&2
 seq 1 $((NC / 2)) | xargs -P 4 -I{} docker -H "unix://$HV" create --name hv{} "$ARM" true >/dev/null
-seq 1 $((NC - NC / 2)) | xargs -P 4 -I{} docker -H "unix://$RO" create --name ro{} "$AMD" true >/dev/null
+seq 1 $((NC - NC / 2)) | xargs -P 4 -I{} docker -H "unix://$RO" create --platform linux/amd64 --name ro{} "$AMD" true >/dev/null
 seq 1 $((NI / 2)) | xargs -P 4 -I{} docker -H "unix://$HV" tag "$ARM" bench/hv:{}
 seq 1 $((NI - NI / 2)) | xargs -P 4 -I{} docker -H "unix://$RO" tag "$AMD" bench/ro:{}
 got=$(docker ps -aq | wc -l)
