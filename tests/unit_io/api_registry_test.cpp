@@ -131,10 +131,10 @@ TEST_F(TwoEngines, DeleteForgetsAndRenameMoves) {
   EXPECT_EQ(c.request("POST", "/v1.41/containers/new/start")->status, 204);
   EXPECT_EQ(rosetta_->count("POST", "/containers/new/start"), 1u);
   EXPECT_EQ(hv_->count("GET", "/containers/new/json"), 0u);  // known after rename, no probe
+  EXPECT_EQ(holder(persisted(dir_), "new"), "rosetta");      // the rename is on disk
+  EXPECT_EQ(holder(persisted(dir_), "old"), "");
   EXPECT_EQ(c.request("DELETE", "/v1.41/containers/new?force=1")->status, 204);
-  auto saved = fs::read_file(dir_ + "/workloads.json");
-  ASSERT_TRUE(saved);
-  EXPECT_EQ(saved->find("\"new\""), std::string::npos) << *saved;
+  EXPECT_EQ(holder(persisted(dir_), "new"), "");
 }
 
 TEST_F(TwoEngines, FullListingReconcilesTheRegistry) {
@@ -142,11 +142,10 @@ TEST_F(TwoEngines, FullListingReconcilesTheRegistry) {
   create(c, "?name=gone&platform=linux/amd64", R"({"Image":"a"})");
   // Removed behind twinbox's back (docker run --rm): the engine forgets it, the registry not yet.
   ASSERT_EQ(rosetta_->container("gone").has_value(), true);
+  EXPECT_EQ(holder(persisted(dir_), "gone"), "rosetta");
   rosetta_->on("GET", "/containers/json", FakeResponse{200, "[]"});
   EXPECT_EQ(c.request("GET", "/v1.41/containers/json?all=1")->status, 200);
-  auto saved = fs::read_file(dir_ + "/workloads.json");
-  ASSERT_TRUE(saved);
-  EXPECT_EQ(saved->find("\"gone\""), std::string::npos) << *saved;
+  EXPECT_EQ(holder(persisted(dir_), "gone"), "");
 }
 
 }  // namespace
