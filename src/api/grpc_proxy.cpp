@@ -112,7 +112,6 @@ struct Call {
 
   Upstream* up = nullptr;
   int32_t uid = -1;
-  bool moving = false;  // the engine stream was reset by twinboxd to move the build
 
   // Fan-out (disk usage, prune): the parent's legs, one per engine, under ids below zero; a
   // leg's answer is merged into its parent's, never sent to the client by itself.
@@ -423,7 +422,7 @@ int Relay::u_close(nghttp2_session* s, int32_t sid, uint32_t code, void* p) {
   Upstream* u = r->upstream_of(s);
   Call* c = r->call_of(u, sid);
   if (u) u->calls.erase(sid);
-  if (!c || c->moving) return 0;
+  if (!c) return 0;
   if (c->parent) {
     if (!c->resp_end && code != NGHTTP2_NO_ERROR)
       c->resp_trailers = {{"grpc-status", std::to_string(kGrpcUnavailable)},
