@@ -693,14 +693,12 @@ Status RegistryClient::fetch_blob(const Repo& repo, const Descriptor& d, BlobSin
 
 Status RegistryClient::fetch_layers(const Repo& repo, const std::vector<const Descriptor*>& layers,
                                     BlobSink& sink, const ProgressCallback& progress) {
+  if (layers.empty()) return {};
   size_t workers = std::min<size_t>(
       layers.size(), static_cast<size_t>(std::max(1, opts_.max_concurrent_downloads)));
-  if (workers <= 1) {
-    for (const Descriptor* d : layers) TRY(fetch_blob(repo, *d, sink, progress));
-    return {};
-  }
   // A few threads for the length of this pull (at most max_concurrent_downloads, each one
-  // transfer at a time); the caller's progress callback is called by one of them at a time.
+  // transfer at a time; this thread is one of them, so one worker starts no thread); the
+  // caller's progress callback is called by one of them at a time.
   std::mutex mu;
   size_t next = 0;
   Status first_error;

@@ -39,12 +39,16 @@ RegistryStore::RegistryStore(std::string path, size_t compact_min)
 
 namespace {
 
-// The registry the snapshot at `path` and its journal hold. `problem`: what was wrong (a corrupt
-// snapshot, a bad journal line); `corrupt`: the snapshot could not be read as a registry.
-Result<WorkloadRegistry> read_files(const std::string& path, const std::string& journal_path,
-                                    Status& problem, bool& corrupt) {
-  WorkloadRegistry reg;
-  corrupt = false;
+// What the snapshot at a path and its journal hold.
+struct ReadBack {
+  WorkloadRegistry registry;
+  Status problem;        // what was wrong: a corrupt snapshot, a bad journal line
+  bool corrupt = false;  // the snapshot could not be read as a registry
+};
+
+Result<ReadBack> read_files(const std::string& path, const std::string& journal_path) {
+  ReadBack out;
+  WorkloadRegistry& reg = out.registry;
   auto text = fs::read_file(path);
   if (!text && text.error().code != ErrorCode::NotFound) {
     return text.error().context("load workload registry");
@@ -53,9 +57,9 @@ Result<WorkloadRegistry> read_files(const std::string& path, const std::string& 
     auto parsed = WorkloadRegistry::from_json(*text);
     if (!parsed) {
       // Nothing for a journal to continue.
-      corrupt = true;
-      problem = parsed.error();
-      return WorkloadRegistry();
+      out.corrupt = true;
+      out.problem = parsed.error();
+      return out;
     }
     reg = std::move(parsed).value();
   }
@@ -63,52 +67,49 @@ Result<WorkloadRegistry> read_files(const std::string& path, const std::string& 
   // any other is from before the last compaction (its changes are in the snapshot) or torn.
   auto journal = fs::read_file(journal_path);
   if (!journal) {
-    if (journal.error().code == ErrorCode::NotFound) return reg;
+    if (journal.error().code == ErrorCode::NotFound) return out;
     return journal.error().context("load workload registry journal");
   }
   std::string_view rest = *journal;
   size_t eol = rest.find('\n');
   auto gen = eol == std::string_view::npos ? std::nullopt : header_generation(rest.substr(0, eol));
-  if (!gen || *gen != reg.generation()) return reg;
+  if (!gen || *gen != reg.generation()) return out;
   rest.remove_prefix(eol + 1);
   size_t line_no = 1;
   while ((eol = rest.find('\n')) != std::string_view::npos) {
     line_no++;
     if (Status s = reg.apply_journal_line(rest.substr(0, eol)); !s) {
-      problem = s.error().context("replay " + journal_path + " line " + std::to_string(line_no) +
-                                  " (the changes from there on are lost)");
+      out.problem =
+          s.error().context("replay " + journal_path + " line " + std::to_string(line_no) +
+                            " (the changes from there on are lost)");
       break;
     }
     rest.remove_prefix(eol + 1);
   }
   // What is left without a newline is an append a crash cut short: never written.
-  return reg;
+  return out;
 }
 
 }  // namespace
 
 WorkloadRegistry RegistryStore::peek(const std::string& path, Status* problem) {
-  Status p;
-  bool corrupt = false;
-  auto reg = read_files(path, path + ".journal", p, corrupt);
-  if (!reg) p = reg.error();
-  if (problem) *problem = p;
-  return reg ? std::move(reg).value() : WorkloadRegistry();
+  auto read = read_files(path, path + ".journal");
+  if (problem) *problem = read ? read->problem : Status(read.error());
+  return read ? std::move(read->registry) : WorkloadRegistry();
 }
 
 Status RegistryStore::load() {
   if (path_.empty()) return {};
-  Status problem;
-  bool corrupt = false;
-  TRY_ASSIGN(WorkloadRegistry reg, read_files(path_, journal_path(), problem, corrupt));
-  if (corrupt) {
+  TRY_ASSIGN(ReadBack read, read_files(path_, journal_path()));
+  Status problem = read.problem;
+  if (read.corrupt) {
     std::string aside = path_ + ".corrupt";
     std::rename(path_.c_str(), aside.c_str());
     problem = problem.error().context("load " + path_ + " (moved aside to " + aside +
                                       ", starting with an empty registry)");
   }
   std::lock_guard lock(mu_);
-  registry_ = std::move(reg);
+  registry_ = std::move(read.registry);
   registry_.journal(true);
   if (Status s = compact_locked(); !s) return s;
   return problem;
