@@ -190,16 +190,44 @@ void PortPublisher::restore(const std::string& backend, const std::string& conta
                             bool running) {
   if (ports.empty()) return;
   router::PortHolder holder{backend, container_id, name};
+  std::vector<router::PortReservation> already;
   {
     std::lock_guard lock(mu_);
-    if (!alloc_.reservations_of(container_id).empty()) return;
+    already = alloc_.reservations_of(container_id);
+  }
+  if (!already.empty()) {
+    // Held since before its VM restarted (a crash repaired): a new VM has none of the forwards;
+    // an adopted one has them, which forward_port counts as done.
+    if (!running) return;
+    if (auto st = forward_all(already); !st)
+      log::warn("ports", "forwarding the published ports of " + name + " on " + backend +
+                             " again: " + st.error().message);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
     if (!given_.count(container_id)) {
       Entry e{holder, {}, ++writes_};
       for (const auto& p : ports) e.ports.push_back({p, holder});
       given_[container_id] = std::move(e);
     }
+    if (!running) {
+      // A VM adopted from an earlier twinboxd still forwards the ports of a container that
+      // stopped while none ran: a forward nobody holds would keep its host port from the other
+      // VM. (Under the lock: a hold of the port meanwhile reserves it before forwarding.)
+      auto held_now = alloc_.reservations();
+      for (const auto& p : ports) {
+        bool holder_now = std::any_of(held_now.begin(), held_now.end(), [&](const auto& r) {
+          return r.request.proto == p.proto && r.request.host_ip == p.host_ip &&
+                 r.request.host_port == p.host_port;
+        });
+        // An error is the usual answer: there was no such forward.
+        if (!holder_now && p.host_port != 0)
+          (void)backends_.unforward_port(backend, p.proto, p.host_ip, p.host_port);
+      }
+      return;
+    }
   }
-  if (!running) return;
   auto held = hold(holder, ports, [](const router::PortHolder&) { return HolderState::Running; });
   if (!held)
     log::warn("ports", "restoring published ports of " + name + " on " + backend + ": " +

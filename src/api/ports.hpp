@@ -43,8 +43,9 @@ class PortPublisher {
   Status claim(const std::string& container_id, const StateOf& state_of);
   // Removes the forwards and forgets the ports of a container (or a failed pending create).
   void release(const std::string& id);
-  // After a restart: `container_id` on `backend` has `ports` (from its label); a running one holds
-  // and forwards them again. Conflicts are logged, not fatal.
+  // After a restart of twinboxd or of the VM: `container_id` on `backend` has `ports` (from its
+  // label); a running one holds and forwards them again (forwards them again when it still holds
+  // them); a stopped one's leftover forwards go. Conflicts are logged, not fatal.
   void restore(const std::string& backend, const std::string& container_id, const std::string& name,
                const std::vector<router::PortRequest>& ports, bool running);
   // Forgets the ports of containers of `backend` not in `live_ids` (removed behind our back),

@@ -34,6 +34,10 @@ class StateLayout {
   }
   std::string vm_known_hosts(const std::string& vm) const { return vm_dir(vm) + "/known_hosts"; }
   std::string vm_tunnel_log(const std::string& vm) const { return vm_dir(vm) + "/ssh.log"; }
+  // The pid of the ssh process of the channel (a successor ends a predecessor's).
+  std::string vm_tunnel_pid(const std::string& vm) const { return vm_dir(vm) + "/ssh.pid"; }
+  // The host port of the slirp forward to the guest's sshd, as the domain was started with.
+  std::string vm_ssh_port(const std::string& vm) const { return vm_dir(vm) + "/ssh-port"; }
   // The guest engine's API, forwarded by ssh to the host. Inside run_dir (0700).
   std::string vm_engine_socket(const std::string& vm) const {
     return run_dir() + "/" + vm + "-engine.sock";

@@ -1,5 +1,7 @@
 #pragma once
 // Small pure string helpers shared by every module.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +14,8 @@ std::vector<std::string> split(std::string_view s, char sep);
 bool iequals(std::string_view a, std::string_view b);
 bool starts_with(std::string_view s, std::string_view prefix);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// The decimal integer `s` is, all of it (an optional '-' and digits); nullopt otherwise.
+std::optional<int64_t> parse_int(std::string_view s);
 // Last `max_lines` lines of `text` (for error messages quoting a log tail).
 std::string tail_lines(std::string_view text, size_t max_lines);
 // Percent-decoding of a URL query component ('+' is a space).

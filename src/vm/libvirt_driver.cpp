@@ -204,6 +204,11 @@ Result<DomainState> LibvirtDriver::state(const std::string& name) {
   }
 }
 
+Result<DomainState> LibvirtDriver::lookup(const std::string& name) {
+  if (DomainPtr dom{virDomainLookupByName(conn_, name.c_str())}) wait_for_reattach(dom.get());
+  return state(name);
+}
+
 Result<std::string> LibvirtDriver::monitor_command(const std::string& name,
                                                    const std::string& hmp) {
   DomainPtr dom{virDomainLookupByName(conn_, name.c_str())};

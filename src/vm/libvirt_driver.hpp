@@ -28,6 +28,7 @@ class LibvirtDriver final : public VmDriver {
   Status shutdown(const std::string& name) override;
   Status destroy(const std::string& name) override;
   Result<DomainState> state(const std::string& name) override;
+  Result<DomainState> lookup(const std::string& name) override;
   Result<std::string> monitor_command(const std::string& name, const std::string& hmp) override;
 
  private:

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -92,12 +93,35 @@ std::vector<std::string> ssh_tunnel_argv(const SshKeys& keys, int ssh_port,
   return argv;
 }
 
+// The ssh of this channel that an earlier twinboxd started (the pid file names it), if it
+// still runs: not our child, so it is ended by signal and watched in /proc.
+static void end_predecessor(const std::string& pid_path, const std::string& engine_socket) {
+  auto text = fs::read_file(pid_path);
+  if (!text) return;
+  pid_t pid = static_cast<pid_t>(std::atol(text->c_str()));
+  if (pid <= 1 || pid == ::getpid()) return;
+  std::string proc = "/proc/" + std::to_string(pid);
+  auto cmdline = fs::read_file(proc + "/cmdline");
+  if (!cmdline || !starts_with(*cmdline, std::string("ssh") + '\0') ||
+      cmdline->find(engine_socket + ":") == std::string::npos)
+    return;
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 100 && fs::exists(proc + "/cmdline"); ++i) {
+    auto stat = fs::read_file(proc + "/stat");  // a zombie waits for its new parent to reap it
+    if (!stat || stat->find(") Z ") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 Status SshTunnel::start(int ssh_port) {
   stop();
+  end_predecessor(pid_path_, engine_socket_);
   auto pid =
       spawn_logged(ssh_tunnel_argv(keys_, ssh_port, engine_socket_, loopback_ports_), log_path_);
   if (!pid) return pid.error().context("start ssh tunnel");
   pid_ = *pid;
+  if (auto st = fs::write_file_atomic(pid_path_, std::to_string(pid_) + "\n", 0600); !st)
+    return st.error().context("record the ssh tunnel's pid");
   return {};
 }
 
@@ -125,6 +149,7 @@ void SshTunnel::stop() {
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
+  ::unlink(pid_path_.c_str());
   ::unlink(engine_socket_.c_str());
 }
 

@@ -32,14 +32,19 @@ std::vector<std::string> ssh_tunnel_argv(const SshKeys& keys, int ssh_port,
 
 class SshTunnel {
  public:
-  SshTunnel(SshKeys keys, std::string engine_socket, std::string log_path,
+  // `pid_path` records the ssh process's pid: an ssh left by a twinboxd that was killed
+  // outlives it, still connected (and holding the guest's -R ports); the next start ends it.
+  SshTunnel(SshKeys keys, std::string engine_socket, std::string log_path, std::string pid_path,
             std::vector<int> loopback_ports)
       : keys_(std::move(keys)),
         engine_socket_(std::move(engine_socket)),
         log_path_(std::move(log_path)),
+        pid_path_(std::move(pid_path)),
         loopback_ports_(std::move(loopback_ports)) {}
   ~SshTunnel() { stop(); }
 
+  // Ends our previous ssh, or the one the pid file names when it is an ssh of this channel
+  // (its command line names our engine socket), then starts a new one.
   Status start(int ssh_port);
   // True while the ssh process lives. Reaps it (and forgets it) once it has exited.
   bool alive();
@@ -49,7 +54,7 @@ class SshTunnel {
 
  private:
   SshKeys keys_;
-  std::string engine_socket_, log_path_;
+  std::string engine_socket_, log_path_, pid_path_;
   std::vector<int> loopback_ports_;
   pid_t pid_ = -1;
 };

@@ -48,7 +48,8 @@ UtilityVm::UtilityVm(UtilityVmConfig cfg, const layout::StateLayout& layout, VmD
       accel_(std::move(accel)),
       connector_(layout.vm_engine_socket(cfg_.role)),
       tunnel_(keys_for(layout, cfg_.role), layout.vm_engine_socket(cfg_.role),
-              layout.vm_tunnel_log(cfg_.role), cfg_.host_loopback_ports) {}
+              layout.vm_tunnel_log(cfg_.role), layout.vm_tunnel_pid(cfg_.role),
+              cfg_.host_loopback_ports) {}
 
 void UtilityVm::set_status(VmPhase p, std::string detail) {
   std::lock_guard lock(mu_);
@@ -96,7 +97,7 @@ Status UtilityVm::prepare_disk() {
   return {};
 }
 
-Status UtilityVm::start_domain() {
+Result<std::string> UtilityVm::render_domain() {
   auto arch = platform::arch_info(cfg_.guest_arch);
   if (!arch) return make_error(ErrorCode::InvalidArgument, "unknown guest arch " + cfg_.guest_arch);
   DomainSpec spec;
@@ -122,18 +123,69 @@ Status UtilityVm::start_domain() {
   spec.base_image = cfg_.assets.base_image;
   spec.data_disk = layout_.vm_data_disk(cfg_.role);
   spec.console_log = layout_.vm_console_log(cfg_.role);
-  TRY_ASSIGN(std::string xml, render_domain_xml(cfg_.domain_template, spec));
-  TRY(fs::write_file_atomic(layout_.vm_domain_xml(cfg_.role), xml, 0600));
+  return render_domain_xml(cfg_.domain_template, spec);
+}
 
+std::vector<HostForward> parse_usernet_forwards(std::string_view info_usernet) {
+  //   TCP[HOST_FORWARD]  20       127.0.0.1 48263       10.0.2.15    22     0     0
+  std::vector<HostForward> out;
+  for (const std::string& line : split(info_usernet, '\n')) {
+    std::vector<std::string> f;
+    for (const std::string& w : split(trim(line), ' '))
+      if (!w.empty()) f.push_back(w);
+    if (f.size() < 6 || (f[0] != "TCP[HOST_FORWARD]" && f[0] != "UDP[HOST_FORWARD]")) continue;
+    auto host_port = parse_int(f[3]);
+    auto guest_port = parse_int(f[5]);
+    if (!host_port || !guest_port) continue;
+    // slirp shows an any-address bind as "*".
+    out.push_back({f[0][0] == 'T' ? "tcp" : "udp", f[2] == "*" ? "0.0.0.0" : f[2],
+                   static_cast<int>(*host_port), f[4], static_cast<int>(*guest_port)});
+  }
+  return out;
+}
+
+Result<int> adoptable_ssh_port(VmDriver& driver, const std::string& name,
+                               const std::optional<std::string>& saved_xml, const std::string& xml,
+                               int saved_ssh_port) {
+  if (!saved_xml)
+    return make_error(ErrorCode::Conflict, "the domain XML it was started from is not recorded");
+  if (*saved_xml != xml) {
+    // Name the first line that differs: assets, memory, shares, flags all show in the XML.
+    auto a = split(*saved_xml, '\n'), b = split(xml, '\n');
+    size_t i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+    std::string now = i < b.size() ? std::string(trim(b[i])) : "(end)";
+    return make_error(ErrorCode::Conflict,
+                      "it runs another configuration than this twinboxd's (its domain XML differs "
+                      "from line " +
+                          std::to_string(i + 1) + ", which now reads: " + now + ")");
+  }
+  if (saved_ssh_port <= 0)
+    return make_error(ErrorCode::Conflict, "the port of its ssh forward is not recorded");
+  TRY_ASSIGN(std::string usernet, driver.monitor_command(name, "info usernet"));
+  HostForward ssh{"tcp", "127.0.0.1", saved_ssh_port, "", 22};
+  for (HostForward f : parse_usernet_forwards(usernet)) {
+    f.guest_ip.clear();
+    if (f == ssh) return saved_ssh_port;
+  }
+  return make_error(ErrorCode::Conflict,
+                    "its ssh forward 127.0.0.1:" + std::to_string(saved_ssh_port) + " is gone");
+}
+
+Status UtilityVm::start_domain(const std::string& xml) {
+  std::string name = domain_name();
+  TRY(fs::write_file_atomic(layout_.vm_domain_xml(cfg_.role), xml, 0600));
+  ::unlink(layout_.vm_ssh_port(cfg_.role).c_str());
   // Keep the previous boot's console for post-mortems.
-  ::rename(spec.console_log.c_str(), (spec.console_log + ".1").c_str());
-  auto st = driver_.start(spec.name, xml);
+  std::string console = layout_.vm_console_log(cfg_.role);
+  ::rename(console.c_str(), (console + ".1").c_str());
+  auto st = driver_.start(name, xml);
   if (!st && st.error().code == ErrorCode::Conflict) {
-    // A VM left running by an earlier twinboxd: its channel state is unknown, so start afresh.
+    // Running again (paused, or started behind our back since boot looked): start afresh.
     // Engine state lives on the data disk and survives this.
-    log::warn(cfg_.role, "a previous " + spec.name + " is still running; restarting it");
-    TRY(driver_.destroy(spec.name));
-    st = driver_.start(spec.name, xml);
+    log::warn(cfg_.role, "a previous " + name + " is still running; restarting it");
+    TRY(driver_.destroy(name));
+    st = driver_.start(name, xml);
   }
   if (!st) return st.error();
 
@@ -142,7 +194,7 @@ Status UtilityVm::start_domain() {
   for (int attempt = 0; attempt < 5 && !fwd; ++attempt) {
     TRY_ASSIGN(int port, pick_free_loopback_port());
     auto out = driver_.monitor_command(
-        spec.name, "hostfwd_add hostnet0 tcp:127.0.0.1:" + std::to_string(port) + "-:22");
+        name, "hostfwd_add hostnet0 tcp:127.0.0.1:" + std::to_string(port) + "-:22");
     if (!out) return out.error();
     if (trim(*out).empty()) {
       ssh_port_ = port;
@@ -151,8 +203,26 @@ Status UtilityVm::start_domain() {
       fwd = make_error(ErrorCode::Io, "hostfwd_add: " + std::string(trim(*out)));
     }
   }
-  if (!fwd) return fwd.error().context("forward ssh port of " + spec.name);
-  return {};
+  if (!fwd) return fwd.error().context("forward ssh port of " + name);
+  // What a later twinboxd needs to adopt this domain (with domain.xml above).
+  return fs::write_file_atomic(layout_.vm_ssh_port(cfg_.role), std::to_string(ssh_port_) + "\n",
+                               0600);
+}
+
+Status UtilityVm::adopt(const std::string& xml) {
+  auto saved_xml = fs::read_file(layout_.vm_domain_xml(cfg_.role));
+  auto port_text = fs::read_file(layout_.vm_ssh_port(cfg_.role));
+  auto port = port_text ? parse_int(trim(*port_text)) : std::nullopt;
+  TRY_ASSIGN(int ssh_port, adoptable_ssh_port(driver_, domain_name(),
+                                              saved_xml ? std::optional(*saved_xml) : std::nullopt,
+                                              xml, port ? static_cast<int>(*port) : 0));
+  ssh_port_ = ssh_port;
+  log::info(cfg_.role, "adopting " + domain_name() +
+                           ", left running by an earlier twinboxd (ssh on "
+                           "127.0.0.1:" +
+                           std::to_string(ssh_port_) + ")");
+  set_status(VmPhase::Starting, "adopting the running domain");
+  return wait_ready(Clock::now() + std::chrono::seconds(cfg_.adopt_timeout_s));
 }
 
 Status UtilityVm::forward_port(const std::string& proto, const std::string& host_ip, int host_port,
@@ -163,6 +233,15 @@ Status UtilityVm::forward_port(const std::string& proto, const std::string& host
              driver_.monitor_command(domain_name(), "hostfwd_add hostnet0 " + rule));
   // HMP answers "" on success and a message ("Could not set up host forwarding rule ...")
   // when the host port is taken by another process.
+  if (!trim(out).empty()) {
+    // A domain adopted from an earlier twinboxd still has the forwards that one added.
+    HostForward want{proto, host_ip, host_port, "", guest_port};
+    auto usernet = driver_.monitor_command(domain_name(), "info usernet");
+    for (HostForward f : usernet ? parse_usernet_forwards(*usernet) : std::vector<HostForward>{}) {
+      f.guest_ip.clear();
+      if (f == want) return {};
+    }
+  }
   if (!trim(out).empty())
     return make_error(ErrorCode::Conflict, "cannot publish host port " + host_ip + ":" +
                                                std::to_string(host_port) + "/" + proto + " (" +
@@ -247,14 +326,31 @@ Status UtilityVm::wait_ready(Clock::time_point deadline) {
 Status UtilityVm::boot() {
   auto t0 = Clock::now();
   cancel_ = false;
+  bool adopted = false;
   set_status(VmPhase::Starting, "preparing");
   auto run = [&]() -> Status {
     TRY(fs::make_dirs(layout_.vm_dir(cfg_.role), 0700));
     TRY(fs::make_dirs(layout_.run_dir(), 0700));
     TRY(ensure_ssh_keys(keys_for(layout_, cfg_.role)));
     TRY(prepare_disk());
+    TRY_ASSIGN(std::string xml, render_domain());
+    // A domain an earlier twinboxd left running (a restart, a kill -9) keeps its containers:
+    // adopt it when it runs what we would start and its engine answers; else start afresh.
+    TRY_ASSIGN(DomainState found, driver_.lookup(domain_name()));
+    if (found == DomainState::Running) {
+      Status a = adopt(xml);
+      if (a) {
+        adopted = true;
+        return a;
+      }
+      if (cancel_) return make_error(ErrorCode::Unavailable, "boot cancelled by shutdown");
+      log::warn(cfg_.role, domain_name() + " is running but is not adopted: " + a.error().message +
+                               "; restarting it");
+      tunnel_.stop();
+      TRY(driver_.destroy(domain_name()));
+    }
     set_status(VmPhase::Starting, "booting (" + accel_.reason + ")");
-    TRY(start_domain());
+    TRY(start_domain(xml));
     if (cancel_) {
       // shutdown() found no domain yet (libvirt was still creating it) and left it to us.
       if (auto st = driver_.destroy(domain_name()); !st) log::warn(cfg_.role, st.error().message);
@@ -275,15 +371,18 @@ Status UtilityVm::boot() {
   {
     std::lock_guard lock(mu_);
     status_.phase = VmPhase::Running;
-    status_.detail = "engine answering";
+    status_.detail = adopted ? "engine answering (adopted a running VM)" : "engine answering";
+    status_.adopted = adopted;
     status_.boot_seconds = secs;
     status_.translator_flags = flags;
     status_.engine_version = ping_.version;
     status_.engine_api_version = ping_.api_version;
     ++status_.engine_run;
   }
-  log::info(cfg_.role, "engine ready after " + std::to_string(secs).substr(0, 5) + " s: Docker " +
-                           ping_.version + ", API " + ping_.api_version);
+  log::info(cfg_.role,
+            std::string(adopted ? "adopted engine ready after " : "engine ready after ") +
+                std::to_string(secs).substr(0, 5) + " s: Docker " + ping_.version + ", API " +
+                ping_.api_version);
   return {};
 }
 

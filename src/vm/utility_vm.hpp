@@ -50,6 +50,9 @@ struct UtilityVmConfig {
   // the engine's volumes on its own data disk.
   std::string volumes_dir;
   int boot_timeout_s = 300;
+  // A domain left running by an earlier twinboxd is adopted when its engine answers within this
+  // many seconds of finding it; otherwise it is restarted.
+  int adopt_timeout_s = 60;
   int shutdown_timeout_s = 30;
   GuestAssets assets;
   std::string domain_template;  // text of vmtemplates/utility-vm.xml
@@ -74,9 +77,32 @@ struct VmStatus {
   // The guest engine's version and API version, from its /_ping once it answered; "" before.
   std::string engine_version;
   std::string engine_api_version;
-  // How many times the engine became ready in this daemon: each is a new engine (a boot).
+  // How many times the engine became ready in this daemon: each is a new engine (a boot, or
+  // an adoption).
   uint64_t engine_run = 0;
+  // The engine became ready by adopting a domain an earlier twinboxd had started.
+  bool adopted = false;
 };
+
+// A slirp host forward as QEMU's `info usernet` lists it.
+struct HostForward {
+  std::string proto;  // "tcp" or "udp"
+  std::string host_ip;
+  int host_port = 0;
+  std::string guest_ip;
+  int guest_port = 0;
+  bool operator==(const HostForward&) const = default;
+};
+// The HOST_FORWARD rows of an `info usernet` answer.
+std::vector<HostForward> parse_usernet_forwards(std::string_view info_usernet);
+
+// Whether the running domain `name` can be adopted: it was started from `saved_xml` (the domain
+// XML of the boot that started it) and that equals `xml` (what this twinboxd would start), and
+// the forward to its sshd on 127.0.0.1:`saved_ssh_port` is still there. Returns that port, or an
+// error that says why the domain cannot be adopted.
+Result<int> adoptable_ssh_port(VmDriver& driver, const std::string& name,
+                               const std::optional<std::string>& saved_xml, const std::string& xml,
+                               int saved_ssh_port);
 
 class UtilityVm {
  public:
@@ -106,7 +132,11 @@ class UtilityVm {
 
  private:
   Status prepare_disk();
-  Status start_domain();
+  Result<std::string> render_domain();
+  // Adopts the running domain when adoptable_ssh_port says so and its engine answers within
+  // adopt_timeout_s; an error says why not (the caller restarts the domain).
+  Status adopt(const std::string& xml);
+  Status start_domain(const std::string& xml);
   Status wait_ready(std::chrono::steady_clock::time_point deadline);
   Status check_domain_running();
   Status check_console_fatal();

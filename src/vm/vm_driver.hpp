@@ -7,6 +7,9 @@
 //  - shutdown() asks the guest to power off (ACPI / power button) and returns at once.
 //  - destroy() MUST succeed when the domain is already gone.
 //  - state() returns Stopped for an unknown domain.
+//  - lookup() is state() for a domain that may have outlived the previous twinboxd: it returns
+//    once the hypervisor manager has re-attached to it (or given it up), so Running means the
+//    domain is there to adopt.
 #include <string>
 
 #include "util/result.hpp"
@@ -24,6 +27,7 @@ class VmDriver {
   virtual Status shutdown(const std::string& name) = 0;
   virtual Status destroy(const std::string& name) = 0;
   virtual Result<DomainState> state(const std::string& name) = 0;
+  virtual Result<DomainState> lookup(const std::string& name) = 0;
   // A human-monitor (HMP) command, e.g. "hostfwd_add hostnet0 tcp:127.0.0.1:H-:22".
   virtual Result<std::string> monitor_command(const std::string& name, const std::string& hmp) = 0;
 };

@@ -154,24 +154,48 @@ declare -A WANT=([podx]=rosetta [pody]=rosetta [web]=hv)
 declare -A ARCH=([podx]=x86_64 [pody]=aarch64 [web]=aarch64)
 PODX_ID=$(docker inspect --format '{{.Id}}' podx 2>&1)
 
-# --- kill -9 of twinboxd, restart on the same state dir
+# --- kill -9 of twinboxd, with containers running on both backends and a docker run in flight;
+# start again on the same state dir: the VMs are adopted, not rebooted (issue 25).
+declare -A STARTED
+for c in podx pody web; do STARTED[$c]=$(docker inspect --format '{{.State.StartedAt}}' "$c" 2>&1); done
+docker run --name inflight "$IMG" sh -c 'sleep 30' >"$STATE/inflight.out" 2>&1 &
+INFLIGHT=$!
+sleep 1
 kill9_twinboxd
+if wait "$INFLIGHT"; then
+  fail "the docker run in flight fails when twinboxd is killed" "$(tail -n 3 "$STATE/inflight.out")"
+else
+  pass "the docker run in flight fails when twinboxd is killed"
+fi
+check "with no twinboxd, the published port still reaches web (QEMU and its forward live on)" \
+  sh -c "curl -fsS -m 5 http://127.0.0.1:$PORT/ | grep -qx hello-from-web"
 restart_twinboxd
+expect_match "both VMs were adopted, not rebooted" '^hv .*adopted.*' "$(tb status 2>&1)"
+expect_match "rosetta too" '^rosetta .*adopted.*' "$(tb status 2>&1)"
+expect_eq "one ssh channel per VM (the killed daemon's were ended)" "2" \
+  "$(pgrep -fc -- "ssh .*-L $STATE/run/")"
 for c in podx pody web; do
   expect_eq "after the restart $c is still on ${WANT[$c]}" "${WANT[$c]}" "$(backend_of "$c")"
   expect_out "$c really lives in the ${WANT[$c]} engine" "/$c" \
     engine "${WANT[$c]}" inspect --format '{{.Name}}' "$c"
+  expect_eq "$c was never stopped (same StartedAt)" "${STARTED[$c]}" \
+    "$(docker inspect --format '{{.State.StartedAt}}' "$c" 2>&1)"
+  expect_out "docker exec $c reaches ${WANT[$c]} (${ARCH[$c]})" "${ARCH[$c]}" docker exec "$c" uname -m
 done
 expect_eq "an id prefix still resolves after the restart" "/podx" \
   "$(docker inspect --format '{{.Name}}' "${PODX_ID:0:12}" 2>&1)"
-# The VMs may have been restarted under the containers: start them again through twinboxd (a
-# no-op for a running one), which must reach the right engine.
-check "docker start podx pody web" docker start podx pody web
-for c in podx pody web; do
-  expect_out "docker exec $c reaches ${WANT[$c]} (${ARCH[$c]})" "${ARCH[$c]}" docker exec "$c" uname -m
-done
-eventually "the published port answers again after the restart" 60 \
+check "the published port answers after the restart" \
   sh -c "curl -fsS -m 5 http://127.0.0.1:$PORT/ | grep -qx hello-from-web"
+# The in-flight run left either nothing or a container both views agree on, which goes.
+expect_eq "twinboxd and the engines agree on the in-flight container" \
+  "$( (engine hv ps -aq --filter name=inflight; engine rosetta ps -aq --filter name=inflight) | sort)" \
+  "$(docker ps -aq --filter name=inflight | sort)"
+check "whatever it left is removable" sh -c "docker rm -f inflight >/dev/null 2>&1 || true; \
+  ! docker ps -a --format '{{.Names}}' | grep -qx inflight"
+out=$(docker run -d -p "$PORT:80" --name web3 "$IMG" sleep 60 2>&1)
+expect_contains "the restored port is held again: another container cannot take it" \
+  "port is already allocated" "$out"
+docker rm -f web3 >/dev/null 2>&1
 
 # --- the project keeps its placement: a new service with the multi-arch image joins rosetta
 expect_eq "route explain --project kproj still says rosetta" "rosetta" \
