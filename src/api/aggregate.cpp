@@ -312,7 +312,8 @@ std::string status_document(const std::vector<BackendStatus>& statuses, const Da
               {"socket", d.socket_path},
               {"version", d.version},
               {"api_version", d.api_version},
-              {"registry", d.registry_path}};
+              {"registry", d.registry_path},
+              {"orphans_ended", d.orphans_ended}};
   Json workloads{{"containers", d.containers}, {"execs", d.execs}};
   return dump_json(Json{{"daemon", daemon}, {"backends", backends}, {"workloads", workloads}});
 }

@@ -123,6 +123,7 @@ struct DaemonInfo {
   size_t containers = 0;  // known to the workload registry
   size_t execs = 0;
   std::string api_version = std::string(router::kApiVersion);  // what twinboxd speaks now
+  std::vector<std::string> orphans_ended;  // orphaned VMs ended when twinboxd started
 };
 
 // GET /twinbox/v1/status: every BackendStatus field, and the daemon's own facts.

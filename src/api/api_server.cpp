@@ -23,7 +23,8 @@ struct ApiServer::Impl {
         images(content ? std::make_unique<pull::ImageService>(*content, registry_client) : nullptr),
         dispatcher(b, registry,
                    DaemonIdentity{options.socket_path, options.daemon_version, options.host_gateway,
-                                  options.shared_dirs, options.withheld_dirs, options.volumes_dir},
+                                  options.shared_dirs, options.withheld_dirs, options.volumes_dir,
+                                  options.orphans_ended},
                    &tracker, images.get(), options.route_env),
         server(options.socket_path, options.socket_mode, options.socket_gid, dispatcher, tracker) {}
 

@@ -49,6 +49,8 @@ struct ServerOptions {
   std::string volumes_dir;     // global volumes on the host; "" (--no-global-volumes) for none
   std::string registry_path;   // workload registry JSON; "" keeps it in memory only
   std::string daemon_version;  // shown in /version Components, /twinbox/v1/status, Server header
+  // Orphaned VMs this twinboxd ended when it started (vm/orphans), for /twinbox/v1/status.
+  std::vector<std::string> orphans_ended;
   std::chrono::milliseconds shutdown_grace{2000};
   // List each backend's containers when it becomes Running and reconcile the registry.
   bool reconcile_on_running = true;

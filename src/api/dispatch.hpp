@@ -37,6 +37,8 @@ struct DaemonIdentity {
   std::vector<std::string> withheld_dirs;
   // The host directory of the global volumes; "" (--no-global-volumes): each engine keeps its own.
   std::string volumes_dir;
+  // Orphaned VMs ended at start (ServerOptions::orphans_ended).
+  std::vector<std::string> orphans_ended;
 };
 
 // What happened to one request, for the server's log line and keep-alive.

@@ -259,7 +259,8 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
                       registry_.path(),
                       0,
                       0,
-                      api_version()};
+                      api_version(),
+                      identity_.orphans_ended};
       registry_.read([&](const router::WorkloadRegistry& reg) {
         info.containers = reg.containers().size();
         info.execs = reg.exec_count();

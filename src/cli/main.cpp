@@ -110,6 +110,9 @@ void print_status(const json& j) {
                 b.value("accelerator", "").c_str(), or_none(b, "translator").c_str(),
                 engine.c_str(), b.value("detail", "").c_str());
   }
+  auto daemon = j.value("daemon", json::object());
+  for (const auto& o : daemon.value("orphans_ended", json::array()))
+    if (o.is_string()) std::printf("ended at start, orphaned: %s\n", o.get<std::string>().c_str());
 }
 
 // 0: every backend running; 1: one failed; 2: still starting.

@@ -37,6 +37,11 @@ std::string usage() {
          "                           volumes for both backends)\n"
          "  --boot-timeout S         seconds for a VM's engine to answer (default 300)\n"
          "  --shutdown-timeout S     seconds for an ACPI shutdown before destroy (default 30)\n"
+         "  --no-vm-restart          leave a VM that died failed (default: boot it again after\n"
+         "                           1, 2, 4 ... seconds)\n"
+         "  --vm-restart-max-delay S longest wait between restarts of a VM (default 60)\n"
+         "  --exit-with-parent       stop (VMs too) when the process that started twinboxd\n"
+         "                           exits: for test harnesses\n"
          "  --no-rosetta             do not start the rosetta VM (amd64 requests then fail,\n"
          "                           unless --hv-fallback-translator names one)\n"
          "  --hv-fallback-translator qemu-x86_64  with --no-rosetta: register it in hv and\n"
@@ -111,7 +116,7 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
       TRY_ASSIGN(c.data_disk_size, value());
     } else if (a == "--memory-mib" || a == "--vcpus" || a == "--tb-cache-mib" ||
                a == "--boot-timeout" || a == "--shutdown-timeout" ||
-               a == "--max-concurrent-downloads") {
+               a == "--max-concurrent-downloads" || a == "--vm-restart-max-delay") {
       TRY_ASSIGN(std::string v, value());
       TRY_ASSIGN(unsigned n, parse_uint(a, v));
       if (a == "--memory-mib")
@@ -122,7 +127,12 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
         c.tb_cache_mib = n;
       else if (a == "--boot-timeout")
         c.boot_timeout_s = static_cast<int>(n);
-      else if (a == "--max-concurrent-downloads") {
+      else if (a == "--vm-restart-max-delay") {
+        if (n < 1 || n > 3600)
+          return make_error(ErrorCode::InvalidArgument,
+                            "--vm-restart-max-delay " + v + ": must be 1 to 3600 seconds");
+        c.vm_restart_max_delay_s = static_cast<int>(n);
+      } else if (a == "--max-concurrent-downloads") {
         if (n < 1 || n > 16) {
           return make_error(ErrorCode::InvalidArgument,
                             "--max-concurrent-downloads " + v + ": must be 1 to 16");
@@ -146,6 +156,10 @@ Result<Config> parse_flags(const std::vector<std::string>& args, Config c) {
       c.guest_aslr = true;
     } else if (a == "--no-global-volumes") {
       c.global_volumes = false;
+    } else if (a == "--no-vm-restart") {
+      c.vm_restart = false;
+    } else if (a == "--exit-with-parent") {
+      c.exit_with_parent = true;
     } else if (a == "--no-rosetta") {
       c.rosetta_enabled = false;
     } else if (a == "--hv-fallback-translator") {

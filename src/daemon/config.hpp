@@ -33,6 +33,13 @@ struct Config {
   bool global_volumes = true;
   int boot_timeout_s = 300;
   int shutdown_timeout_s = 30;
+  // A VM that dies (or whose engine stays silent) is booted again after 1, 2, 4 ... up to
+  // vm_restart_max_delay_s seconds; --no-vm-restart leaves it failed.
+  bool vm_restart = true;
+  int vm_restart_max_delay_s = 60;
+  // Ends (with an orderly stop of the VMs) when the process that started twinboxd exits: for
+  // test harnesses, so a killed test leaves nothing running.
+  bool exit_with_parent = false;
   bool rosetta_enabled = true;
   std::string hv_fallback_translator;  // amd64 inside hv when rosetta is off ("" = none)
   std::string host_profile = "apple-silicon";

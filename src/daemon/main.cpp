@@ -1,7 +1,9 @@
 // twinboxd: serves the Docker Engine API on a unix socket and runs the two utility VMs (hv for
 // linux/arm64, rosetta for linux/amd64) behind it.
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <system_error>
 #include <thread>
@@ -17,6 +19,7 @@
 #include "util/strings.hpp"
 #include "vm/domain_xml.hpp"
 #include "vm/libvirt_driver.hpp"
+#include "vm/orphans.hpp"
 #include "vm/shares.hpp"
 
 using namespace twinbox;
@@ -91,6 +94,8 @@ vm::UtilityVmConfig vm_config(const daemon::Config& c, const platform::HostProfi
   v.volumes_dir = volumes_dir;
   v.boot_timeout_s = c.boot_timeout_s;
   v.shutdown_timeout_s = c.shutdown_timeout_s;
+  v.restart = c.vm_restart;
+  v.restart_max_delay_s = c.vm_restart_max_delay_s;
   v.assets = assets;
   v.domain_template = tmpl;
   return v;
@@ -154,6 +159,15 @@ int run(const daemon::Config& cfg) {
   }
   log::info("daemon", "twinboxd " + std::string(kVersion) + " pid " + std::to_string(::getpid()) +
                           ", state " + layout.root() + ", assets " + assets->dir);
+  // QEMUs of removed state dirs, or of a dead --exit-with-parent twinboxd: nobody comes back
+  // for them. (Ours, if one runs, is adopted below.)
+  std::vector<std::string> orphans = vm::end_orphan_vms(layout.root());
+  if (cfg.exit_with_parent) {
+    if (auto st = fs::write_file_atomic(layout.exit_with_parent_marker(), "", 0600); !st)
+      log::warn("daemon", st.error().message);
+  } else {
+    ::unlink(layout.exit_with_parent_marker().c_str());
+  }
 
   daemon::become_subreaper();
   std::string uri = cfg.libvirt_uri.empty() ? vm::LibvirtDriver::embed_uri(layout.libvirt_root())
@@ -212,6 +226,7 @@ int run(const daemon::Config& cfg) {
     opts.withheld_dirs.push_back(real);
   opts.registry_path = layout.workload_registry();
   opts.daemon_version = kVersion;
+  opts.orphans_ended = orphans;
   opts.content_store_path = cfg.content_store.empty() ? layout.content_store() : cfg.content_store;
   opts.registry.docker_config_path = cfg.docker_config;
   opts.registry.insecure_registries = cfg.insecure_registries;
@@ -233,16 +248,15 @@ int run(const daemon::Config& cfg) {
   }
   log::info("daemon", "Docker API on unix://" + layout.api_socket());
 
-  std::vector<std::thread> boots;
-  for (auto& vm : backends.vms())
-    boots.emplace_back([&vm] {
-      if (auto st = vm->boot(); !st) log::error(vm->config().role, st.error().message);
-    });
-  while (!backends.wait_shutdown_requested(2000))
-    for (auto& vm : backends.vms()) vm->supervise();
+  // Each VM's life (boot or adoption, supervision, restarts) on its own thread: boots and
+  // restarts block for tens of seconds, and one VM's trouble must not delay the other's.
+  std::vector<std::thread> lives;
+  for (auto& vm : backends.vms()) lives.emplace_back([&vm] { vm->run(); });
+  while (!backends.wait_shutdown_requested(2000)) {
+  }
 
-  shutdown_all(backends);  // also cancels boots still in progress
-  for (auto& t : boots) t.join();
+  shutdown_all(backends);  // also cancels boots and restarts in progress
+  for (auto& t : lives) t.join();
   server.stop();
   driver->reset();  // releases the libvirt root's lock before we say we are gone
   ::unlink(layout.pid_file().c_str());
@@ -266,5 +280,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg->debug) log::set_level(log::Level::Debug);
+  if (cfg->exit_with_parent) {
+    // SIGTERM (blocked, then taken by the signal thread: an orderly stop) when our parent
+    // exits, killed or not. A parent gone before the prctl shows as a new parent pid.
+    pid_t parent = ::getppid();
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) {
+      std::fprintf(stderr, "twinboxd: --exit-with-parent: the parent already exited\n");
+      return 1;
+    }
+  }
   return run(*cfg);
 }

@@ -13,6 +13,9 @@ class StateLayout {
   std::string api_socket() const { return root_ + "/docker.sock"; }
   std::string pid_file() const { return root_ + "/twinboxd.pid"; }
   std::string daemon_log() const { return root_ + "/twinboxd.log"; }
+  // Present while the twinboxd of this dir runs with --exit-with-parent (a test harness's): its
+  // VMs are orphans once it is gone (vm/orphans).
+  std::string exit_with_parent_marker() const { return root_ + "/exit-with-parent"; }
   std::string workload_registry() const { return root_ + "/workloads.json"; }
   // The host's content store (an OCI image layout) shared by both VMs: pulls land here once
   // and are delivered into either engine by digest. `--content-store` may move it elsewhere.

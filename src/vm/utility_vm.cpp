@@ -55,6 +55,9 @@ void UtilityVm::set_status(VmPhase p, std::string detail) {
   std::lock_guard lock(mu_);
   status_.phase = p;
   status_.detail = std::move(detail);
+  // A restart's boot keeps saying why it restarts.
+  if (p == VmPhase::Starting && !restarting_after_.empty())
+    status_.detail += "; restarting after: " + restarting_after_;
 }
 
 VmStatus UtilityVm::status() const {
@@ -264,8 +267,9 @@ Status UtilityVm::unforward_port(const std::string& proto, const std::string& ho
 Status UtilityVm::check_domain_running() {
   TRY_ASSIGN(DomainState ds, driver_.state(domain_name()));
   if (ds == DomainState::Stopped || ds == DomainState::Crashed)
-    return make_error(ErrorCode::Unavailable,
-                      "VM " + domain_name() + " stopped (" + domain_state_name(ds) + ")");
+    return make_error(
+        ErrorCode::Unavailable,
+        "VM " + domain_name() + " is no longer running (domain " + domain_state_name(ds) + ")");
   return {};
 }
 
@@ -325,7 +329,6 @@ Status UtilityVm::wait_ready(Clock::time_point deadline) {
 
 Status UtilityVm::boot() {
   auto t0 = Clock::now();
-  cancel_ = false;
   bool adopted = false;
   set_status(VmPhase::Starting, "preparing");
   auto run = [&]() -> Status {
@@ -379,6 +382,7 @@ Status UtilityVm::boot() {
     status_.engine_api_version = ping_.api_version;
     ++status_.engine_run;
   }
+  last_answer_ = Clock::now();
   log::info(cfg_.role,
             std::string(adopted ? "adopted engine ready after " : "engine ready after ") +
                 std::to_string(secs).substr(0, 5) + " s: Docker " + ping_.version + ", API " +
@@ -386,24 +390,99 @@ Status UtilityVm::boot() {
   return {};
 }
 
-void UtilityVm::supervise() {
-  if (status().phase != VmPhase::Running) return;
-  // After boot a fatal guest error powers the VM off, so the domain state says it all.
+int restart_delay_s(unsigned n, int max_s) {
+  return n >= 30 ? max_s : static_cast<int>(std::min<int64_t>(int64_t{1} << n, max_s));
+}
+
+bool UtilityVm::wait_cancelled(Clock::duration d) {
+  std::unique_lock lock(cancel_mu_);
+  return cancel_cv_.wait_for(lock, d, [&] { return cancel_.load(); });
+}
+
+std::string UtilityVm::check() {
+  // After boot a fatal guest error (the engine exiting, too) powers the VM off, so a dead
+  // engine mostly shows as a stopped domain; libvirt notices a QEMU that died at once.
   auto alive = check_domain_running();
-  if (!alive) {
-    set_status(VmPhase::Failed, alive.error().message);
-    log::error(cfg_.role, alive.error().message);
-    tunnel_.stop();
-    return;
-  }
+  if (!alive) return alive.error().message;
   if (!tunnel_.alive()) {
     log::warn(cfg_.role, "ssh channel exited (" + tunnel_.log_tail() + "); restarting it");
     if (auto st = tunnel_.start(ssh_port_); !st) log::error(cfg_.role, st.error().message);
   }
+  auto now = Clock::now();
+  if (engine_ping(connector_, 2)) {
+    last_answer_ = now;
+    if (status().phase == VmPhase::Failed) {
+      set_status(VmPhase::Running, "engine answering again");
+      log::info(cfg_.role, "the engine answers again");
+    }
+    return "";
+  }
+  auto silent = std::chrono::duration_cast<std::chrono::seconds>(now - last_answer_).count();
+  if (silent >= cfg_.engine_silence_restart_s)
+    return "the engine did not answer for " + std::to_string(silent) + " s";
+  if (silent >= cfg_.engine_silence_failed_s && status().phase == VmPhase::Running) {
+    std::string why = "the engine has not answered for " + std::to_string(silent) +
+                      " s (the VM runs; it is restarted after " +
+                      std::to_string(cfg_.engine_silence_restart_s) + " s of silence)";
+    set_status(VmPhase::Failed, why);
+    log::error(cfg_.role, why);
+  }
+  return "";
+}
+
+void UtilityVm::run() {
+  if (auto st = boot(); !st) {
+    log::error(cfg_.role, st.error().message);
+    return;
+  }
+  unsigned failures = 0;
+  auto up_since = Clock::now();
+  while (!wait_cancelled(std::chrono::seconds(1))) {
+    std::string why = check();
+    if (why.empty() || cancel_) continue;
+    tunnel_.stop();
+    if (!cfg_.restart) {
+      set_status(VmPhase::Failed, why + "; not restarted (--no-vm-restart)");
+      log::error(cfg_.role, why + "; not restarted (--no-vm-restart)");
+      wait_cancelled(std::chrono::hours(24 * 365));
+      return;
+    }
+    // Restarted until a boot succeeds; the backoff starts over once the VM ran 2 minutes.
+    if (Clock::now() - up_since > std::chrono::minutes(2)) failures = 0;
+    for (;;) {
+      int delay = restart_delay_s(failures++, cfg_.restart_max_delay_s);
+      std::string text = why + "; restarting in " + std::to_string(delay) + " s (attempt " +
+                         std::to_string(failures) + ")";
+      set_status(VmPhase::Failed, text);
+      log::error(cfg_.role, text);
+      if (wait_cancelled(std::chrono::seconds(delay))) return;
+      if (auto st = driver_.destroy(domain_name()); !st) log::warn(cfg_.role, st.error().message);
+      {
+        std::lock_guard lock(mu_);
+        restarting_after_ = why;
+      }
+      Status st = boot();
+      {
+        std::lock_guard lock(mu_);
+        restarting_after_.clear();
+      }
+      if (cancel_) return;
+      if (st) {
+        log::info(cfg_.role, "restarted after: " + why);
+        up_since = Clock::now();
+        break;
+      }
+      why = "restart failed: " + st.error().message;
+    }
+  }
 }
 
 Status UtilityVm::shutdown() {
-  cancel_ = true;
+  {
+    std::lock_guard lock(cancel_mu_);
+    cancel_ = true;
+  }
+  cancel_cv_.notify_all();
   set_status(VmPhase::Stopping, "power button pressed");
   std::string name = domain_name();
   auto ds = driver_.state(name);
@@ -452,11 +531,12 @@ std::optional<EnginePing> parse_engine_ping(std::string_view reply) {
   return p;
 }
 
-std::optional<EnginePing> engine_ping(guest::GuestConnector& c) {
+std::optional<EnginePing> engine_ping(guest::GuestConnector& c, int timeout_s) {
   auto fd = c.connect();
   if (!fd) return {};
-  timeval tv{5, 0};
+  timeval tv{timeout_s, 0};
   ::setsockopt(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd->get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (!write_all(fd->get(), "GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n"))
     return {};
   auto reply = read_to_eof(fd->get());

@@ -3,6 +3,7 @@
 // engine, readiness (the engine answers _ping through the channel), orderly shutdown.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,6 +54,15 @@ struct UtilityVmConfig {
   // A domain left running by an earlier twinboxd is adopted when its engine answers within this
   // many seconds of finding it; otherwise it is restarted.
   int adopt_timeout_s = 60;
+  // Supervision (run()): a VM that was up and whose QEMU stopped, or whose engine did not
+  // answer _ping for engine_silence_restart_s, is booted again after a backoff of 1, 2, 4 ...
+  // restart_max_delay_s seconds (the sequence starts over once it has run 2 minutes). The
+  // backend shows failed from the first of: the domain stopped, or engine_silence_failed_s
+  // without an answer.
+  bool restart = true;
+  int restart_max_delay_s = 60;
+  int engine_silence_failed_s = 4;
+  int engine_silence_restart_s = 60;
   int shutdown_timeout_s = 30;
   GuestAssets assets;
   std::string domain_template;  // text of vmtemplates/utility-vm.xml
@@ -115,8 +125,11 @@ class UtilityVm {
   // ACPI power button, wait up to shutdown_timeout_s, then destroy what is left. A boot in
   // progress on another thread is cancelled: it returns an error soon after.
   Status shutdown();
-  // Restarts the ssh channel if it died while the VM runs. Called periodically.
-  void supervise();
+  // The VM's life on its own thread, until shutdown(): boot (or adopt), then every second the
+  // domain's state and the engine's _ping; a VM that died is booted again with backoff (see
+  // UtilityVmConfig::restart). A first boot that fails is reported and not retried: that is a
+  // configuration or asset problem, not a crash.
+  void run();
 
   VmStatus status() const;
   const UtilityVmConfig& config() const { return cfg_; }
@@ -141,6 +154,12 @@ class UtilityVm {
   Status check_domain_running();
   Status check_console_fatal();
   std::string read_back_translator_flags();
+  // One look at a running VM: "" while it is healthy, else why it must be restarted. Restarts a
+  // dead ssh channel; marks the backend failed (and running again) as the engine falls silent
+  // (and answers again).
+  std::string check();
+  // Waits up to `d`; true when shutdown() was called.
+  bool wait_cancelled(std::chrono::steady_clock::duration d);
   void set_status(VmPhase p, std::string detail);
   std::string console_tail() const;
 
@@ -152,13 +171,20 @@ class UtilityVm {
   SshTunnel tunnel_;
   int ssh_port_ = 0;
   std::atomic<bool> cancel_{false};
+  std::mutex cancel_mu_;
+  std::condition_variable cancel_cv_;
+  std::chrono::steady_clock::time_point last_answer_;  // run()'s thread only
+  std::string restarting_after_;  // why the boot in progress is a restart (under mu_)
   mutable std::mutex mu_;
   VmStatus status_;
   EnginePing ping_;  // the last /_ping answer of wait_ready (boot's thread only)
 };
 
-// GET /_ping over a fresh connection; the engine's headers when it answers 200 OK.
-std::optional<EnginePing> engine_ping(guest::GuestConnector& c);
+// GET /_ping over a fresh connection; the engine's headers when it answers 200 OK within
+// `timeout_s`.
+std::optional<EnginePing> engine_ping(guest::GuestConnector& c, int timeout_s = 5);
+// The n-th wait (from 0) of a restart backoff: 1, 2, 4 ... at most max_s seconds.
+int restart_delay_s(unsigned n, int max_s);
 // Parses a /_ping answer (status line, headers, body "OK").
 std::optional<EnginePing> parse_engine_ping(std::string_view reply);
 

@@ -50,7 +50,8 @@ finish() {
 }
 
 # Starts twinboxd on a fresh state dir (short path: unix socket names are limited to 108 bytes)
-# and waits until both engines answer. Sets STATE and DOCKER_HOST.
+# and waits until both engines answer. Sets STATE and DOCKER_HOST. --exit-with-parent: a script
+# killed by SIGKILL (no EXIT trap) still takes its twinboxd and VMs with it.
 start_twinboxd() {
   local assets=${TWINBOX_TEST_ASSETS:-}
   if [ -z "$assets" ] || [ ! -f "$assets/base.img" ]; then
@@ -60,7 +61,8 @@ start_twinboxd() {
   STATE=$(mktemp -d /tmp/tbe2e.XXXXXX)
   export DOCKER_CONFIG=$STATE/docker-config
   mkdir -p "$DOCKER_CONFIG"
-  "$TWINBOXD" --state-dir "$STATE" --assets "$assets" "$@" >"$STATE/twinboxd.out" 2>&1 &
+  "$TWINBOXD" --state-dir "$STATE" --assets "$assets" --exit-with-parent "$@" \
+    >"$STATE/twinboxd.out" 2>&1 &
   TWINBOXD_PID=$!
   trap stop_twinboxd EXIT
   export DOCKER_HOST=unix://$STATE/docker.sock
@@ -74,7 +76,8 @@ start_twinboxd() {
 
 # Starts twinboxd again on the same state dir (after `twinbox down`), with extra flags if given.
 restart_twinboxd() {
-  "$TWINBOXD" --state-dir "$STATE" --assets "$TWINBOX_TEST_ASSETS" "$@" >>"$STATE/twinboxd.out" 2>&1 &
+  "$TWINBOXD" --state-dir "$STATE" --assets "$TWINBOX_TEST_ASSETS" --exit-with-parent "$@" \
+    >>"$STATE/twinboxd.out" 2>&1 &
   TWINBOXD_PID=$!
   if "$TWINBOX" --socket "$STATE/docker.sock" status --wait 900 >/dev/null; then
     pass "twinboxd restarts on the same state dir"

@@ -50,6 +50,23 @@ TEST(ParseFlags, MaxConcurrentDownloadsAsDockerd) {
   }
 }
 
+TEST(ParseFlags, VmRestartOnByDefaultWithABoundedDelay) {
+  EXPECT_TRUE(Config{}.vm_restart);
+  EXPECT_EQ(Config{}.vm_restart_max_delay_s, 60);
+  EXPECT_FALSE(Config{}.exit_with_parent);
+  auto c = parse_flags({"--no-vm-restart", "--vm-restart-max-delay", "5", "--exit-with-parent"},
+                       Config{});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_FALSE(c->vm_restart);
+  EXPECT_EQ(c->vm_restart_max_delay_s, 5);
+  EXPECT_TRUE(c->exit_with_parent);
+  for (const char* bad : {"0", "3601", "-1", ""}) {
+    auto r = parse_flags({"--vm-restart-max-delay", bad}, Config{});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("--vm-restart-max-delay"), std::string::npos);
+  }
+}
+
 TEST(ParseFlags, SocketModeAndGroup) {
   Config base;
   EXPECT_EQ(base.socket_mode, 0660u);

@@ -1,5 +1,6 @@
 // Adopting a domain an earlier twinboxd left running: when it may be adopted, and the published
-// forwards it still has (a fake VmDriver stands for libvirt and QEMU's monitor).
+// forwards it still has (a fake VmDriver stands for libvirt and QEMU's monitor); the restart
+// backoff; which QEMUs are orphans.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -7,6 +8,7 @@
 
 #include "layout/state_layout.hpp"
 #include "util/strings.hpp"
+#include "vm/orphans.hpp"
 #include "vm/utility_vm.hpp"
 
 using namespace twinbox;
@@ -155,6 +157,67 @@ TEST_F(ForwardTest, ANewForwardIsAdded) {
   ASSERT_TRUE(vm.forward_port("tcp", "0.0.0.0", 18090, 18090));
   ASSERT_EQ(driver.forwards.size(), 1u);
   EXPECT_EQ(driver.forwards[0], (HostForward{"tcp", "0.0.0.0", 18090, "10.0.2.15", 18090}));
+}
+
+TEST(RestartDelay, DoublesFromOneSecondUpToTheMaximum) {
+  std::vector<int> got;
+  for (unsigned n = 0; n < 8; ++n) got.push_back(restart_delay_s(n, 60));
+  EXPECT_EQ(got, (std::vector<int>{1, 2, 4, 8, 16, 32, 60, 60}));
+  EXPECT_EQ(restart_delay_s(1000, 60), 60) << "no overflow after many attempts";
+  EXPECT_EQ(restart_delay_s(0, 1), 1);
+  EXPECT_EQ(restart_delay_s(5, 1), 1);
+}
+
+}  // namespace
+
+// --- orphans: which QEMUs a starting twinboxd ends (vm/orphans)
+
+namespace {
+
+std::string cmdline(std::initializer_list<std::string> args) {
+  std::string out;
+  for (const auto& a : args) out += a + '\0';
+  return out;
+}
+
+TEST(Orphans, ReadsTheDomainAndStateDirFromQemusCommandLine) {
+  auto q = parse_twinbox_qemu(cmdline(
+      {"/usr/bin/qemu-system-aarch64", "-name", "guest=twinbox-hv,debug-threads=on", "-blockdev",
+       R"({"driver":"file","filename":"/tmp/tbe2e.X1/vms/hv/data.img","node-name":"libvirt-1"})"}));
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->domain, "twinbox-hv");
+  EXPECT_EQ(q->state_dir, "/tmp/tbe2e.X1");
+  auto old_style =
+      parse_twinbox_qemu(cmdline({"qemu-system-aarch64", "-name", "guest=twinbox-rosetta", "-drive",
+                                  "file=/var/lib/s t/vms/rosetta/data.img,format=raw"}));
+  ASSERT_TRUE(old_style);
+  EXPECT_EQ(old_style->state_dir, "/var/lib/s t");
+}
+
+TEST(Orphans, OtherProcessesAndOtherVmsAreNotOurs) {
+  EXPECT_FALSE(parse_twinbox_qemu(cmdline({"/usr/bin/qemu-system-x86_64", "-name", "guest=win10",
+                                           "-drive", "file=/x/vms/win10/data.img"})));
+  EXPECT_FALSE(
+      parse_twinbox_qemu(cmdline({"vim", "-name", "guest=twinbox-hv", "/tmp/s/vms/hv/data.img"})));
+  // A twinbox name without a data disk of ours: no state dir to judge it by.
+  EXPECT_FALSE(parse_twinbox_qemu(
+      cmdline({"qemu-system-aarch64", "-name", "guest=twinbox-hv", "-drive", "file=/d.img"})));
+  EXPECT_FALSE(parse_twinbox_qemu(""));
+}
+
+TEST(Orphans, OnlyVmsNobodyComesBackForAreEnded) {
+  OrphanFacts f;
+  f.state_dir_exists = false;
+  EXPECT_EQ(orphan_reason(f), "its state directory is gone");
+  f.own = true;
+  EXPECT_EQ(orphan_reason(f), "") << "our own is adopted";
+  f = OrphanFacts{};
+  f.state_dir_exists = true;
+  EXPECT_EQ(orphan_reason(f), "") << "a twinboxd started there again adopts it";
+  f.exit_with_parent = true;
+  EXPECT_EQ(orphan_reason(f), "its twinboxd (--exit-with-parent) is gone");
+  f.daemon_running = true;
+  EXPECT_EQ(orphan_reason(f), "") << "its twinboxd runs it";
 }
 
 }  // namespace
