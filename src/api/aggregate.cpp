@@ -306,7 +306,8 @@ std::string status_document(const std::vector<BackendStatus>& statuses, const Da
                             {"detail", s.detail},
                             {"boot_seconds", s.boot_seconds},
                             {"engine_version", s.engine_version},
-                            {"engine_api_version", s.engine_api_version}});
+                            {"engine_api_version", s.engine_api_version},
+                            {"restarting", s.restarting}});
   }
   Json daemon{{"pid", d.pid},
               {"socket", d.socket_path},

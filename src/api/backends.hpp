@@ -33,6 +33,8 @@ struct BackendStatus {
   uint64_t engine_run = 0;
   // false: the guest boots with address space randomisation off (TCG speed, --guest-aslr).
   bool aslr = true;
+  // Failed or Starting on the way back: twinboxd restarts the VM by itself (supervision).
+  bool restarting = false;
 };
 
 class BackendSet {

@@ -115,12 +115,12 @@ void print_status(const json& j) {
     if (o.is_string()) std::printf("ended at start, orphaned: %s\n", o.get<std::string>().c_str());
 }
 
-// 0: every backend running; 1: one failed; 2: still starting.
+// 0: every backend running; 1: one failed (and not being restarted); 2: still starting.
 int readiness(const json& j) {
   bool all = true;
   for (const auto& b : j.value("backends", json::array())) {
     std::string s = b.value("state", "");
-    if (s == "failed" || s == "stopped") return 1;
+    if ((s == "failed" && !b.value("restarting", false)) || s == "stopped") return 1;
     if (s != "running") all = false;
   }
   return all ? 0 : 2;

@@ -44,6 +44,7 @@ api::BackendStatus backend_status(const vm::UtilityVmConfig& cfg, const vm::VmSt
   b.engine_api_version = st.engine_api_version;
   b.engine_run = st.engine_run;
   b.aslr = vm::guest_randomises(cfg.guest_aslr, accel.accelerator);
+  b.restarting = st.restarting;
   return b;
 }
 

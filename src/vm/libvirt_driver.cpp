@@ -113,11 +113,20 @@ Result<std::unique_ptr<LibvirtDriver>> LibvirtDriver::open(const std::string& ur
                                ? " (is another twinboxd using this state directory?)"
                                : ""));
   }
+  // A QEMU that dies shows here at once (its monitor closes): the VM's supervisor is woken.
+  d->lifecycle_callback_ = virConnectDomainEventRegisterAny(
+      d->conn_, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+      VIR_DOMAIN_EVENT_CALLBACK(&LibvirtDriver::on_lifecycle), d.get(), nullptr);
+  if (d->lifecycle_callback_ < 0)
+    log::warn("vm", "no libvirt lifecycle events (" + last_error() +
+                        "); a VM that stops is noticed by the once-a-second look alone");
   log::info("vm", "libvirt connection open: " + uri);
   return d;
 }
 
 LibvirtDriver::~LibvirtDriver() {
+  if (conn_ && lifecycle_callback_ >= 0)
+    virConnectDomainEventDeregisterAny(conn_, lifecycle_callback_);
   if (conn_) virConnectClose(conn_);
   stop_loop_ = true;
   if (loop_.joinable()) loop_.join();
@@ -202,6 +211,23 @@ Result<DomainState> LibvirtDriver::state(const std::string& name) {
     default:
       return DomainState::Other;
   }
+}
+
+void LibvirtDriver::on_lifecycle(virConnectPtr, virDomainPtr dom, int event, int, void* self) {
+  if (event != VIR_DOMAIN_EVENT_STOPPED && event != VIR_DOMAIN_EVENT_CRASHED) return;
+  auto* d = static_cast<LibvirtDriver*>(self);
+  const char* name = virDomainGetName(dom);
+  std::lock_guard lock(d->watch_mu_);
+  auto it = name ? d->stop_watches_.find(name) : d->stop_watches_.end();
+  if (it != d->stop_watches_.end()) it->second();
+}
+
+void LibvirtDriver::watch_stops(const std::string& name, std::function<void()> f) {
+  std::lock_guard lock(watch_mu_);
+  if (f)
+    stop_watches_[name] = std::move(f);
+  else
+    stop_watches_.erase(name);
 }
 
 Result<DomainState> LibvirtDriver::lookup(const std::string& name) {

@@ -2,6 +2,8 @@
 // VmDriver over libvirt. Default URI: the embedded QEMU driver rooted in the state directory
 // (qemu:///embed?root=DIR): no libvirtd needed. Any other URI works when configured.
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -10,6 +12,7 @@
 #include "vm/vm_driver.hpp"
 
 typedef struct _virConnect* virConnectPtr;
+typedef struct _virDomain* virDomainPtr;
 
 namespace twinbox::vm {
 
@@ -30,9 +33,14 @@ class LibvirtDriver final : public VmDriver {
   Result<DomainState> state(const std::string& name) override;
   Result<DomainState> lookup(const std::string& name) override;
   Result<std::string> monitor_command(const std::string& name, const std::string& hmp) override;
+  void watch_stops(const std::string& name, std::function<void()> f) override;
 
  private:
   LibvirtDriver() = default;
+  static void on_lifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* self);
+  std::mutex watch_mu_;
+  std::map<std::string, std::function<void()>> stop_watches_;
+  int lifecycle_callback_ = -1;
   std::string uri_;
   virConnectPtr conn_ = nullptr;
   // Domains are created one at a time: on a cgroup v1 host the first domain makes libvirt's

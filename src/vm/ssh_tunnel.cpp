@@ -114,7 +114,8 @@ static void end_predecessor(const std::string& pid_path, const std::string& engi
 }
 
 Status SshTunnel::start(int ssh_port) {
-  stop();
+  std::lock_guard lock(mu_);
+  stop_locked();
   end_predecessor(pid_path_, engine_socket_);
   auto pid =
       spawn_logged(ssh_tunnel_argv(keys_, ssh_port, engine_socket_, loopback_ports_), log_path_);
@@ -126,6 +127,7 @@ Status SshTunnel::start(int ssh_port) {
 }
 
 bool SshTunnel::alive() {
+  std::lock_guard lock(mu_);
   if (pid_ <= 0) return false;
   int status = 0;
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
@@ -135,6 +137,11 @@ bool SshTunnel::alive() {
 }
 
 void SshTunnel::stop() {
+  std::lock_guard lock(mu_);
+  stop_locked();
+}
+
+void SshTunnel::stop_locked() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   for (int i = 0; i < 50; ++i) {

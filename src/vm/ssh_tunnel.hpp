@@ -8,6 +8,7 @@
 // local user gets further than the ssh handshake, and the engine socket lives in a 0700 dir.
 #include <sys/types.h>
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,11 @@ class SshTunnel {
   SshKeys keys_;
   std::string engine_socket_, log_path_, pid_path_;
   std::vector<int> loopback_ports_;
+  // The VM's supervising thread starts and checks the channel while a shutdown on another
+  // thread stops it.
+  std::mutex mu_;
   pid_t pid_ = -1;
+  void stop_locked();
 };
 
 }  // namespace twinbox::vm

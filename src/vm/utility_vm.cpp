@@ -394,9 +394,11 @@ int restart_delay_s(unsigned n, int max_s) {
   return n >= 30 ? max_s : static_cast<int>(std::min<int64_t>(int64_t{1} << n, max_s));
 }
 
-bool UtilityVm::wait_cancelled(Clock::duration d) {
+bool UtilityVm::wait_cancelled(Clock::duration d, bool wake_on_stop) {
   std::unique_lock lock(cancel_mu_);
-  return cancel_cv_.wait_for(lock, d, [&] { return cancel_.load(); });
+  cancel_cv_.wait_for(lock, d, [&] { return cancel_.load() || (wake_on_stop && poked_); });
+  poked_ = false;
+  return cancel_;
 }
 
 std::string UtilityVm::check() {
@@ -431,13 +433,26 @@ std::string UtilityVm::check() {
 }
 
 void UtilityVm::run() {
+  // Registered for run()'s length only: the driver may be gone before this object is.
+  driver_.watch_stops(domain_name(), [this] {
+    {
+      std::lock_guard lock(cancel_mu_);
+      poked_ = true;
+    }
+    cancel_cv_.notify_all();
+  });
+  run_supervised();
+  driver_.watch_stops(domain_name(), {});
+}
+
+void UtilityVm::run_supervised() {
   if (auto st = boot(); !st) {
     log::error(cfg_.role, st.error().message);
     return;
   }
   unsigned failures = 0;
   auto up_since = Clock::now();
-  while (!wait_cancelled(std::chrono::seconds(1))) {
+  while (!wait_cancelled(std::chrono::seconds(1), true)) {
     std::string why = check();
     if (why.empty() || cancel_) continue;
     tunnel_.stop();
@@ -454,6 +469,10 @@ void UtilityVm::run() {
       std::string text = why + "; restarting in " + std::to_string(delay) + " s (attempt " +
                          std::to_string(failures) + ")";
       set_status(VmPhase::Failed, text);
+      {
+        std::lock_guard lock(mu_);
+        status_.restarting = true;
+      }
       log::error(cfg_.role, text);
       if (wait_cancelled(std::chrono::seconds(delay))) return;
       if (auto st = driver_.destroy(domain_name()); !st) log::warn(cfg_.role, st.error().message);
@@ -465,6 +484,7 @@ void UtilityVm::run() {
       {
         std::lock_guard lock(mu_);
         restarting_after_.clear();
+        status_.restarting = !st;
       }
       if (cancel_) return;
       if (st) {

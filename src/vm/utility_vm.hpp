@@ -92,6 +92,8 @@ struct VmStatus {
   uint64_t engine_run = 0;
   // The engine became ready by adopting a domain an earlier twinboxd had started.
   bool adopted = false;
+  // The VM died and run() restarts it (waiting out the backoff, or booting).
+  bool restarting = false;
 };
 
 // A slirp host forward as QEMU's `info usernet` lists it.
@@ -158,8 +160,10 @@ class UtilityVm {
   // dead ssh channel; marks the backend failed (and running again) as the engine falls silent
   // (and answers again).
   std::string check();
-  // Waits up to `d`; true when shutdown() was called.
-  bool wait_cancelled(std::chrono::steady_clock::duration d);
+  // Waits up to `d` (with `wake_on_stop`, or until the driver reports the domain stopped); true
+  // when shutdown() was called.
+  bool wait_cancelled(std::chrono::steady_clock::duration d, bool wake_on_stop = false);
+  void run_supervised();
   void set_status(VmPhase p, std::string detail);
   std::string console_tail() const;
 
@@ -171,6 +175,7 @@ class UtilityVm {
   SshTunnel tunnel_;
   int ssh_port_ = 0;
   std::atomic<bool> cancel_{false};
+  bool poked_ = false;  // the driver saw the domain stop: look now (under cancel_mu_)
   std::mutex cancel_mu_;
   std::condition_variable cancel_cv_;
   std::chrono::steady_clock::time_point last_answer_;  // run()'s thread only

@@ -10,6 +10,7 @@
 //  - lookup() is state() for a domain that may have outlived the previous twinboxd: it returns
 //    once the hypervisor manager has re-attached to it (or given it up), so Running means the
 //    domain is there to adopt.
+#include <functional>
 #include <string>
 
 #include "util/result.hpp"
@@ -30,6 +31,13 @@ class VmDriver {
   virtual Result<DomainState> lookup(const std::string& name) = 0;
   // A human-monitor (HMP) command, e.g. "hostfwd_add hostnet0 tcp:127.0.0.1:H-:22".
   virtual Result<std::string> monitor_command(const std::string& name, const std::string& hmp) = 0;
+  // Calls `f` (on the driver's event thread: it must only wake someone) whenever domain `name`
+  // stops or crashes; replaces an earlier watch of the name; an empty `f` removes it, and no
+  // call of the old one starts after that returns. Default: no events.
+  virtual void watch_stops(const std::string& name, std::function<void()> f) {
+    (void)name;
+    (void)f;
+  }
 };
 
 }  // namespace twinbox::vm

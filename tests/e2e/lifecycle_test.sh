@@ -53,8 +53,8 @@ expect_out "rosetta keeps serving meanwhile" "x86_64" \
   docker run --rm --platform linux/amd64 "$IMG_AMD64" uname -m
 expect_contains "the log says why hv is restarted" "is no longer running" \
   "$(grep '\[hv\]' "$STATE/twinboxd.out")"
-eventually "hv is back by itself" 300 \
-  sh -c "'$TWINBOX' --socket '$STATE/docker.sock' status | grep -E '^hv +running'"
+check "twinbox status --wait waits through the restart: hv is back by itself" tb status --wait 300
+expect_match "running" '^hv +running' "$(tb status 2>&1)"
 eventually "the container with a restart policy came back, its port answering" 120 \
   sh -c "curl -fsS -m 5 http://127.0.0.1:$PORT/ | grep -qx kept"
 expect_out "and docker ps shows it up on hv" "keeper hv" \

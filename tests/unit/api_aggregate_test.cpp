@@ -312,8 +312,10 @@ TEST(StatusDocument, HasEveryBackendFieldAndTheDaemon) {
   EXPECT_EQ(out["workloads"]["containers"], 3);
   const auto& r = out["backends"][1];
   for (const char* key : {"name", "state", "vm_arch", "native", "translated", "accelerator",
-                          "translator", "libvirt_uri", "detail", "boot_seconds"})
+                          "translator", "libvirt_uri", "detail", "boot_seconds", "restarting"})
     EXPECT_TRUE(r.contains(key)) << key;
+  EXPECT_EQ(r["restarting"], false);
+  EXPECT_TRUE(out["daemon"]["orphans_ended"].is_array());
   EXPECT_EQ(r["native"], "linux/arm64");
   EXPECT_EQ(r["translated"], "linux/amd64");
   EXPECT_EQ(r["translator"], "qemu-x86_64 (binfmt POCF)");
