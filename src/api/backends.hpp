@@ -43,8 +43,9 @@ class BackendSet {
   virtual std::vector<BackendStatus> statuses() const = 0;
   // nullptr for an unknown name. The connector outlives the BackendSet's users.
   virtual guest::GuestConnector* connector(const std::string& name) = 0;
-  // Asks the daemon to shut down (twinbox down). Returns at once.
-  virtual void request_shutdown() = 0;
+  // Asks the daemon to shut down (twinbox down). Returns at once. `keep_vms`: the VMs keep
+  // running (with their containers) for the next twinboxd to adopt.
+  virtual void request_shutdown(bool keep_vms) = 0;
 
   // Published ports: forward host `host_ip:host_port` to the same port in `backend`'s VM, and
   // undo it. The default (fake engines) has nothing to forward: Unavailable.

@@ -287,10 +287,16 @@ RequestOutcome Dispatcher::serve_local(Stream& client, const http::RequestHead& 
       return serve_twinbox(client, head, body_pending);
     case LocalHandler::Auth:
       return serve_auth(client, head, body_pending);
-    case LocalHandler::Shutdown:
-      backends_.request_shutdown();
-      return answer(client, head, json_response(202, error_body("twinboxd is shutting down")),
+    case LocalHandler::Shutdown: {
+      std::string keep = head.query_value("keep_vms").value_or("");
+      bool keep_vms = keep == "1" || keep == "true";
+      backends_.request_shutdown(keep_vms);
+      return answer(client, head,
+                    json_response(202, error_body(keep_vms ? "twinboxd is shutting down; the "
+                                                             "utility VMs keep running"
+                                                           : "twinboxd is shutting down")),
                     "local", body_pending);
+    }
   }
   return answer(client, head, error_response(500, "unknown local handler"), "local", body_pending);
 }

@@ -29,6 +29,8 @@ const char* kUsage =
     "usage: twinbox [--socket PATH] COMMAND\n"
     "  status [--wait SECONDS] [--json]  both utility VMs: state, arch, accelerator, translator\n"
     "  down [--timeout SECONDS]          ACPI shutdown of both VMs, then twinboxd exits\n"
+    "  down --keep-vms                   twinboxd exits, the VMs and containers keep running:\n"
+    "                                    the next twinboxd adopts them (a restart, an upgrade)\n"
     "  doctor                            check this host's prerequisites\n"
     "  compose [-f F]... [-p P] [--mixed] ARGS  declare the project, then run docker-compose\n"
     "  images [--json]                   both engines' images: backend and platform of each\n"
@@ -163,9 +165,12 @@ int cmd_status(const std::string& sock, const std::vector<std::string>& args) {
 
 int cmd_down(const std::string& sock, const std::vector<std::string>& args) {
   int timeout_s = 120;
+  bool keep_vms = false;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--timeout" && i + 1 < args.size())
       timeout_s = std::atoi(args[++i].c_str());
+    else if (args[i] == "--keep-vms")
+      keep_vms = true;
     else {
       std::fputs(kUsage, stderr);
       return 2;
@@ -176,7 +181,8 @@ int cmd_down(const std::string& sock, const std::vector<std::string>& args) {
   std::string pid_file = fs::dirname(sock) + "/twinboxd.pid";
   auto pid_text = fs::read_file(pid_file);
   pid_t pid = pid_text ? std::atoi(pid_text->c_str()) : 0;
-  auto r = cli::request(sock, "POST", "/twinbox/v1/shutdown");
+  auto r = cli::request(sock, "POST",
+                        std::string("/twinbox/v1/shutdown") + (keep_vms ? "?keep_vms=1" : ""));
   if (!r) {
     std::fprintf(stderr, "twinbox down: %s\n", r.error().message.c_str());
     return 1;
@@ -185,7 +191,9 @@ int cmd_down(const std::string& sock, const std::vector<std::string>& args) {
     std::fprintf(stderr, "twinbox down: twinboxd answered %d: %s\n", r->status, r->body.c_str());
     return 1;
   }
-  std::printf("twinbox: shutting down both utility VMs\n");
+  std::printf(keep_vms ? "twinbox: stopping twinboxd; the utility VMs and their containers keep "
+                         "running for the next twinboxd to adopt\n"
+                       : "twinbox: shutting down both utility VMs\n");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (std::chrono::steady_clock::now() < deadline) {
     bool gone = pid > 0 ? (::kill(pid, 0) != 0 && errno == ESRCH)

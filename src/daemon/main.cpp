@@ -122,7 +122,7 @@ Result<std::vector<vm::Share>> host_shares(const daemon::Config& c) {
 
 void on_signal(int sig, void* ctx) {
   log::info("daemon", "signal " + std::to_string(sig) + ": shutting down");
-  static_cast<daemon::VmBackends*>(ctx)->request_shutdown();
+  static_cast<daemon::VmBackends*>(ctx)->request_shutdown(false);
 }
 
 void shutdown_all(daemon::VmBackends& backends) {
@@ -255,7 +255,12 @@ int run(const daemon::Config& cfg) {
   while (!backends.wait_shutdown_requested(2000)) {
   }
 
-  shutdown_all(backends);  // also cancels boots and restarts in progress
+  if (backends.keep_vms()) {
+    // twinbox down --keep-vms: a restart or an upgrade of twinboxd; the next one adopts them.
+    for (auto& vm : backends.vms()) vm->detach();
+  } else {
+    shutdown_all(backends);  // also cancels boots and restarts in progress
+  }
   for (auto& t : lives) t.join();
   server.stop();
   driver->reset();  // releases the libvirt root's lock before we say we are gone

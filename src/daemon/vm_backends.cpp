@@ -75,9 +75,11 @@ Status VmBackends::unforward_port(const std::string& backend, const std::string&
   return make_error(ErrorCode::NotFound, "no backend " + backend);
 }
 
-void VmBackends::request_shutdown() {
+void VmBackends::request_shutdown(bool keep_vms) {
   {
     std::lock_guard lock(mu_);
+    // A later full shutdown (a signal) wins over an earlier keep.
+    keep_vms_ = shutdown_ ? keep_vms_ && keep_vms : keep_vms;
     shutdown_ = true;
   }
   cv_.notify_all();

@@ -18,7 +18,11 @@ class VmBackends final : public api::BackendSet {
 
   std::vector<api::BackendStatus> statuses() const override;
   guest::GuestConnector* connector(const std::string& name) override;
-  void request_shutdown() override;
+  void request_shutdown(bool keep_vms) override;
+  bool keep_vms() {
+    std::lock_guard lock(mu_);
+    return keep_vms_;
+  }
   Status forward_port(const std::string& backend, const std::string& proto,
                       const std::string& host_ip, int host_port) override;
   Status unforward_port(const std::string& backend, const std::string& proto,
@@ -34,6 +38,7 @@ class VmBackends final : public api::BackendSet {
   std::mutex mu_;
   std::condition_variable cv_;
   bool shutdown_ = false;
+  bool keep_vms_ = false;
 };
 
 // Pure: one VM's status in the API's terms.

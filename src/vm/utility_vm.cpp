@@ -497,6 +497,17 @@ void UtilityVm::run_supervised() {
   }
 }
 
+void UtilityVm::detach() {
+  {
+    std::lock_guard lock(cancel_mu_);
+    cancel_ = true;
+  }
+  cancel_cv_.notify_all();
+  tunnel_.stop();
+  set_status(VmPhase::Stopped, "left running for the next twinboxd to adopt");
+  log::info(cfg_.role, domain_name() + " left running for the next twinboxd to adopt");
+}
+
 Status UtilityVm::shutdown() {
   {
     std::lock_guard lock(cancel_mu_);

@@ -127,6 +127,9 @@ class UtilityVm {
   // ACPI power button, wait up to shutdown_timeout_s, then destroy what is left. A boot in
   // progress on another thread is cancelled: it returns an error soon after.
   Status shutdown();
+  // Leaves the VM running for the next twinboxd to adopt: ends run() (a boot in progress is
+  // cancelled) and the ssh channel, and touches nothing else.
+  void detach();
   // The VM's life on its own thread, until shutdown(): boot (or adopt), then every second the
   // domain's state and the engine's _ping; a VM that died is booted again with backoff (see
   // UtilityVmConfig::restart). A first boot that fails is reported and not retried: that is a

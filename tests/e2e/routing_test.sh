@@ -197,6 +197,18 @@ expect_contains "the restored port is held again: another container cannot take 
   "port is already allocated" "$out"
 docker rm -f web3 >/dev/null 2>&1
 
+# --- a restart of twinboxd (an upgrade): twinbox down --keep-vms, then start again: adopted
+check "twinbox down --keep-vms" tb down --keep-vms --timeout 60
+expect_match "the VMs keep running without twinboxd" '^[0-9]+$' \
+  "$(pgrep -f -- "guest=twinbox-rosetta.*$STATE/")"
+check "web's port answers meanwhile" sh -c "curl -fsS -m 5 http://127.0.0.1:$PORT/ | grep -qx hello-from-web"
+restart_twinboxd
+expect_match "the VMs were adopted again" '^rosetta .*adopted.*' "$(tb status 2>&1)"
+for c in podx web; do
+  expect_eq "$c was never stopped (same StartedAt)" "${STARTED[$c]}" \
+    "$(docker inspect --format '{{.State.StartedAt}}' "$c" 2>&1)"
+done
+
 # --- the project keeps its placement: a new service with the multi-arch image joins rosetta
 expect_eq "route explain --project kproj still says rosetta" "rosetta" \
   "$(explained_backend --image "$IMG" --project kproj)"

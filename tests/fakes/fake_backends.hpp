@@ -64,7 +64,10 @@ class FakeBackends final : public api::BackendSet {
     auto it = connectors_.find(name);
     return it == connectors_.end() ? nullptr : it->second.get();
   }
-  void request_shutdown() override { ++shutdown_requests; }
+  void request_shutdown(bool keep_vms) override {
+    ++shutdown_requests;
+    if (keep_vms) ++keep_vms_requests;
+  }
 
   // Forwards as "backend proto ip:port"; a port in `taken_ports` fails like a busy host port.
   Status forward_port(const std::string& backend, const std::string& proto,
@@ -87,6 +90,7 @@ class FakeBackends final : public api::BackendSet {
   }
 
   std::atomic<int> shutdown_requests{0};
+  std::atomic<int> keep_vms_requests{0};
   std::set<int> taken_ports;  // set before the test's requests
   std::set<std::string> forwards;
 

@@ -219,6 +219,11 @@ TEST_F(TwoEngines, StatusAndShutdownEndpoints) {
   auto down = c.request("POST", "/twinbox/v1/shutdown");
   EXPECT_EQ(down->status, 202);
   EXPECT_EQ(backends_.shutdown_requests.load(), 1);
+  EXPECT_EQ(backends_.keep_vms_requests.load(), 0);
+  auto keep = client().request("POST", "/twinbox/v1/shutdown?keep_vms=1");
+  EXPECT_EQ(keep->status, 202);
+  EXPECT_NE(keep->body.find("the utility VMs keep running"), std::string::npos) << keep->body;
+  EXPECT_EQ(backends_.keep_vms_requests.load(), 1);
 }
 
 TEST_F(TwoEngines, TooNewApiVersionIsRefusedLikeDockerd) {
